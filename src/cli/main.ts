@@ -1,0 +1,143 @@
+import { parseArgs } from "node:util";
+import { systemClock } from "../clock.js";
+import { ConfigError, loadConfigFile } from "../config/load.js";
+import { redact } from "../config/redact.js";
+import type { Config } from "../config/schema.js";
+import { formatReport, tickFailed } from "../report.js";
+import { createStateStore, StoreConfigError } from "../state/select.js";
+import { runTick, UnknownProcessError } from "../tick.js";
+
+const USAGE = `usage:
+  autoscalebot tick --config <file.json> [--process NAME]... [--dry-run] [--json]
+  autoscalebot validate --config <file.json>
+  autoscalebot run --config <file.json> [--interval 60]
+  autoscalebot demo
+
+Secrets come from the environment: HEROKU_API_KEY (or the variable a process names in apiKeyEnv),
+UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (else state is kept in ./.autoscalebot/).`;
+
+/** Exit codes: 0 done, 1 a tick failed, 2 bad usage or invalid configuration. */
+class UsageError extends Error {}
+
+/** Where the CLI reads its environment and writes: the process's own, or a test's. */
+export interface CliIo {
+  env: Record<string, string | undefined>;
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const processIo: CliIo = {
+  env: process.env,
+  out: (text) => console.log(text),
+  err: (text) => console.error(text),
+};
+
+function options(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      options: {
+        config: { type: "string", short: "c" },
+        process: { type: "string", short: "p", multiple: true },
+        "dry-run": { type: "boolean" },
+        json: { type: "boolean" },
+        interval: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+async function configFrom(path: string | undefined): Promise<Config> {
+  if (!path) throw new UsageError("--config <file.json> is required");
+  return loadConfigFile(path);
+}
+
+async function tickOnce(config: Config, opts: ReturnType<typeof options>, io: CliIo): Promise<number> {
+  const store = createStateStore(io.env, config.keyPrefix);
+  const report = await runTick(config, { clock: systemClock, store, env: io.env }, {
+    processes: opts.process ?? [],
+    dryRun: opts["dry-run"] ?? false,
+  });
+  io.out(opts.json ? JSON.stringify(report, null, 2) : formatReport(report));
+  return tickFailed(report) ? 1 : 0;
+}
+
+function validate(config: Config, io: CliIo): number {
+  io.out(JSON.stringify(redact(config), null, 2));
+  for (const [name, { scaling }] of Object.entries(config.processes)) {
+    if (!io.env[scaling.apiKeyEnv]) {
+      io.err(`warning: processes.${name}.scaling.apiKeyEnv: ${scaling.apiKeyEnv} is not set in this environment`);
+    }
+  }
+  return 0;
+}
+
+/** The seeds' long-running worker: a tick every interval until SIGINT/SIGTERM, finishing the tick in progress. */
+async function runForever(config: Config, opts: ReturnType<typeof options>, io: CliIo): Promise<number> {
+  const seconds = Number(opts.interval ?? 60);
+  if (!Number.isFinite(seconds) || seconds < 1) throw new UsageError("--interval expects seconds >= 1");
+  let stopping = false;
+  let wake: () => void = () => {};
+  const stop = () => {
+    stopping = true;
+    wake();
+  };
+  process.once("SIGINT", stop).once("SIGTERM", stop);
+  while (!stopping) {
+    await tickOnce(config, opts, io);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, seconds * 1000);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      if (stopping) wake();
+    });
+  }
+  io.out("stopped");
+  return 0;
+}
+
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    const opts = options(rest);
+    if (opts.help || !command || command === "help") {
+      io.out(USAGE);
+      return command ? 0 : 2;
+    }
+    switch (command) {
+      case "tick":
+        return await tickOnce(await configFrom(opts.config), opts, io);
+      case "validate":
+        return validate(await configFrom(opts.config), io);
+      case "run":
+        return await runForever(await configFrom(opts.config), opts, io);
+      case "demo": {
+        const { runDemo } = await import("../demo.js");
+        return await runDemo();
+      }
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.err(error.message);
+      return 2;
+    }
+    if (error instanceof UsageError || error instanceof UnknownProcessError) {
+      io.err(`${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof StoreConfigError) {
+      io.err(`state store: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+}

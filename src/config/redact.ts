@@ -1,0 +1,35 @@
+/**
+ * Redaction for anything printed: config never holds API keys (they are read from the
+ * environment), but URLs may carry credentials or tokens, and headers may carry auth.
+ */
+const SECRET_FIELD = /(password|secret|token|apikey|api_key|authorization|credentials?)$/i;
+const SECRET_PARAM = /(token|key|secret|password|passwd|auth|sig|signature|session|code)$/i;
+export const REDACTED = "[redacted]";
+
+export function redactUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return raw;
+  }
+  if (url.password) url.password = REDACTED;
+  for (const name of [...url.searchParams.keys()]) if (SECRET_PARAM.test(name)) url.searchParams.set(name, REDACTED);
+  return url.toString().replaceAll(encodeURIComponent(REDACTED), REDACTED);
+}
+
+/** A deep copy with URL secrets and secret-looking or header values replaced. */
+export function redact(value: unknown, key = ""): unknown {
+  if (typeof value === "string") {
+    if (SECRET_FIELD.test(key)) return REDACTED;
+    return /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? redactUrl(value) : value;
+  }
+  if (Array.isArray(value)) return value.map((item) => redact(item, key));
+  if (value && typeof value === "object") {
+    const inHeaders = /^headers$/i.test(key);
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, inHeaders ? REDACTED : redact(v, k)]),
+    );
+  }
+  return value;
+}

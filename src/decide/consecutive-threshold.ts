@@ -1,0 +1,82 @@
+import { z } from "zod";
+import { integer, nonNegative } from "../config/fields.js";
+import type { Reading } from "../measure/types.js";
+import { boundsAt, checkBoundsOrder, commonDecisionFields, cooldownRemainingMs, decision, outsideBounds, step } from "./common.js";
+import type { Verdict } from "./state.js";
+import type { Decide } from "./types.js";
+
+/**
+ * The seeds' ConsecutiveThresholdBackend: a reading above maxMeasurement (or a failed one: a
+ * timeout or an error status is the slowest answer there is) is a fail, one below
+ * minMeasurement a pass; N fails in a row scale up, M passes in a row scale down.
+ */
+export const consecutiveThresholdSchema = z
+  .strictObject({
+    backend: z.literal("consecutive-threshold"),
+    minMeasurement: nonNegative().default(400),
+    maxMeasurement: nonNegative().default(1200),
+    failsToScaleUp: integer(1, 1000).default(3),
+    passesToScaleDown: integer(1, 1000).default(5),
+    ...commonDecisionFields,
+  })
+  .superRefine((config, ctx) => {
+    checkBoundsOrder(config, ctx);
+    if (config.minMeasurement >= config.maxMeasurement) {
+      ctx.addIssue({ code: "custom", path: ["minMeasurement"], message: "expected minMeasurement < maxMeasurement" });
+    }
+    const needed = Math.max(config.failsToScaleUp, config.passesToScaleDown);
+    if (config.historyLength < needed) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["historyLength"],
+        message: `expected historyLength >= ${needed} (failsToScaleUp and passesToScaleDown look back that far)`,
+      });
+    }
+  });
+export type ConsecutiveThresholdConfig = z.infer<typeof consecutiveThresholdSchema>;
+
+export function verdictOf(reading: Reading, config: { minMeasurement: number; maxMeasurement: number }): Verdict {
+  if (!reading.ok || reading.value === null || reading.value > config.maxMeasurement) return "fail";
+  if (reading.value < config.minMeasurement) return "pass";
+  return "ok";
+}
+
+/** How many of the newest entries have this verdict, without a break. */
+export function streak(verdicts: readonly Verdict[], verdict: Verdict): number {
+  let count = 0;
+  for (let i = verdicts.length - 1; i >= 0 && verdicts[i] === verdict; i--) count++;
+  return count;
+}
+
+export const decideConsecutiveThreshold: Decide<ConsecutiveThresholdConfig> = ({ config, state, reading, current, now }) => {
+  const bounds = boundsAt(config, now);
+  const correction = outsideBounds(current, bounds, state);
+  if (correction) return correction;
+
+  const waitMs = cooldownRemainingMs(config, state, now);
+  if (waitMs > 0) {
+    // Readings taken while the platform settles say little about the new formation: not recorded.
+    return decision("hold", current, `cooling down for ${Math.ceil(waitMs / 1000)} s after the last scale`, bounds, state);
+  }
+
+  const verdict = verdictOf(reading, config);
+  const history = [...state.history, { at: now.toMillis(), value: reading.value, verdict }].slice(-config.historyLength);
+  const next = { ...state, history };
+  const verdicts = history.map((entry) => entry.verdict);
+  const fails = streak(verdicts, "fail");
+  const passes = streak(verdicts, "pass");
+
+  if (fails >= config.failsToScaleUp) {
+    return step("up", current, config.increment, bounds, `${fails} fails in a row (> ${config.maxMeasurement} or failed)`, next);
+  }
+  if (passes >= config.passesToScaleDown) {
+    return step("down", current, config.increment, bounds, `${passes} passes in a row (< ${config.minMeasurement})`, next);
+  }
+  const progress =
+    verdict === "fail"
+      ? `${fails} of ${config.failsToScaleUp} fails to scale up`
+      : verdict === "pass"
+        ? `${passes} of ${config.passesToScaleDown} passes to scale down`
+        : `within ${config.minMeasurement}-${config.maxMeasurement}`;
+  return decision("hold", current, progress, bounds, next);
+};

@@ -1,0 +1,40 @@
+import { z } from "zod";
+
+/**
+ * What a decision remembers about one process between ticks. It is part of the one state
+ * document the tick reads and writes once, so it stays small: history is bounded by
+ * `historyLength`, scale records by age.
+ */
+export const verdictSchema = z.enum(["fail", "pass", "ok"]);
+export type Verdict = z.infer<typeof verdictSchema>;
+
+export const historyEntrySchema = z.object({
+  at: z.number(),
+  value: z.number().nullable(),
+  verdict: verdictSchema,
+});
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+
+export const scaleRecordSchema = z.object({ at: z.number(), from: z.number(), to: z.number() });
+export type ScaleRecord = z.infer<typeof scaleRecordSchema>;
+
+export const processStateSchema = z.object({
+  history: z.array(historyEntrySchema),
+  lastScaleAt: z.number().nullable(),
+  scales: z.array(scaleRecordSchema),
+});
+export type ProcessState = z.infer<typeof processStateSchema>;
+
+export const emptyProcessState = (): ProcessState => ({ history: [], lastScaleAt: null, scales: [] });
+
+/** Scale records older than this are dropped; notification rules look back at most this far. */
+export const SCALE_RECORD_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The state after a scale the platform accepted: the history starts afresh (readings taken
+ * before the scale say nothing about the new formation) and the cool-down starts now.
+ */
+export function recordScale(state: ProcessState, scale: ScaleRecord): ProcessState {
+  const recent = state.scales.filter((s) => s.at > scale.at - SCALE_RECORD_RETENTION_MS);
+  return { history: [], lastScaleAt: scale.at, scales: [...recent, scale] };
+}

@@ -1,0 +1,32 @@
+import type { DateTime } from "luxon";
+import type { Reading } from "../measure/types.js";
+import type { ProcessState } from "./state.js";
+
+export type Action = "up" | "down" | "hold";
+
+/** Conditions a decision reports; the tick turns them into notification events. */
+export type DecisionCondition = "above-max" | "below-min";
+
+export interface DecisionInput<Config> {
+  config: Config;
+  state: ProcessState;
+  reading: Reading;
+  /** The quantity the platform runs now. */
+  current: number;
+  /** The tick's time, in the configured time zone (bounds are wall-clock rules). */
+  now: DateTime;
+}
+
+export interface Decision {
+  action: Action;
+  target: number;
+  reason: string;
+  conditions: DecisionCondition[];
+  /** The bounds in force at `now`. */
+  bounds: { min: number; max: number };
+  /** The state to keep if no scale happens (or the scale fails): the reading is recorded. */
+  state: ProcessState;
+}
+
+/** A decision backend is a pure function: no I/O, no clock but `now`. */
+export type Decide<Config> = (input: DecisionInput<Config>) => Decision;

@@ -1,0 +1,30 @@
+import type { Unit } from "../measure/types.js";
+
+/** Every event a process can notify on; `notifyOn` picks from these. */
+export const eventKinds = [
+  "measurement",
+  "scale",
+  "above-max",
+  "below-min",
+  "too-rapid",
+  "scale-failed",
+  "fail-safe",
+  "measurement-failed",
+] as const;
+export type EventKind = (typeof eventKinds)[number];
+
+export interface AutoscaleEvent {
+  kind: EventKind;
+  process: string;
+  tickId: string;
+  /** ISO 8601 time of the tick. */
+  at: string;
+  /** One human sentence: what happened and why. */
+  message: string;
+  from?: number;
+  to?: number;
+  value?: number | null;
+  unit?: Unit;
+  reason?: string;
+  error?: { id: string; message: string };
+}

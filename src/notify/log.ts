@@ -1,0 +1,41 @@
+import type { AutoscaleEvent, EventKind } from "./events.js";
+import type { Notifier } from "./types.js";
+
+const levels: Record<EventKind, "info" | "warn" | "error"> = {
+  measurement: "info",
+  scale: "info",
+  "below-min": "info",
+  "above-max": "warn",
+  "too-rapid": "warn",
+  "fail-safe": "warn",
+  "measurement-failed": "error",
+  "scale-failed": "error",
+};
+
+/** The seeds' LoggerBackend, as one JSON object per line for log drains. */
+export class LogNotifier implements Notifier {
+  readonly name = "log";
+  constructor(private readonly write: (line: string) => void = (line) => console.log(line)) {}
+
+  send(events: readonly AutoscaleEvent[]): Promise<void> {
+    for (const event of events) {
+      this.write(
+        JSON.stringify({
+          level: levels[event.kind],
+          event: event.kind,
+          process: event.process,
+          from: event.from,
+          to: event.to,
+          value: event.value,
+          unit: event.unit,
+          reason: event.reason,
+          error: event.error,
+          message: event.message,
+          tickId: event.tickId,
+          time: event.at,
+        }),
+      );
+    }
+    return Promise.resolve();
+  }
+}

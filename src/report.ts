@@ -1,0 +1,61 @@
+import type { Action } from "./decide/types.js";
+import type { Reading } from "./measure/types.js";
+import type { EventKind } from "./notify/events.js";
+
+/**
+ * One JSON object per tick: the same from the CLI (`--json`), the trigger and the scheduled
+ * log. Built only from readings, decisions and API error bodies, so no secret can enter it.
+ */
+export interface TickReport {
+  tickId: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  dryRun: boolean;
+  store: string;
+  /** Set when the tick did not run: another tick holds the lock, or the store failed. */
+  skipped?: "locked";
+  error?: string;
+  warnings: string[];
+  processes: ProcessReport[];
+}
+
+export type ProcessStatus = "held" | "scaled" | "would-scale" | "error" | "timeout";
+
+export interface ProcessReport {
+  process: string;
+  status: ProcessStatus;
+  reading: Reading | null;
+  current: number | null;
+  decision: { action: Action; target: number; reason: string; min: number; max: number } | null;
+  scaled?: { from: number; to: number };
+  error?: { id: string; message: string };
+  notified: EventKind[];
+  warnings: string[];
+}
+
+/** Whether anything in the tick went wrong (the CLI's exit code, the trigger's status). */
+export function tickFailed(report: TickReport): boolean {
+  return report.error !== undefined || report.processes.some((p) => p.status === "error" || p.status === "timeout");
+}
+
+function describeReading(reading: Reading | null): string {
+  if (!reading) return "no reading";
+  const value = reading.value === null ? "-" : `${reading.value} ${reading.unit}`;
+  return reading.ok ? value : `${value} (failed: ${reading.error ?? "unknown"})`;
+}
+
+/** The CLI's human summary: one line per process. */
+export function formatReport(report: TickReport): string {
+  const head = `tick ${report.tickId} ${report.startedAt} (${report.durationMs} ms${report.dryRun ? ", dry run" : ""}, store: ${report.store})`;
+  if (report.skipped) return `${head}: skipped, another tick holds the lock`;
+  if (report.error) return `${head}: failed: ${report.error}`;
+  const lines = report.processes.map((p) => {
+    const parts = [`  ${p.process}: ${p.status}`, describeReading(p.reading)];
+    if (p.current !== null) parts.push(`processes ${p.current}${p.scaled ? ` -> ${p.scaled.to}` : ""}`);
+    if (p.decision) parts.push(`${p.decision.action} to ${p.decision.target} [${p.decision.min}-${p.decision.max}]: ${p.decision.reason}`);
+    if (p.error) parts.push(`error ${p.error.id}: ${p.error.message}`);
+    return parts.join(" | ");
+  });
+  return [head, ...lines, ...report.warnings.map((w) => `  warning: ${w}`)].join("\n");
+}

@@ -1,0 +1,39 @@
+import { FileStateStore } from "./file.js";
+import type { StateStore } from "./types.js";
+import { UpstashStateStore } from "./upstash.js";
+
+type Env = Record<string, string | undefined>;
+
+/** A state store that cannot be used as configured: a startup error, said plainly. */
+export class StoreConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StoreConfigError";
+  }
+}
+
+export const DEFAULT_STATE_DIR = ".autoscalebot";
+
+/** True on Netlify's servers; `netlify dev` sets NETLIFY_DEV and may run with local files. */
+export function onNetlify(env: Env): boolean {
+  return Boolean((env.NETLIFY || env.CONTEXT) && !env.NETLIFY_DEV);
+}
+
+/**
+ * Upstash when UPSTASH_REDIS_REST_URL and _TOKEN are set, else local files (the embedded
+ * default). On Netlify, files would vanish between invocations: there it is an error instead.
+ */
+export function createStateStore(env: Env, keyPrefix: string): StateStore {
+  const url = env.UPSTASH_REDIS_REST_URL;
+  const token = env.UPSTASH_REDIS_REST_TOKEN;
+  if (url && token) return new UpstashStateStore({ url, token, keyPrefix });
+  if (url || token) {
+    throw new StoreConfigError("set both UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN, or neither");
+  }
+  if (onNetlify(env)) {
+    throw new StoreConfigError(
+      "UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN must be set on Netlify: a function's files do not survive between ticks",
+    );
+  }
+  return new FileStateStore({ dir: env.AUTOSCALE_STATE_DIR || DEFAULT_STATE_DIR, keyPrefix });
+}

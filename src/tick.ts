@@ -1,0 +1,154 @@
+import { randomUUID } from "node:crypto";
+import { DateTime } from "luxon";
+import type { Clock } from "./clock.js";
+import type { Config } from "./config/schema.js";
+import { emptyProcessState, type ProcessState } from "./decide/state.js";
+import { createNotifiers, type Notifiers } from "./notify/registry.js";
+import { tickProcess, type ProcessTickResult } from "./process-tick.js";
+import type { ProcessReport, TickReport } from "./report.js";
+import { decodeState, encodeState } from "./state/codec.js";
+import type { Lock, StateStore } from "./state/types.js";
+
+export interface TickDeps {
+  clock: Clock;
+  store: StateStore;
+  env: Record<string, string | undefined>;
+  notifiers?: Partial<Notifiers>;
+}
+
+export interface TickOptions {
+  /** Only these processes (default: all configured). */
+  processes?: string[];
+  /** Decide and notify, but neither scale nor write state. */
+  dryRun?: boolean;
+}
+
+/** Margin over the deadline for the lock's own expiry, so a killed function never blocks the next minute. */
+const LOCK_MARGIN_MS = 5000;
+
+/**
+ * One tick: lock → load → every process at once → save → unlock. The store sees four commands
+ * whatever the number of processes; a process that misses the deadline is reported as timed
+ * out while the others complete and state is still written.
+ */
+export async function runTick(config: Config, deps: TickDeps, options: TickOptions = {}): Promise<TickReport> {
+  const started = deps.clock.now();
+  const wallStart = performance.now();
+  const dryRun = options.dryRun ?? false;
+  const report: TickReport = {
+    tickId: randomUUID().slice(0, 8),
+    startedAt: new Date(started).toISOString(),
+    finishedAt: "",
+    durationMs: 0,
+    dryRun,
+    store: deps.store.kind,
+    warnings: [],
+    processes: [],
+  };
+  const done = () => {
+    report.finishedAt = new Date(deps.clock.now()).toISOString();
+    report.durationMs = Math.round(performance.now() - wallStart);
+    return report;
+  };
+
+  const names = selectProcesses(config, options.processes);
+  let lock: Lock | null = null;
+  try {
+    if (!dryRun) {
+      lock = await deps.store.acquireLock(config.tickDeadlineMs + LOCK_MARGIN_MS);
+      if (!lock) {
+        report.skipped = "locked";
+        return done();
+      }
+    }
+    const { state, warning } = decodeState(await deps.store.load());
+    if (warning) report.warnings.push(warning);
+
+    const results = await runProcesses(config, deps, names, state.processes, started, report.tickId, dryRun);
+    report.processes = results.map((r) => r.report);
+
+    if (!dryRun) {
+      const next: Record<string, ProcessState> = {};
+      for (const name of Object.keys(config.processes)) {
+        const result = results[names.indexOf(name)];
+        next[name] = result?.state ?? state.processes[name] ?? emptyProcessState();
+      }
+      await deps.store.save(encodeState(next, deps.clock.now()));
+    }
+  } catch (error) {
+    report.error = `state store (${deps.store.kind}) failed: ${error instanceof Error ? error.message : String(error)}`;
+  } finally {
+    await lock?.release().catch((error: unknown) => {
+      report.warnings.push(`lock release failed (it expires by itself): ${String(error)}`);
+    });
+  }
+  return done();
+}
+
+function selectProcesses(config: Config, wanted: string[] | undefined): string[] {
+  const all = Object.keys(config.processes);
+  if (!wanted || wanted.length === 0) return all;
+  const unknown = wanted.filter((name) => !all.includes(name));
+  if (unknown.length > 0) throw new UnknownProcessError(unknown, all);
+  return [...new Set(wanted)];
+}
+
+export class UnknownProcessError extends Error {
+  constructor(unknown: string[], known: string[]) {
+    super(`unknown process ${unknown.map((n) => JSON.stringify(n)).join(", ")}; configured: ${known.join(", ")}`);
+    this.name = "UnknownProcessError";
+  }
+}
+
+async function runProcesses(
+  config: Config,
+  deps: TickDeps,
+  names: string[],
+  states: Record<string, ProcessState>,
+  started: number,
+  tickId: string,
+  dryRun: boolean,
+): Promise<ProcessTickResult[]> {
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(new DOMException(`tick deadline of ${config.tickDeadlineMs} ms`, "TimeoutError")),
+    config.tickDeadlineMs,
+  );
+  const timedOut = new Promise<null>((resolve) => deadline.signal.addEventListener("abort", () => resolve(null)));
+  const notifiers = createNotifiers(deps.notifiers);
+  const now = DateTime.fromMillis(started, { zone: config.timezone });
+  try {
+    return await Promise.all(
+      names.map(async (name) => {
+        const state = states[name] ?? emptyProcessState();
+        const run = tickProcess({
+          name,
+          config: config.processes[name]!,
+          state,
+          now,
+          tickId,
+          dryRun,
+          env: deps.env,
+          notifiers,
+          signal: deadline.signal,
+        });
+        return (await Promise.race([run, timedOut])) ?? { report: timeoutReport(name, config.tickDeadlineMs), state };
+      }),
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function timeoutReport(name: string, deadlineMs: number): ProcessReport {
+  return {
+    process: name,
+    status: "timeout",
+    reading: null,
+    current: null,
+    decision: null,
+    error: { id: "timeout", message: `did not finish within the tick deadline of ${deadlineMs} ms` },
+    notified: [],
+    warnings: [],
+  };
+}
