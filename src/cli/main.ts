@@ -24,12 +24,15 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   out(text: string): void;
   err(text: string): void;
+  /** Registers what stops `run` (the process: SIGINT and SIGTERM). */
+  onStop(stop: () => void): void;
 }
 
 export const processIo: CliIo = {
   env: process.env,
   out: (text) => console.log(text),
   err: (text) => console.error(text),
+  onStop: (stop) => process.once("SIGINT", stop).once("SIGTERM", stop),
 };
 
 function options(args: string[]) {
@@ -87,7 +90,7 @@ async function runForever(config: Config, opts: ReturnType<typeof options>, io: 
     stopping = true;
     wake();
   };
-  process.once("SIGINT", stop).once("SIGTERM", stop);
+  io.onStop(stop);
   while (!stopping) {
     await tickOnce(config, opts, io);
     await new Promise<void>((resolve) => {

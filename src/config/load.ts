@@ -13,17 +13,25 @@ export class ConfigError extends Error {
   }
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const path = issue.path.map(String).join(".") || "(root)";
+function describeIssue(issue: z.core.$ZodIssue, prefix: PropertyKey[] = []): string {
+  const fullPath = [...prefix, ...issue.path];
+  const path = fullPath.map(String).join(".") || "(root)";
   switch (issue.code) {
     case "unrecognized_keys":
-      return issue.keys.map((key) => `${path === "(root)" ? key : `${path}.${key}`}: unknown setting`).join("\n");
+      return issue.keys.map((key) => `${[...fullPath, key].map(String).join(".")}: unknown setting`).join("\n");
     case "invalid_union": {
       // A discriminated union names its options (zod's types do not declare them).
       const options = (issue as { options?: unknown }).options;
       if (Array.isArray(options)) return `${path}: expected one of ${options.map((o) => JSON.stringify(o)).join(", ")}`;
+      // Of a plain union's branches, the one that got furthest into the value says what is wrong.
+      const deepest = issue.errors
+        .filter((branch) => branch.length > 0 && branch.every((inner) => inner.path.length > 0))
+        .sort((a, b) => b[0]!.path.length - a[0]!.path.length)[0];
+      if (deepest) return deepest.map((inner) => describeIssue(inner, fullPath)).join("\n");
       return `${path}: ${issue.message}`;
     }
+    case "invalid_key":
+      return `${path}: ${issue.issues[0]?.message ?? issue.message}`;
     default:
       return `${path}: ${issue.message.replace(/^Invalid input: /, "")}`;
   }

@@ -7,9 +7,16 @@ import { integer } from "../config/fields.js";
  */
 const timeOfDay = z.string().regex(/^([01]?\d|2[0-3]):[0-5]\d$/, { error: "expected a time of day H:MM" });
 
-const timeOfDayMap = z
-  .record(timeOfDay, integer(0))
-  .refine((map) => Object.keys(map).length > 0, { error: "expected at least one time-of-day entry" });
+const timeOfDayMap = z.record(timeOfDay, integer(0)).superRefine((map, ctx) => {
+  const keys = Object.keys(map);
+  if (keys.length === 0) ctx.addIssue({ code: "custom", message: "expected at least one time-of-day entry" });
+  const seen = new Map<number, string>();
+  for (const key of keys) {
+    const earlier = seen.get(minuteOfDay(key));
+    if (earlier !== undefined) ctx.addIssue({ code: "custom", path: [key], message: `the same time as ${JSON.stringify(earlier)}` });
+    seen.set(minuteOfDay(key), key);
+  }
+});
 
 export const boundSchema = z.union([integer(0), timeOfDayMap], {
   error: 'expected an integer >= 0 or a time-of-day map such as {"0:00": 1, "8:00": 3}',

@@ -24,6 +24,12 @@ interface CommonDecisionConfig {
 
 /** Schema check shared by all backends: min <= max at every time of day either bound changes. */
 export function checkBoundsOrder(config: CommonDecisionConfig, ctx: z.RefinementCtx): void {
+  // Bounds that failed their own checks are reported there; comparing them would only add noise.
+  if (!boundSchema.safeParse(config.minProcesses).success || !boundSchema.safeParse(config.maxProcesses).success) return;
+  if (typeof config.maxProcesses === "number" && config.maxProcesses < 1) {
+    ctx.addIssue({ code: "custom", path: ["maxProcesses"], message: "expected integer >= 1" });
+    return;
+  }
   for (const minute of changePoints(config.minProcesses, config.maxProcesses)) {
     const min = boundAtMinute(config.minProcesses, minute);
     const max = boundAtMinute(config.maxProcesses, minute);
@@ -36,9 +42,6 @@ export function checkBoundsOrder(config: CommonDecisionConfig, ctx: z.Refinement
       });
       return;
     }
-  }
-  if (typeof config.maxProcesses === "number" && config.maxProcesses < 1) {
-    ctx.addIssue({ code: "custom", path: ["maxProcesses"], message: "expected integer >= 1" });
   }
 }
 

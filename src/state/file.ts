@@ -1,0 +1,175 @@
+import { randomUUID } from "node:crypto";
+import { link, mkdir, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { StateStoreError, type Lock, type StateStore } from "./types.js";
+
+export interface FileStateStoreOptions {
+  dir: string;
+  /** Names the files: `<keyPrefix>.state.json` and the `<keyPrefix>.lock/` directory. */
+  keyPrefix: string;
+  /** Decides lock expiry; injectable so tests need not sleep. */
+  clock?: { now(): number };
+}
+
+interface LockFile {
+  token: string;
+  expiresAt: number;
+  released?: true;
+}
+
+const GENERATION_FILE = /^(\d+)\.json$/;
+
+/**
+ * State in local files, for the demo and for running without Upstash.
+ *
+ * Files have no compare-and-delete, so taking over an expired lock by deleting and recreating
+ * one file lets two processes win. Instead each acquisition creates the next numbered
+ * "generation" file in `<keyPrefix>.lock/`, exclusively; the newest generation is the lock.
+ * Exactly one process can create a given generation, an expired or released generation is
+ * simply superseded, and a crash can never leave a lock that blocks forever.
+ */
+export class FileStateStore implements StateStore {
+  readonly kind = "file";
+  readonly #dir: string;
+  readonly #statePath: string;
+  readonly #lockDir: string;
+  readonly #clock: { now(): number };
+
+  constructor(options: FileStateStoreOptions) {
+    this.#dir = options.dir;
+    this.#statePath = join(options.dir, `${options.keyPrefix}.state.json`);
+    this.#lockDir = join(options.dir, `${options.keyPrefix}.lock`);
+    this.#clock = options.clock ?? Date;
+  }
+
+  async acquireLock(ttlMs: number): Promise<Lock | null> {
+    return this.#run("acquireLock", async () => {
+      await mkdir(this.#lockDir, { recursive: true });
+      const latest = Math.max(0, ...(await this.#generations()));
+      const holder = latest > 0 ? await this.#readLock(latest) : null;
+      if (holder && !holder.released && holder.expiresAt > this.#clock.now()) return null;
+
+      const generation = latest + 1;
+      const lock: LockFile = { token: randomUUID(), expiresAt: this.#clock.now() + ttlMs };
+      if (!(await this.#createExclusively(this.#lockPath(generation), JSON.stringify(lock)))) return null;
+      // Our listing may have been stale: a newer generation means someone else won.
+      const generations = await this.#generations();
+      if (generations.some((other) => other > generation)) {
+        await unlinkIfPresent(this.#lockPath(generation));
+        return null;
+      }
+      // Superseded generations are history; dropping them keeps the directory small.
+      await Promise.all(
+        generations.filter((old) => old < generation).map((old) => unlinkIfPresent(this.#lockPath(old))),
+      );
+      return { release: () => this.#release(generation, lock) };
+    });
+  }
+
+  async load(): Promise<string | null> {
+    return this.#run("load", async () => {
+      try {
+        return await readFile(this.#statePath, "utf8");
+      } catch (error) {
+        if (isCode(error, "ENOENT")) return null;
+        throw error;
+      }
+    });
+  }
+
+  async save(document: string): Promise<void> {
+    await this.#run("save", async () => {
+      await mkdir(this.#dir, { recursive: true });
+      // Write then rename, so a reader or a crash never sees half a document.
+      await this.#withTemporaryFile(this.#dir, document, (temporaryPath) =>
+        rename(temporaryPath, this.#statePath),
+      );
+    });
+  }
+
+  /** Marks our generation released; a newer generation (someone else's) is never touched. */
+  async #release(generation: number, lock: LockFile): Promise<void> {
+    await this.#run("release", async () => {
+      const current = await this.#readLock(generation);
+      if (current?.token !== lock.token) return;
+      const released: LockFile = { ...lock, released: true };
+      await this.#withTemporaryFile(this.#lockDir, JSON.stringify(released), (temporaryPath) =>
+        rename(temporaryPath, this.#lockPath(generation)),
+      );
+    });
+  }
+
+  #lockPath(generation: number): string {
+    return join(this.#lockDir, `${generation}.json`);
+  }
+
+  async #generations(): Promise<number[]> {
+    const names = await readdir(this.#lockDir);
+    return names.flatMap((name) => {
+      const match = GENERATION_FILE.exec(name);
+      return match ? [Number(match[1])] : [];
+    });
+  }
+
+  /** A generation's lock; null when it is gone or unreadable (treated as free, so it cannot block forever). */
+  async #readLock(generation: number): Promise<LockFile | null> {
+    try {
+      const parsed = JSON.parse(await readFile(this.#lockPath(generation), "utf8")) as Partial<LockFile>;
+      if (typeof parsed.token === "string" && typeof parsed.expiresAt === "number") return parsed as LockFile;
+    } catch (error) {
+      if (!isCode(error, "ENOENT") && !(error instanceof SyntaxError)) throw error;
+    }
+    return null;
+  }
+
+  /**
+   * Creates a file with its full content, or returns false when it already exists. A hard link
+   * from a finished temporary file is both exclusive and atomic; `wx` would expose an empty file
+   * to readers until the write lands.
+   */
+  async #createExclusively(path: string, content: string): Promise<boolean> {
+    try {
+      await this.#withTemporaryFile(this.#lockDir, content, (temporaryPath) => link(temporaryPath, path));
+      return true;
+    } catch (error) {
+      if (isCode(error, "EEXIST")) return false;
+      throw error;
+    }
+  }
+
+  /** Writes content to a temporary file in dir, hands it to use (rename or link), then removes what is left. */
+  async #withTemporaryFile(
+    dir: string,
+    content: string,
+    use: (path: string) => Promise<void>,
+  ): Promise<void> {
+    const temporaryPath = join(dir, `.${randomUUID()}.tmp`);
+    try {
+      await writeFile(temporaryPath, content, "utf8");
+      await use(temporaryPath);
+    } finally {
+      await unlinkIfPresent(temporaryPath);
+    }
+  }
+
+  async #run<T>(operation: string, action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new StateStoreError(`File state store failed during ${operation}: ${reason}`, { cause: error });
+    }
+  }
+}
+
+async function unlinkIfPresent(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (error) {
+    if (!isCode(error, "ENOENT")) throw error;
+  }
+}
+
+function isCode(error: unknown, code: string): boolean {
+  return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
+}

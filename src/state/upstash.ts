@@ -1,0 +1,116 @@
+import { randomUUID } from "node:crypto";
+import { Redis, errors, type RedisConfigNodejs } from "@upstash/redis";
+import { StateStoreError, type Lock, type StateStore } from "./types.js";
+
+export interface UpstashStateStoreOptions {
+  url: string;
+  token: string;
+  /** Namespaces the keys: `<keyPrefix>:lock` and `<keyPrefix>:state`. */
+  keyPrefix: string;
+  /** Retries on network failures; `false` for none (tests). Default: 2 short retries. */
+  retry?: false | { retries: number };
+  /** Upper bound for one command including its retries. Default 5 s. */
+  timeoutMs?: number;
+}
+
+/**
+ * A tick has a 25 s budget and spends 4 commands here (SET NX PX, GET, SET, EVAL), so a flaky
+ * network gets two quick retries, not the client's default five with exponential backoff.
+ */
+const DEFAULT_RETRY = { retries: 2, backoff: (retryCount: number) => 100 * 2 ** retryCount };
+const DEFAULT_TIMEOUT_MS = 5_000;
+
+/** Deletes the lock only if it still holds our token, so we never free a lock someone else took after ours expired. */
+const RELEASE_SCRIPT = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) else return 0 end`;
+
+/** State in Upstash Redis over its REST API: exactly one command per call. */
+export class UpstashStateStore implements StateStore {
+  readonly kind = "upstash";
+  readonly #redis: Redis;
+  readonly #token: string;
+  readonly #lockKey: string;
+  readonly #stateKey: string;
+
+  constructor(options: UpstashStateStoreOptions) {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#redis = createRedis({
+      url: options.url,
+      token: options.token,
+      // Stores deal in raw strings; the codec parses them.
+      automaticDeserialization: false,
+      retry:
+        options.retry === false
+          ? false
+          : options.retry
+            ? { ...DEFAULT_RETRY, ...options.retry }
+            : DEFAULT_RETRY,
+      // A function, so each command gets a fresh timeout (a plain signal would also turn an
+      // abort into a fake "Aborted" result instead of an error).
+      signal: () => AbortSignal.timeout(timeoutMs),
+      // One HTTP request per command keeps the count exact and errors attributable.
+      enableAutoPipelining: false,
+      enableTelemetry: false,
+    });
+    this.#token = options.token;
+    this.#lockKey = `${options.keyPrefix}:lock`;
+    this.#stateKey = `${options.keyPrefix}:state`;
+  }
+
+  async acquireLock(ttlMs: number): Promise<Lock | null> {
+    const lockToken = randomUUID();
+    const reply = await this.#run("acquireLock", () =>
+      this.#redis.set(this.#lockKey, lockToken, { nx: true, px: Math.max(1, Math.ceil(ttlMs)) }),
+    );
+    if (reply !== "OK") return null;
+    return {
+      release: async () => {
+        await this.#run("release", () => this.#redis.eval(RELEASE_SCRIPT, [this.#lockKey], [lockToken]));
+      },
+    };
+  }
+
+  async load(): Promise<string | null> {
+    return this.#run("load", () => this.#redis.get<string>(this.#stateKey));
+  }
+
+  async save(document: string): Promise<void> {
+    await this.#run("save", () => this.#redis.set(this.#stateKey, document));
+  }
+
+  async #run<T>(operation: string, command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (error) {
+      throw new StateStoreError(this.#describe(operation, error), { cause: error });
+    }
+  }
+
+  /** Names the operation and the reason; drops the echoed command (it may hold the whole document) and any token. */
+  #describe(operation: string, error: unknown): string {
+    const reason = errorReason(error).split(", command was:")[0]!;
+    const redacted = this.#token ? reason.replaceAll(this.#token, "[token]") : reason;
+    // An UpstashError means the REST endpoint answered, with an error; anything else means it did not answer.
+    return error instanceof errors.UpstashError
+      ? `Upstash Redis error during ${operation}: ${redacted}`
+      : `Upstash Redis unreachable during ${operation}: ${redacted}`;
+  }
+}
+
+/** The client validates the URL on construction; report that like any other store failure. */
+function createRedis(config: RedisConfigNodejs): Redis {
+  try {
+    return new Redis(config);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new StateStoreError(`Upstash Redis is misconfigured: ${reason}`, { cause: error });
+  }
+}
+
+/** The message, plus what fetch hides in its cause ("fetch failed" alone says little). */
+function errorReason(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+  const detail =
+    typeof cause?.code === "string" ? cause.code : typeof cause?.message === "string" ? cause.message : "";
+  return detail ? `${error.message} (${detail})` : error.message;
+}

@@ -1,0 +1,615 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  ConfigError,
+  configForFunctions,
+  loadConfigFile,
+  parseConfig,
+  parseConfigJson,
+} from "../../src/config/load.js";
+import { redact, redactUrl, REDACTED } from "../../src/config/redact.js";
+
+const EXAMPLE_PATH = new URL("../../autoscale.config.json", import.meta.url);
+const exampleText = readFileSync(EXAMPLE_PATH, "utf8");
+
+/** A minimal valid configuration: the rest are defaults. */
+const minimal = () => ({
+  processes: {
+    web: {
+      measurement: { backend: "response-time", url: "https://dancing-forest-1234.herokuapp.com/heartbeat" },
+      scaling: { backend: "heroku", app: "dancing-forest-1234" },
+    },
+  },
+});
+
+/** The seed's (autoscalebot 0.3 docs) web example, in this project's terms. */
+const seedExample = () => ({
+  timezone: "America/Vancouver",
+  processes: {
+    web: {
+      measurement: {
+        backend: "response-time",
+        url: "https://dancing-forest-1234.herokuapp.com/my-custom-measurement/",
+      },
+      decision: {
+        backend: "consecutive-threshold",
+        minMeasurement: 500,
+        maxMeasurement: 1000,
+        postScaleWaitSeconds: 60,
+        minProcesses: { "0:00": 1, "8:00": 3, "18:00": 1 },
+        maxProcesses: { "0:00": 3, "9:00": 5, "17:00": 3 },
+      },
+      scaling: { backend: "heroku", app: "dancing-forest-1234", processType: "web" },
+      notification: {
+        backends: ["console", "log"],
+        notifyOn: ["measurement", "scale", "below-min", "above-max"],
+      },
+    },
+  },
+});
+
+type Json = Record<string, unknown>;
+/** A minimal config with the web process's `section` replaced or merged. */
+function withWeb(section: string, value: Json): Json {
+  const config = minimal() as unknown as { processes: { web: Json } };
+  const existing = config.processes.web[section] as Json | undefined;
+  config.processes.web[section] = { ...(existing ?? {}), ...value };
+  return config;
+}
+const withDecision = (value: Json) => withWeb("decision", { backend: "consecutive-threshold", ...value });
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error("expected a ConfigError");
+}
+const problems = (input: unknown) => problemsOf(() => parseConfig(input));
+
+describe("parseConfig: valid configurations", () => {
+  it("parses the bundled example (autoscale.config.json)", () => {
+    const config = parseConfigJson(exampleText, "autoscale.config.json");
+    expect(config.timezone).toBe("UTC");
+    expect(config.tickDeadlineMs).toBe(25_000); // not in the file: a default
+    expect(config.processes.web).toEqual({
+      measurement: { backend: "response-time", url: "https://example.com/heartbeat", timeoutMs: 5000 },
+      decision: {
+        backend: "consecutive-threshold",
+        minMeasurement: 400,
+        maxMeasurement: 1200,
+        failsToScaleUp: 3,
+        passesToScaleDown: 5,
+        minProcesses: 1,
+        maxProcesses: 3,
+        increment: 1,
+        postScaleWaitSeconds: 5,
+        historyLength: 10,
+      },
+      scaling: {
+        backend: "heroku",
+        app: "dancing-forest-1234",
+        processType: "web",
+        apiKeyEnv: "HEROKU_API_KEY",
+        timeoutMs: 10_000,
+      },
+      notification: {
+        backends: ["console"],
+        notifyOn: ["scale", "above-max", "scale-failed"],
+        timeoutMs: 5000,
+      },
+    });
+  });
+
+  it("fills every default into a minimal configuration", () => {
+    expect(parseConfig(minimal())).toEqual({
+      timezone: "UTC",
+      keyPrefix: "autoscalebot",
+      tickDeadlineMs: 25_000,
+      processes: {
+        web: {
+          measurement: {
+            backend: "response-time",
+            url: "https://dancing-forest-1234.herokuapp.com/heartbeat",
+            timeoutMs: 5000,
+          },
+          decision: {
+            backend: "consecutive-threshold",
+            minMeasurement: 400,
+            maxMeasurement: 1200,
+            failsToScaleUp: 3,
+            passesToScaleDown: 5,
+            minProcesses: 1,
+            maxProcesses: 3,
+            increment: 1,
+            postScaleWaitSeconds: 5,
+            historyLength: 10,
+          },
+          scaling: {
+            backend: "heroku",
+            app: "dancing-forest-1234",
+            apiKeyEnv: "HEROKU_API_KEY",
+            timeoutMs: 10_000,
+          },
+          notification: {
+            backends: ["console"],
+            notifyOn: ["scale", "above-max", "scale-failed"],
+            timeoutMs: 5000,
+          },
+        },
+      },
+    });
+  });
+
+  it("parses the seed's web example with time-of-day bounds and keeps the given values", () => {
+    const config = parseConfig(seedExample());
+    expect(config.timezone).toBe("America/Vancouver");
+    expect(config.processes.web?.decision).toEqual({
+      backend: "consecutive-threshold",
+      minMeasurement: 500,
+      maxMeasurement: 1000,
+      failsToScaleUp: 3,
+      passesToScaleDown: 5,
+      minProcesses: { "0:00": 1, "8:00": 3, "18:00": 1 },
+      maxProcesses: { "0:00": 3, "9:00": 5, "17:00": 3 },
+      increment: 1,
+      postScaleWaitSeconds: 60,
+      historyLength: 10,
+    });
+    expect(config.processes.web?.notification.backends).toEqual(["console", "log"]);
+  });
+
+  it("accepts several processes, a Heroku app id and a process type other than the name", () => {
+    const config = parseConfig({
+      processes: {
+        ...minimal().processes,
+        "worker-2": {
+          measurement: { backend: "response-time", url: "http://localhost:8080/hb" },
+          scaling: { backend: "heroku", app: "01234567-89ab-cdef-0123-456789abcdef", processType: "worker" },
+        },
+      },
+    });
+    expect(Object.keys(config.processes)).toEqual(["web", "worker-2"]);
+    expect(config.processes["worker-2"]?.scaling.processType).toBe("worker");
+  });
+
+  it("does not modify its input", () => {
+    const input = minimal();
+    const copy = structuredClone(input);
+    parseConfig(input);
+    expect(input).toEqual(copy);
+  });
+});
+
+describe("parseConfig: problems name their path", () => {
+  it.each<[string, unknown, string[]]>([
+    ["unknown key at the root", { ...minimal(), foo: 1 }, ["foo: unknown setting"]],
+    [
+      "unknown key in a decision",
+      withDecision({ bogus: 1 }),
+      ["processes.web.decision.bogus: unknown setting"],
+    ],
+    ["unknown key in a process", withWeb("extra", {}), ["processes.web.extra: unknown setting"]],
+    [
+      "several unknown keys in one object",
+      withWeb("scaling", { apiKey: "abc", region: "eu" }),
+      ["processes.web.scaling.apiKey: unknown setting", "processes.web.scaling.region: unknown setting"],
+    ],
+    [
+      "wrong measurement backend",
+      withWeb("measurement", { backend: "nope" }),
+      ['processes.web.measurement.backend: expected one of "response-time"'],
+    ],
+    [
+      "wrong decision backend",
+      withWeb("decision", { backend: "average-threshold" }),
+      ['processes.web.decision.backend: expected one of "consecutive-threshold"'],
+    ],
+    [
+      "decision without a backend",
+      withWeb("decision", {}),
+      ['processes.web.decision.backend: expected one of "consecutive-threshold"'],
+    ],
+    [
+      "wrong scaling backend",
+      withWeb("scaling", { backend: "render" }),
+      ['processes.web.scaling.backend: expected one of "heroku"'],
+    ],
+    [
+      "maxProcesses 0 with minProcesses 0",
+      withDecision({ minProcesses: 0, maxProcesses: 0 }),
+      ["processes.web.decision.maxProcesses: expected integer >= 1"],
+    ],
+    [
+      "non-integer failsToScaleUp",
+      withDecision({ failsToScaleUp: 2.5 }),
+      ["processes.web.decision.failsToScaleUp: expected integer from 1 to 1000"],
+    ],
+    [
+      "failsToScaleUp as a string",
+      withDecision({ failsToScaleUp: "3" }),
+      ["processes.web.decision.failsToScaleUp: expected integer from 1 to 1000"],
+    ],
+    [
+      "increment 0",
+      withDecision({ increment: 0 }),
+      ["processes.web.decision.increment: expected integer >= 1"],
+    ],
+    [
+      "negative postScaleWaitSeconds",
+      withDecision({ postScaleWaitSeconds: -5 }),
+      ["processes.web.decision.postScaleWaitSeconds: expected seconds >= 0"],
+    ],
+    [
+      "minMeasurement == maxMeasurement",
+      withDecision({ minMeasurement: 1200, maxMeasurement: 1200 }),
+      ["processes.web.decision.minMeasurement: expected minMeasurement < maxMeasurement"],
+    ],
+    [
+      "minMeasurement > maxMeasurement",
+      withDecision({ minMeasurement: 2000 }),
+      ["processes.web.decision.minMeasurement: expected minMeasurement < maxMeasurement"],
+    ],
+    [
+      "fixed minProcesses above maxProcesses",
+      withDecision({ minProcesses: 4 }),
+      ["processes.web.decision.minProcesses: minProcesses (4) is above maxProcesses (3) from 0:00"],
+    ],
+    [
+      "minProcesses map above a fixed maxProcesses at some hour",
+      withDecision({ minProcesses: { "0:00": 1, "8:00": 4, "18:00": 1 }, maxProcesses: 3 }),
+      ["processes.web.decision.minProcesses: minProcesses (4) is above maxProcesses (3) from 8:00"],
+    ],
+    [
+      "minProcesses map above a maxProcesses map between their keys (8:00-9:00)",
+      withDecision({
+        minProcesses: { "0:00": 1, "8:00": 3, "18:00": 1 },
+        maxProcesses: { "0:00": 2, "9:00": 5, "17:00": 2 },
+      }),
+      ["processes.web.decision.minProcesses: minProcesses (3) is above maxProcesses (2) from 8:00"],
+    ],
+    [
+      "minProcesses map wrapping past midnight above a maxProcesses map (0:00-6:00)",
+      withDecision({ minProcesses: { "6:00": 1, "22:00": 3 }, maxProcesses: { "0:00": 2, "12:00": 5 } }),
+      ["processes.web.decision.minProcesses: minProcesses (3) is above maxProcesses (2) from 0:00"],
+    ],
+    [
+      "bad time key 25:00",
+      withDecision({ minProcesses: { "0:00": 1, "25:00": 3 } }),
+      ["processes.web.decision.minProcesses.25:00: expected a time of day H:MM"],
+    ],
+    ["empty processes", { processes: {} }, ["processes: expected at least one process"]],
+    ["no processes", {}, ["processes: expected record, received undefined"]],
+    [
+      "bad timezone",
+      { ...minimal(), timezone: "Mars/Olympus_Mons" },
+      ["timezone: expected an IANA time zone such as Europe/Berlin"],
+    ],
+    [
+      "timezone offset string",
+      { ...minimal(), timezone: "GMT+25" },
+      ["timezone: expected an IANA time zone such as Europe/Berlin"],
+    ],
+    [
+      "bad URL",
+      withWeb("measurement", { url: "not a url" }),
+      ["processes.web.measurement.url: expected an http(s) URL"],
+    ],
+    [
+      "non-http URL",
+      withWeb("measurement", { url: "ftp://example.com/hb" }),
+      ["processes.web.measurement.url: expected an http(s) URL"],
+    ],
+    [
+      "heroku app name with capitals and underscore",
+      withWeb("scaling", { app: "Dancing_Forest" }),
+      ["processes.web.scaling.app: expected a Heroku app name or id"],
+    ],
+    [
+      "heroku app name too short",
+      withWeb("scaling", { app: "ab" }),
+      ["processes.web.scaling.app: expected a Heroku app name or id"],
+    ],
+    [
+      "heroku app name too long",
+      withWeb("scaling", { app: "a".repeat(31) }),
+      ["processes.web.scaling.app: expected a Heroku app name or id"],
+    ],
+    [
+      "bad apiKeyEnv",
+      withWeb("scaling", { apiKeyEnv: "1-KEY" }),
+      ["processes.web.scaling.apiKeyEnv: expected an environment variable name"],
+    ],
+    [
+      "historyLength below failsToScaleUp",
+      withDecision({ failsToScaleUp: 12 }),
+      [
+        "processes.web.decision.historyLength: expected historyLength >= 12 (failsToScaleUp and passesToScaleDown look back that far)",
+      ],
+    ],
+    [
+      "historyLength below passesToScaleDown",
+      withDecision({ historyLength: 4 }),
+      [
+        "processes.web.decision.historyLength: expected historyLength >= 5 (failsToScaleUp and passesToScaleDown look back that far)",
+      ],
+    ],
+    [
+      "bad keyPrefix",
+      { ...minimal(), keyPrefix: "has space" },
+      ["keyPrefix: expected 1-64 letters, digits, _ : . -"],
+    ],
+    [
+      "tickDeadlineMs beyond Netlify's 30 s",
+      { ...minimal(), tickDeadlineMs: 30_000 },
+      ["tickDeadlineMs: expected integer from 1000 to 28000"],
+    ],
+    ["not an object", null, ["(root): expected object, received null"]],
+  ])("%s", (_label, input, expected) => {
+    expect(problems(input)).toEqual(expected);
+  });
+
+  it.each(["minProcesses", "maxProcesses"])("reports an empty %s time-of-day map as a ConfigError", (key) => {
+    expect(problems(withDecision({ [key]: {} }))).toEqual([
+      `processes.web.decision.${key}: expected at least one time-of-day entry`,
+    ]);
+  });
+
+  it("reports a bad time key and a duplicate time by their keys", () => {
+    expect(problems(withDecision({ maxProcesses: { "0:00": 2, "25:00": 3 } }))).toEqual([
+      "processes.web.decision.maxProcesses.25:00: expected a time of day H:MM",
+    ]);
+    expect(problems(withDecision({ maxProcesses: { "9:00": 2, "09:00": 5 } }))).toEqual([
+      'processes.web.decision.maxProcesses.09:00: the same time as "9:00"',
+    ]);
+  });
+
+  it("reports maxProcesses 0 on maxProcesses itself, not on the default minProcesses", () => {
+    expect(problems(withDecision({ maxProcesses: 0 }))).toEqual([
+      "processes.web.decision.maxProcesses: expected integer >= 1",
+    ]);
+  });
+
+  it("lists every notifier and event kind when one is unknown", () => {
+    const found = problems(withWeb("notification", { backends: ["email"], notifyOn: ["nope"] }));
+    expect(found).toHaveLength(2);
+    expect(found[0]).toMatch(/^processes\.web\.notification\.backends\.0: .*"console"\|"log"\|"memory"/);
+    expect(found[1]).toMatch(/^processes\.web\.notification\.notifyOn\.0: .*"above-max"/);
+  });
+
+  it("names a bad process name by its path", () => {
+    const found = problems({ processes: { "a b": minimal().processes.web } });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^processes\.a b: /);
+  });
+
+  it("names a bad process name with the schema's message", () => {
+    const found = problems({ processes: { "a b": minimal().processes.web } });
+    expect(found).toEqual(["processes.a b: expected a process name of letters, digits, - and _"]);
+  });
+
+  it("reports several problems at once, each by its path", () => {
+    const input = withDecision({
+      maxProcesses: 0,
+      minProcesses: 0,
+      increment: 0,
+      historyLength: 2,
+    }) as Json & {
+      processes: { web: { scaling: Json; measurement: Json } };
+    };
+    input.foo = 1;
+    input.timezone = "X/Y";
+    input.processes.web.scaling.app = "A";
+    input.processes.web.measurement.url = "nope";
+    const found = problems(input);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        "foo: unknown setting",
+        "timezone: expected an IANA time zone such as Europe/Berlin",
+        "processes.web.decision.increment: expected integer >= 1",
+        "processes.web.decision.maxProcesses: expected integer >= 1",
+        "processes.web.decision.historyLength: expected historyLength >= 5 (failsToScaleUp and passesToScaleDown look back that far)",
+        "processes.web.scaling.app: expected a Heroku app name or id",
+        "processes.web.measurement.url: expected an http(s) URL",
+      ]),
+    );
+    expect(found).toHaveLength(7);
+  });
+
+  it("reports problems in several processes", () => {
+    const found = problems({
+      processes: {
+        web: { ...minimal().processes.web, decision: { backend: "consecutive-threshold", increment: 0 } },
+        worker: { ...minimal().processes.web, scaling: { backend: "heroku", app: "X" } },
+      },
+    });
+    expect(found.sort()).toEqual([
+      "processes.web.decision.increment: expected integer >= 1",
+      "processes.worker.scaling.app: expected a Heroku app name or id",
+    ]);
+  });
+});
+
+describe("ConfigError", () => {
+  it("carries the source and every problem, and lists them in its message", () => {
+    let caught: unknown;
+    try {
+      parseConfig({ ...minimal(), foo: 1, timezone: "X/Y" }, "my.json");
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect(caught).toBeInstanceOf(Error);
+    const error = caught as ConfigError;
+    expect(error.name).toBe("ConfigError");
+    expect(error.source).toBe("my.json");
+    expect(error.problems).toHaveLength(2);
+    expect(error.message).toContain("invalid configuration (my.json)");
+    for (const problem of error.problems) expect(error.message).toContain(problem);
+  });
+
+  it('defaults the source to "config"', () => {
+    expect(() => parseConfig({})).toThrow(/invalid configuration \(config\)/);
+  });
+});
+
+describe("parseConfigJson", () => {
+  it("parses JSON text", () => {
+    expect(parseConfigJson(JSON.stringify(minimal()), "x.json").processes.web?.scaling.app).toBe(
+      "dancing-forest-1234",
+    );
+  });
+
+  it.each(["{nope", "", "{", '{"processes": {},}'])("reports invalid JSON %j as a ConfigError", (text) => {
+    let caught: unknown;
+    try {
+      parseConfigJson(text, "x.json");
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).source).toBe("x.json");
+    expect((caught as ConfigError).problems).toHaveLength(1);
+    expect((caught as ConfigError).problems[0]).toMatch(/^not valid JSON: /);
+  });
+
+  it("reports schema problems with the given source", () => {
+    expect(() => parseConfigJson('{"processes": {}}', "x.json")).toThrow(
+      /\(x\.json\)[\s\S]*expected at least one process/,
+    );
+  });
+});
+
+describe("loadConfigFile", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "autoscalebot-config-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("reads and parses a file", async () => {
+    const path = join(dir, "ok.json");
+    await writeFile(path, JSON.stringify(seedExample()));
+    expect((await loadConfigFile(path)).timezone).toBe("America/Vancouver");
+  });
+
+  it("names the file in problems", async () => {
+    const path = join(dir, "bad.json");
+    await writeFile(path, '{"processes": {}}');
+    await expect(loadConfigFile(path)).rejects.toMatchObject({
+      source: path,
+      problems: ["processes: expected at least one process"],
+    });
+  });
+
+  it("reports a missing file as a ConfigError", async () => {
+    const path = join(dir, "missing.json");
+    await expect(loadConfigFile(path)).rejects.toBeInstanceOf(ConfigError);
+    await expect(loadConfigFile(path)).rejects.toMatchObject({ problems: ["cannot read the file: ENOENT"] });
+  });
+});
+
+describe("configForFunctions", () => {
+  const bundled = JSON.parse(exampleText) as unknown;
+  const fromEnv = JSON.stringify({ ...minimal(), keyPrefix: "from-env" });
+
+  it("prefers AUTOSCALE_CONFIG over the bundled object", () => {
+    expect(configForFunctions({ AUTOSCALE_CONFIG: fromEnv }, bundled).keyPrefix).toBe("from-env");
+  });
+
+  it.each([undefined, "", "   \n"])("uses the bundled object when AUTOSCALE_CONFIG is %j", (value) => {
+    const config = configForFunctions({ AUTOSCALE_CONFIG: value }, bundled);
+    expect(config.keyPrefix).toBe("autoscalebot");
+    expect(config.processes.web?.measurement.url).toBe("https://example.com/heartbeat");
+  });
+
+  it("does not fall back to the bundled object when AUTOSCALE_CONFIG is invalid", () => {
+    expect(() => configForFunctions({ AUTOSCALE_CONFIG: "{nope" }, bundled)).toThrow(ConfigError);
+    try {
+      configForFunctions({ AUTOSCALE_CONFIG: '{"processes": {}}' }, bundled);
+    } catch (error) {
+      expect((error as ConfigError).source).toBe("AUTOSCALE_CONFIG");
+    }
+  });
+
+  it("names the bundled file when the bundled object is invalid", () => {
+    expect(() => configForFunctions({}, { processes: {} })).toThrow(/\(autoscale\.config\.json\)/);
+  });
+});
+
+describe("redact", () => {
+  it("redacts URL passwords and secret-looking query parameters, keeping the rest", () => {
+    expect(
+      redactUrl("https://user:hunter2@example.com/hb?token=abc&page=2&api_key=zz&X-Amz-Signature=s&sig=1"),
+    ).toBe(
+      `https://user:${REDACTED}@example.com/hb?token=${REDACTED}&page=2&api_key=${REDACTED}&X-Amz-Signature=${REDACTED}&sig=${REDACTED}`,
+    );
+    expect(redactUrl("redis://default:pw@host:6379")).toBe(`redis://default:${REDACTED}@host:6379`);
+    expect(redactUrl("https://example.com/hb?page=2")).toBe("https://example.com/hb?page=2");
+    expect(redactUrl("not a url")).toBe("not a url");
+  });
+
+  it("redacts a parsed configuration without touching keyPrefix or apiKeyEnv", () => {
+    const config = parseConfig({
+      ...minimal(),
+      keyPrefix: "prod:token",
+      processes: {
+        web: {
+          ...minimal().processes.web,
+          measurement: {
+            backend: "response-time",
+            url: "https://admin:s3cret@example.com/hb?access_token=t0k&x=1",
+          },
+          scaling: { backend: "heroku", app: "dancing-forest-1234", apiKeyEnv: "HEROKU_API_KEY" },
+        },
+      },
+    });
+    const out = redact(config) as typeof config;
+    const text = JSON.stringify(out);
+    expect(text).not.toContain("s3cret");
+    expect(text).not.toContain("t0k");
+    expect(out.processes.web?.measurement.url).toBe(
+      `https://admin:${REDACTED}@example.com/hb?access_token=${REDACTED}&x=1`,
+    );
+    expect(out.keyPrefix).toBe("prod:token");
+    expect(out.processes.web?.scaling.apiKeyEnv).toBe("HEROKU_API_KEY");
+    expect(out.processes.web?.scaling.app).toBe("dancing-forest-1234");
+    expect(out.processes.web?.decision).toEqual(config.processes.web?.decision);
+    // A deep copy: the original is untouched.
+    expect(config.processes.web?.measurement.url).toContain("s3cret");
+  });
+
+  it("redacts every value under headers and secret-named fields, at any depth", () => {
+    const out = redact({
+      headers: { Authorization: "Bearer abc", "X-Trace": "1" },
+      deeper: { list: [{ password: "p", token: "t", apiKey: "k", clientSecret: "c", name: "kept" }] },
+      urls: ["https://a:b@h/", "plain text"],
+      count: 5,
+      flag: true,
+      none: null,
+    });
+    expect(out).toEqual({
+      headers: { Authorization: REDACTED, "X-Trace": REDACTED },
+      deeper: {
+        list: [
+          { password: REDACTED, token: REDACTED, apiKey: REDACTED, clientSecret: REDACTED, name: "kept" },
+        ],
+      },
+      urls: [`https://a:${REDACTED}@h/`, "plain text"],
+      count: 5,
+      flag: true,
+      none: null,
+    });
+  });
+
+  it.each(["keyPrefix", "apiKeyEnv", "tokenEnv", "keyPrefixes"])("does not redact %s", (key) => {
+    expect(redact({ [key]: "VALUE" })).toEqual({ [key]: "VALUE" });
+  });
+});

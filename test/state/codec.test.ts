@@ -1,0 +1,123 @@
+import { describe, expect, it } from "vitest";
+import { emptyProcessState, recordScale, type ProcessState } from "../../src/decide/state.js";
+import { decodeState, emptyState, encodeState, STATE_VERSION } from "../../src/state/codec.js";
+
+const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
+
+const web: ProcessState = {
+  history: [
+    { at: NOW - 60_000, value: 1500, verdict: "fail" },
+    { at: NOW - 30_000, value: null, verdict: "fail" },
+    { at: NOW, value: 800, verdict: "ok" },
+  ],
+  lastScaleAt: NOW - 3_600_000,
+  scales: [{ at: NOW - 3_600_000, from: 1, to: 2 }],
+};
+
+describe("decodeState", () => {
+  it("gives an empty state, without a warning, when nothing is stored", () => {
+    expect(decodeState(null)).toEqual({ state: { version: STATE_VERSION, updatedAt: 0, processes: {} } });
+    expect(decodeState(null).warning).toBeUndefined();
+    expect(emptyState()).toEqual({ version: 1, updatedAt: 0, processes: {} });
+  });
+
+  it("round-trips what encodeState wrote", () => {
+    const processes = {
+      web,
+      worker: emptyProcessState(),
+      clock: recordScale(emptyProcessState(), { at: NOW, from: 0, to: 1 }),
+    };
+    const decoded = decodeState(encodeState(processes, NOW));
+    expect(decoded.warning).toBeUndefined();
+    expect(decoded.state).toEqual({ version: STATE_VERSION, updatedAt: NOW, processes });
+  });
+
+  it("round-trips an empty process map", () => {
+    expect(decodeState(encodeState({}, NOW))).toEqual({
+      state: { version: 1, updatedAt: NOW, processes: {} },
+    });
+  });
+
+  it("writes the current version into the document", () => {
+    expect(JSON.parse(encodeState({ web }, NOW))).toMatchObject({ version: STATE_VERSION, updatedAt: NOW });
+  });
+
+  it.each(["", "nope", "{", '{"version":1,', "undefined"])(
+    "starts afresh with a warning on non-JSON %j",
+    (raw) => {
+      const { state, warning } = decodeState(raw);
+      expect(state).toEqual(emptyState());
+      expect(warning).toBe("stored state is not JSON; starting afresh");
+    },
+  );
+
+  it.each<[string, string]>([
+    ['{"version":2,"updatedAt":1,"processes":{}}', "2"],
+    ['{"version":0,"updatedAt":1,"processes":{}}', "0"],
+    ['{"version":"1","updatedAt":1,"processes":{}}', '"1"'],
+    ['{"updatedAt":1,"processes":{}}', "undefined"],
+    ["null", "undefined"],
+    ["[]", "undefined"],
+    ["42", "undefined"],
+  ])("starts afresh with a warning naming the version for %s", (raw, version) => {
+    const { state, warning } = decodeState(raw);
+    expect(state).toEqual(emptyState());
+    expect(warning).toBe(`stored state has version ${version}, expected ${STATE_VERSION}; starting afresh`);
+  });
+
+  it("names version 2 in the warning", () => {
+    const raw = encodeState({ web }, NOW).replace('"version":1', '"version":2');
+    expect(decodeState(raw).warning).toMatch(/version 2\b/);
+    expect(decodeState(raw).state.processes).toEqual({});
+  });
+
+  const valid = () =>
+    JSON.parse(encodeState({ web }, NOW)) as {
+      updatedAt: unknown;
+      processes: Record<string, Record<string, unknown>>;
+    };
+  const broken = (mutate: (doc: ReturnType<typeof valid>) => void) => {
+    const doc = valid();
+    mutate(doc);
+    return JSON.stringify(doc);
+  };
+
+  it.each<[string, string]>([
+    ["history not an array", broken((d) => (d.processes.web!.history = "x"))],
+    [
+      "a verdict that does not exist",
+      broken((d) => (d.processes.web!.history = [{ at: 1, value: 1, verdict: "slow" }])),
+    ],
+    [
+      "a history entry without a time",
+      broken((d) => (d.processes.web!.history = [{ value: 1, verdict: "ok" }])),
+    ],
+    ["a string value", broken((d) => (d.processes.web!.history = [{ at: 1, value: "1", verdict: "ok" }]))],
+    ["lastScaleAt missing", broken((d) => delete d.processes.web!.lastScaleAt)],
+    ["lastScaleAt a date string", broken((d) => (d.processes.web!.lastScaleAt = "2026-01-15T12:00:00Z"))],
+    ["a scale record without to", broken((d) => (d.processes.web!.scales = [{ at: 1, from: 1 }]))],
+    [
+      "a process that is not an object",
+      broken((d) => (d.processes.web = null as unknown as Record<string, unknown>)),
+    ],
+    ["processes missing", broken((d) => delete (d as { processes?: unknown }).processes)],
+    ["updatedAt a string", broken((d) => (d.updatedAt = "now"))],
+  ])("starts afresh with a warning on a malformed document (%s)", (_label, raw) => {
+    const { state, warning } = decodeState(raw);
+    expect(state).toEqual(emptyState());
+    expect(warning).toBe("stored state is malformed; starting afresh");
+  });
+
+  it("drops the whole document, not just the malformed process", () => {
+    const raw = broken((d) => {
+      d.processes.worker = { history: "x", lastScaleAt: null, scales: [] };
+    });
+    expect(decodeState(raw).state.processes).toEqual({});
+  });
+
+  it("returns a fresh object each time", () => {
+    const a = decodeState(null).state;
+    a.processes.web = web;
+    expect(decodeState(null).state.processes).toEqual({});
+  });
+});
