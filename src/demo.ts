@@ -94,7 +94,9 @@ export async function runDemo(minutes = 45): Promise<number> {
       clock.advance(60_000);
       await new Promise((resolve) => setTimeout(resolve, TICK_REAL_MS));
     }
-    console.log(`\n${minute} simulated minutes: ${scales} scale events, ${(processMinutes / 60).toFixed(2)} process-hours`);
+    console.log(
+      `\n${minute} simulated minutes: ${scales} scale events, ${(processMinutes / 60).toFixed(2)} process-hours`,
+    );
     return 0;
   } finally {
     process.off("SIGINT", stop).off("SIGTERM", stop);

@@ -13,7 +13,8 @@ export function describeFetchError(error: unknown): string {
   if (isAbort(error)) return "timed out";
   if (error instanceof Error) {
     const cause = (error as Error & { cause?: unknown }).cause;
-    const code = cause instanceof Error && "code" in cause ? String((cause as { code: unknown }).code) : undefined;
+    const code =
+      cause instanceof Error && "code" in cause ? String((cause as { code: unknown }).code) : undefined;
     return code ? `${error.message} (${code})` : error.message;
   }
   return String(error);

@@ -41,7 +41,9 @@ export async function tickProcess(input: ProcessTickInput): Promise<ProcessTickR
   try {
     scaler = createScaler(config.scaling, name, input.env);
   } catch (error) {
-    return finish(input, failure(name, asScaleError(error), null), input.state, [event.scaleFailed(asScaleError(error))]);
+    return finish(input, failure(name, asScaleError(error), null), input.state, [
+      event.scaleFailed(asScaleError(error)),
+    ]);
   }
 
   const [reading, current] = await Promise.all([
@@ -51,12 +53,20 @@ export async function tickProcess(input: ProcessTickInput): Promise<ProcessTickR
   const events = [event.measurement(reading)];
   if (current instanceof ScaleError) {
     // Without the platform's count no decision is safe; the reading is not recorded, so none is half-counted.
-    return finish(input, failure(name, current, reading), input.state, [...events, event.scaleFailed(current)]);
+    return finish(input, failure(name, current, reading), input.state, [
+      ...events,
+      event.scaleFailed(current),
+    ]);
   }
 
   const decision = decide({ config: config.decision, state: input.state, reading, current, now });
   events.push(...decision.conditions.map((condition) => event.condition(condition, decision, reading)));
-  const report: ProcessReport = { ...failure(name, null, reading), status: "held", current, decision: summary(decision) };
+  const report: ProcessReport = {
+    ...failure(name, null, reading),
+    status: "held",
+    current,
+    decision: summary(decision),
+  };
   if (decision.action === "hold") return finish(input, report, decision.state, events);
   if (input.dryRun) return finish(input, { ...report, status: "would-scale" }, input.state, events);
 
@@ -69,7 +79,12 @@ export async function tickProcess(input: ProcessTickInput): Promise<ProcessTickR
     // The history is kept, so the same decision is taken, and the scale tried, again next tick.
     const error = asScaleError(caught);
     events.push(event.scaleFailed(error, decision));
-    return finish(input, { ...report, status: "error", error: { id: error.id, message: error.message } }, decision.state, events);
+    return finish(
+      input,
+      { ...report, status: "error", error: { id: error.id, message: error.message } },
+      decision.state,
+      events,
+    );
   }
 }
 
@@ -115,7 +130,11 @@ async function finish(
 }
 
 function eventFactory(input: ProcessTickInput) {
-  const base = { process: input.name, tickId: input.tickId, at: input.now.toISO() ?? new Date(input.now.toMillis()).toISOString() };
+  const base = {
+    process: input.name,
+    tickId: input.tickId,
+    at: input.now.toISO() ?? new Date(input.now.toMillis()).toISOString(),
+  };
   const value = (reading: Reading) => ({ value: reading.value, unit: reading.unit });
   const make = (kind: EventKind, message: string, extra: Partial<AutoscaleEvent> = {}): AutoscaleEvent => ({
     ...base,
@@ -127,7 +146,9 @@ function eventFactory(input: ProcessTickInput) {
     measurement: (reading: Reading) =>
       make(
         "measurement",
-        reading.ok ? `${reading.backend} measured ${reading.value} ${reading.unit}` : `${reading.backend} failed: ${reading.error}`,
+        reading.ok
+          ? `${reading.backend} measured ${reading.value} ${reading.unit}`
+          : `${reading.backend} failed: ${reading.error}`,
         value(reading),
       ),
     condition: (condition: "above-max" | "below-min", decision: Decision, reading: Reading) =>
@@ -139,7 +160,12 @@ function eventFactory(input: ProcessTickInput) {
         { ...value(reading), reason: decision.reason, from: decision.target, to: decision.target },
       ),
     scale: (from: number, to: number, decision: Decision, reading: Reading) =>
-      make("scale", `scaled ${from} -> ${to}: ${decision.reason}`, { ...value(reading), from, to, reason: decision.reason }),
+      make("scale", `scaled ${from} -> ${to}: ${decision.reason}`, {
+        ...value(reading),
+        from,
+        to,
+        reason: decision.reason,
+      }),
     scaleFailed: (error: ScaleError, decision?: Decision) =>
       make("scale-failed", `platform API error ${error.id}: ${error.message}`, {
         error: { id: error.id, message: error.message },

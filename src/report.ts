@@ -36,7 +36,9 @@ export interface ProcessReport {
 
 /** Whether anything in the tick went wrong (the CLI's exit code, the trigger's status). */
 export function tickFailed(report: TickReport): boolean {
-  return report.error !== undefined || report.processes.some((p) => p.status === "error" || p.status === "timeout");
+  return (
+    report.error !== undefined || report.processes.some((p) => p.status === "error" || p.status === "timeout")
+  );
 }
 
 function describeReading(reading: Reading | null): string {
@@ -53,7 +55,10 @@ export function formatReport(report: TickReport): string {
   const lines = report.processes.map((p) => {
     const parts = [`  ${p.process}: ${p.status}`, describeReading(p.reading)];
     if (p.current !== null) parts.push(`processes ${p.current}${p.scaled ? ` -> ${p.scaled.to}` : ""}`);
-    if (p.decision) parts.push(`${p.decision.action} to ${p.decision.target} [${p.decision.min}-${p.decision.max}]: ${p.decision.reason}`);
+    if (p.decision)
+      parts.push(
+        `${p.decision.action} to ${p.decision.target} [${p.decision.min}-${p.decision.max}]: ${p.decision.reason}`,
+      );
     if (p.error) parts.push(`error ${p.error.id}: ${p.error.message}`);
     return parts.join(" | ");
   });

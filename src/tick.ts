@@ -31,7 +31,11 @@ const LOCK_MARGIN_MS = 5000;
  * whatever the number of processes; a process that misses the deadline is reported as timed
  * out while the others complete and state is still written.
  */
-export async function runTick(config: Config, deps: TickDeps, options: TickOptions = {}): Promise<TickReport> {
+export async function runTick(
+  config: Config,
+  deps: TickDeps,
+  options: TickOptions = {},
+): Promise<TickReport> {
   const started = deps.clock.now();
   const wallStart = performance.now();
   const dryRun = options.dryRun ?? false;
@@ -95,7 +99,9 @@ function selectProcesses(config: Config, wanted: string[] | undefined): string[]
 
 export class UnknownProcessError extends Error {
   constructor(unknown: string[], known: string[]) {
-    super(`unknown process ${unknown.map((n) => JSON.stringify(n)).join(", ")}; configured: ${known.join(", ")}`);
+    super(
+      `unknown process ${unknown.map((n) => JSON.stringify(n)).join(", ")}; configured: ${known.join(", ")}`,
+    );
     this.name = "UnknownProcessError";
   }
 }
@@ -114,7 +120,9 @@ async function runProcesses(
     () => deadline.abort(new DOMException(`tick deadline of ${config.tickDeadlineMs} ms`, "TimeoutError")),
     config.tickDeadlineMs,
   );
-  const timedOut = new Promise<null>((resolve) => deadline.signal.addEventListener("abort", () => resolve(null)));
+  const timedOut = new Promise<null>((resolve) =>
+    deadline.signal.addEventListener("abort", () => resolve(null)),
+  );
   const notifiers = createNotifiers(deps.notifiers);
   const now = DateTime.fromMillis(started, { zone: config.timezone });
   try {
@@ -132,7 +140,12 @@ async function runProcesses(
           notifiers,
           signal: deadline.signal,
         });
-        return (await Promise.race([run, timedOut])) ?? { report: timeoutReport(name, config.tickDeadlineMs), state };
+        return (
+          (await Promise.race([run, timedOut])) ?? {
+            report: timeoutReport(name, config.tickDeadlineMs),
+            state,
+          }
+        );
       }),
     );
   } finally {

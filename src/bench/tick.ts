@@ -25,12 +25,17 @@ export async function benchTick(): Promise<void> {
   const redis = await startRedisServer();
   const upstash = await startUpstashRest({ redisUrl: redis.url, token: randomUUID() });
   const names = Array.from({ length: 20 }, (_, i) => `proc${i + 1}`);
-  const heroku = await startHerokuApi({ apiKey, apps: { [APP]: Object.fromEntries(names.map((n) => [n, 1])) } });
+  const heroku = await startHerokuApi({
+    apiKey,
+    apps: { [APP]: Object.fromEntries(names.map((n) => [n, 1])) },
+  });
   const target: TargetApp = await startTargetApp({ latencyMs: HEARTBEAT_MS });
   const clock = new ManualClock(Date.now());
   const env = { HEROKU_API_KEY: apiKey, HEROKU_API_URL: heroku.url };
   try {
-    console.log(`tick benchmark: ${HEARTBEAT_MS} ms heartbeats, median of ${ROUNDS} ticks, Upstash REST front over redis-server`);
+    console.log(
+      `tick benchmark: ${HEARTBEAT_MS} ms heartbeats, median of ${ROUNDS} ticks, Upstash REST front over redis-server`,
+    );
     console.log("processes  redis commands/tick  tick wall time");
     const results: Record<number, number> = {};
     for (const count of [1, 20]) {
@@ -48,19 +53,26 @@ export async function benchTick(): Promise<void> {
           ]),
         ),
       });
-      const store = new UpstashStateStore({ url: upstash.url, token: upstash.token, keyPrefix: config.keyPrefix });
+      const store = new UpstashStateStore({
+        url: upstash.url,
+        token: upstash.token,
+        keyPrefix: config.keyPrefix,
+      });
       const commands: number[] = [];
       const times: number[] = [];
       for (let round = 0; round < ROUNDS; round++) {
         upstash.resetCount();
         const report = await runTick(config, { clock, store, env });
-        if (report.error || report.processes.some((p) => p.status === "error")) throw new Error(JSON.stringify(report));
+        if (report.error || report.processes.some((p) => p.status === "error"))
+          throw new Error(JSON.stringify(report));
         commands.push(upstash.commandCount());
         times.push(report.durationMs);
         clock.advance(60_000);
       }
       results[count] = median(times);
-      console.log(`${String(count).padStart(9)}  ${String(median(commands)).padStart(19)}  ${String(median(times)).padStart(11)} ms`);
+      console.log(
+        `${String(count).padStart(9)}  ${String(median(commands)).padStart(19)}  ${String(median(times)).padStart(11)} ms`,
+      );
     }
     const ratio = results[20]! / results[1]!;
     console.log(`20 processes take ${ratio.toFixed(2)}x the time of 1 (a serial loop would take about 20x)`);

@@ -62,10 +62,14 @@ async function configFrom(path: string | undefined): Promise<Config> {
 
 async function tickOnce(config: Config, opts: ReturnType<typeof options>, io: CliIo): Promise<number> {
   const store = createStateStore(io.env, config.keyPrefix);
-  const report = await runTick(config, { clock: systemClock, store, env: io.env }, {
-    processes: opts.process ?? [],
-    dryRun: opts["dry-run"] ?? false,
-  });
+  const report = await runTick(
+    config,
+    { clock: systemClock, store, env: io.env },
+    {
+      processes: opts.process ?? [],
+      dryRun: opts["dry-run"] ?? false,
+    },
+  );
   io.out(opts.json ? JSON.stringify(report, null, 2) : formatReport(report));
   return tickFailed(report) ? 1 : 0;
 }
@@ -74,7 +78,9 @@ function validate(config: Config, io: CliIo): number {
   io.out(JSON.stringify(redact(config), null, 2));
   for (const [name, { scaling }] of Object.entries(config.processes)) {
     if (!io.env[scaling.apiKeyEnv]) {
-      io.err(`warning: processes.${name}.scaling.apiKeyEnv: ${scaling.apiKeyEnv} is not set in this environment`);
+      io.err(
+        `warning: processes.${name}.scaling.apiKeyEnv: ${scaling.apiKeyEnv} is not set in this environment`,
+      );
     }
   }
   return 0;

@@ -15,11 +15,13 @@ export function nonNegative(what = "number") {
   return z.number({ error }).min(0, { error });
 }
 
-export const timezone = z
-  .string()
-  .refine((zone) => IANAZone.isValidZone(zone), { error: "expected an IANA time zone such as Europe/Berlin" });
+export const timezone = z.string().refine((zone) => IANAZone.isValidZone(zone), {
+  error: "expected an IANA time zone such as Europe/Berlin",
+});
 
 export const httpUrl = z.url({ protocol: /^https?$/, error: "expected an http(s) URL" });
 
 /** Names of environment variables (secrets are referenced by name, never written in config). */
-export const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" });
+export const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" });

@@ -18,11 +18,14 @@ function describeIssue(issue: z.core.$ZodIssue, prefix: PropertyKey[] = []): str
   const path = fullPath.map(String).join(".") || "(root)";
   switch (issue.code) {
     case "unrecognized_keys":
-      return issue.keys.map((key) => `${[...fullPath, key].map(String).join(".")}: unknown setting`).join("\n");
+      return issue.keys
+        .map((key) => `${[...fullPath, key].map(String).join(".")}: unknown setting`)
+        .join("\n");
     case "invalid_union": {
       // A discriminated union names its options (zod's types do not declare them).
       const options = (issue as { options?: unknown }).options;
-      if (Array.isArray(options)) return `${path}: expected one of ${options.map((o) => JSON.stringify(o)).join(", ")}`;
+      if (Array.isArray(options))
+        return `${path}: expected one of ${options.map((o) => JSON.stringify(o)).join(", ")}`;
       // Of a plain union's branches, the one that got furthest into the value says what is wrong.
       const deepest = issue.errors
         .filter((branch) => branch.length > 0 && branch.every((inner) => inner.path.length > 0))
@@ -41,7 +44,10 @@ function describeIssue(issue: z.core.$ZodIssue, prefix: PropertyKey[] = []): str
 export function parseConfig(input: unknown, source = "config"): Config {
   const result = configSchema.safeParse(input);
   if (result.success) return result.data;
-  throw new ConfigError(source, result.error.issues.flatMap((issue) => describeIssue(issue).split("\n")));
+  throw new ConfigError(
+    source,
+    result.error.issues.flatMap((issue) => describeIssue(issue).split("\n")),
+  );
 }
 
 /** Parses JSON text; a syntax error is a ConfigError too, so every entry point reports it the same way. */
@@ -60,7 +66,9 @@ export async function loadConfigFile(path: string): Promise<Config> {
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    throw new ConfigError(path, [`cannot read the file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
+    throw new ConfigError(path, [
+      `cannot read the file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    ]);
   }
   return parseConfigJson(text, path);
 }

@@ -14,7 +14,8 @@ export function redactUrl(raw: string): string {
     return raw;
   }
   if (url.password) url.password = REDACTED;
-  for (const name of [...url.searchParams.keys()]) if (SECRET_PARAM.test(name)) url.searchParams.set(name, REDACTED);
+  for (const name of [...url.searchParams.keys()])
+    if (SECRET_PARAM.test(name)) url.searchParams.set(name, REDACTED);
   return url.toString().replaceAll(encodeURIComponent(REDACTED), REDACTED);
 }
 

@@ -5,16 +5,27 @@ import { notificationSchema } from "../notify/registry.js";
 import { scalingSchema } from "../scale/registry.js";
 import { integer, timezone } from "./fields.js";
 
+/** The seeds' default decision backend, taken when `decision` is left out or names no backend. */
+const DEFAULT_DECISION = "consecutive-threshold";
+const withDefaultBackend = (value: unknown) =>
+  value === undefined
+    ? { backend: DEFAULT_DECISION }
+    : value !== null && typeof value === "object" && !Array.isArray(value) && !("backend" in value)
+      ? { backend: DEFAULT_DECISION, ...value }
+      : value;
+
 /** One process type to scale: how to measure it, decide, scale and tell admins. */
 export const processSchema = z.strictObject({
   measurement: measurementSchema,
-  decision: decisionSchema.prefault({ backend: "consecutive-threshold" }),
+  decision: z.preprocess(withDefaultBackend, decisionSchema),
   scaling: scalingSchema,
   notification: notificationSchema.prefault({}),
 });
 export type ProcessConfig = z.infer<typeof processSchema>;
 
-const processName = z.string().regex(/^[-\w]{1,64}$/, { error: "expected a process name of letters, digits, - and _" });
+const processName = z
+  .string()
+  .regex(/^[-\w]{1,64}$/, { error: "expected a process name of letters, digits, - and _" });
 
 /** The one configuration schema: the CLI, the scheduled function and the trigger all parse it. */
 export const configSchema = z.strictObject({

@@ -13,7 +13,8 @@ const timeOfDayMap = z.record(timeOfDay, integer(0)).superRefine((map, ctx) => {
   const seen = new Map<number, string>();
   for (const key of keys) {
     const earlier = seen.get(minuteOfDay(key));
-    if (earlier !== undefined) ctx.addIssue({ code: "custom", path: [key], message: `the same time as ${JSON.stringify(earlier)}` });
+    if (earlier !== undefined)
+      ctx.addIssue({ code: "custom", path: [key], message: `the same time as ${JSON.stringify(earlier)}` });
     seen.set(minuteOfDay(key), key);
   }
 });
@@ -44,6 +45,7 @@ export function resolveBound(bound: Bound, local: { hour: number; minute: number
 /** Minutes of the day at which some bound changes: where min <= max must be checked. */
 export function changePoints(...bounds: Bound[]): number[] {
   const points = new Set<number>([0]);
-  for (const bound of bounds) if (typeof bound !== "number") for (const key of Object.keys(bound)) points.add(minuteOfDay(key));
+  for (const bound of bounds)
+    if (typeof bound !== "number") for (const key of Object.keys(bound)) points.add(minuteOfDay(key));
   return [...points].sort((a, b) => a - b);
 }

@@ -1,5 +1,5 @@
 import type { DateTime } from "luxon";
-import { z } from "zod";
+import type { z } from "zod";
 import { integer, nonNegative } from "../config/fields.js";
 import { boundSchema, changePoints, resolveBound } from "./bounds.js";
 import type { Decision, DecisionCondition } from "./types.js";
@@ -25,7 +25,11 @@ interface CommonDecisionConfig {
 /** Schema check shared by all backends: min <= max at every time of day either bound changes. */
 export function checkBoundsOrder(config: CommonDecisionConfig, ctx: z.RefinementCtx): void {
   // Bounds that failed their own checks are reported there; comparing them would only add noise.
-  if (!boundSchema.safeParse(config.minProcesses).success || !boundSchema.safeParse(config.maxProcesses).success) return;
+  if (
+    !boundSchema.safeParse(config.minProcesses).success ||
+    !boundSchema.safeParse(config.maxProcesses).success
+  )
+    return;
   if (typeof config.maxProcesses === "number" && config.maxProcesses < 1) {
     ctx.addIssue({ code: "custom", path: ["maxProcesses"], message: "expected integer >= 1" });
     return;
@@ -54,7 +58,11 @@ export function boundsAt(config: CommonDecisionConfig, now: DateTime): { min: nu
 }
 
 /** Milliseconds left of the cool-down after the last scale (0 when none is running). */
-export function cooldownRemainingMs(config: CommonDecisionConfig, state: ProcessState, now: DateTime): number {
+export function cooldownRemainingMs(
+  config: CommonDecisionConfig,
+  state: ProcessState,
+  now: DateTime,
+): number {
   if (state.lastScaleAt === null) return 0;
   return Math.max(0, state.lastScaleAt + config.postScaleWaitSeconds * 1000 - now.toMillis());
 }

@@ -1,7 +1,15 @@
 import { z } from "zod";
 import { integer, nonNegative } from "../config/fields.js";
 import type { Reading } from "../measure/types.js";
-import { boundsAt, checkBoundsOrder, commonDecisionFields, cooldownRemainingMs, decision, outsideBounds, step } from "./common.js";
+import {
+  boundsAt,
+  checkBoundsOrder,
+  commonDecisionFields,
+  cooldownRemainingMs,
+  decision,
+  outsideBounds,
+  step,
+} from "./common.js";
 import type { Verdict } from "./state.js";
 import type { Decide } from "./types.js";
 
@@ -22,7 +30,11 @@ export const consecutiveThresholdSchema = z
   .superRefine((config, ctx) => {
     checkBoundsOrder(config, ctx);
     if (config.minMeasurement >= config.maxMeasurement) {
-      ctx.addIssue({ code: "custom", path: ["minMeasurement"], message: "expected minMeasurement < maxMeasurement" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["minMeasurement"],
+        message: "expected minMeasurement < maxMeasurement",
+      });
     }
     const needed = Math.max(config.failsToScaleUp, config.passesToScaleDown);
     if (config.historyLength < needed) {
@@ -35,7 +47,10 @@ export const consecutiveThresholdSchema = z
   });
 export type ConsecutiveThresholdConfig = z.infer<typeof consecutiveThresholdSchema>;
 
-export function verdictOf(reading: Reading, config: { minMeasurement: number; maxMeasurement: number }): Verdict {
+export function verdictOf(
+  reading: Reading,
+  config: { minMeasurement: number; maxMeasurement: number },
+): Verdict {
   if (!reading.ok || reading.value === null || reading.value > config.maxMeasurement) return "fail";
   if (reading.value < config.minMeasurement) return "pass";
   return "ok";
@@ -48,7 +63,13 @@ export function streak(verdicts: readonly Verdict[], verdict: Verdict): number {
   return count;
 }
 
-export const decideConsecutiveThreshold: Decide<ConsecutiveThresholdConfig> = ({ config, state, reading, current, now }) => {
+export const decideConsecutiveThreshold: Decide<ConsecutiveThresholdConfig> = ({
+  config,
+  state,
+  reading,
+  current,
+  now,
+}) => {
   const bounds = boundsAt(config, now);
   const correction = outsideBounds(current, bounds, state);
   if (correction) return correction;
@@ -56,21 +77,43 @@ export const decideConsecutiveThreshold: Decide<ConsecutiveThresholdConfig> = ({
   const waitMs = cooldownRemainingMs(config, state, now);
   if (waitMs > 0) {
     // Readings taken while the platform settles say little about the new formation: not recorded.
-    return decision("hold", current, `cooling down for ${Math.ceil(waitMs / 1000)} s after the last scale`, bounds, state);
+    return decision(
+      "hold",
+      current,
+      `cooling down for ${Math.ceil(waitMs / 1000)} s after the last scale`,
+      bounds,
+      state,
+    );
   }
 
   const verdict = verdictOf(reading, config);
-  const history = [...state.history, { at: now.toMillis(), value: reading.value, verdict }].slice(-config.historyLength);
+  const history = [...state.history, { at: now.toMillis(), value: reading.value, verdict }].slice(
+    -config.historyLength,
+  );
   const next = { ...state, history };
   const verdicts = history.map((entry) => entry.verdict);
   const fails = streak(verdicts, "fail");
   const passes = streak(verdicts, "pass");
 
   if (fails >= config.failsToScaleUp) {
-    return step("up", current, config.increment, bounds, `${fails} fails in a row (> ${config.maxMeasurement} or failed)`, next);
+    return step(
+      "up",
+      current,
+      config.increment,
+      bounds,
+      `${fails} fails in a row (> ${config.maxMeasurement} or failed)`,
+      next,
+    );
   }
   if (passes >= config.passesToScaleDown) {
-    return step("down", current, config.increment, bounds, `${passes} passes in a row (< ${config.minMeasurement})`, next);
+    return step(
+      "down",
+      current,
+      config.increment,
+      bounds,
+      `${passes} passes in a row (< ${config.minMeasurement})`,
+      next,
+    );
   }
   const progress =
     verdict === "fail"

@@ -39,10 +39,15 @@ export async function handleScheduled(env: Env, bundledConfig: unknown): Promise
 export async function handleTrigger(request: Request, env: Env, bundledConfig: unknown): Promise<Response> {
   if (request.method !== "POST") return json(405, { error: "use POST" }, { Allow: "POST" });
   const expected = env.AUTOSCALE_TRIGGER_TOKEN;
-  if (!expected) return json(503, { error: "the trigger is disabled: set AUTOSCALE_TRIGGER_TOKEN to enable it" });
+  if (!expected)
+    return json(503, { error: "the trigger is disabled: set AUTOSCALE_TRIGGER_TOKEN to enable it" });
   const given = /^Bearer (.+)$/.exec(request.headers.get("authorization") ?? "")?.[1];
   if (!given || !sameSecret(given, expected)) {
-    return json(401, { error: "missing or wrong bearer token" }, { "WWW-Authenticate": 'Bearer realm="autoscalebot"' });
+    return json(
+      401,
+      { error: "missing or wrong bearer token" },
+      { "WWW-Authenticate": 'Bearer realm="autoscalebot"' },
+    );
   }
 
   const query = new URL(request.url).searchParams;
@@ -52,7 +57,8 @@ export async function handleTrigger(request: Request, env: Env, bundledConfig: u
     const status = report.skipped ? 409 : report.error ? 503 : 200;
     return json(status, report);
   } catch (error) {
-    if (error instanceof ConfigError) return json(500, { error: "invalid configuration", problems: error.problems });
+    if (error instanceof ConfigError)
+      return json(500, { error: "invalid configuration", problems: error.problems });
     if (error instanceof StoreConfigError) return json(503, { error: error.message });
     if (error instanceof UnknownProcessError) return json(400, { error: error.message });
     console.error(error);

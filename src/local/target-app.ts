@@ -17,7 +17,8 @@ export interface TargetApp {
   close(): Promise<void>;
 }
 
-const resolve = <T>(setting: Setting<T>): T => (typeof setting === "function" ? (setting as () => T)() : setting);
+const resolve = <T>(setting: Setting<T>): T =>
+  typeof setting === "function" ? (setting as () => T)() : setting;
 
 /** The app under measurement: a real HTTP server whose latency and status its owner sets. */
 export async function startTargetApp(options: TargetAppOptions = {}): Promise<TargetApp> {

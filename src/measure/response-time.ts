@@ -15,22 +15,38 @@ export const responseTimeSchema = z.strictObject({
 export type ResponseTimeConfig = z.infer<typeof responseTimeSchema>;
 
 export class ResponseTimeMeasurement implements Measurement {
-  constructor(private readonly config: ResponseTimeConfig) {}
+  readonly #url: string;
+  readonly #headers: Record<string, string> = { "User-Agent": "autoscalebot", "Cache-Control": "no-cache" };
+
+  constructor(private readonly config: ResponseTimeConfig) {
+    // fetch refuses URLs with credentials: `https://user:pass@host/` becomes HTTP Basic auth.
+    const url = new URL(config.url);
+    if (url.username || url.password) {
+      const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+      this.#headers.Authorization = `Basic ${Buffer.from(credentials).toString("base64")}`;
+      url.username = "";
+      url.password = "";
+    }
+    this.#url = url.toString();
+  }
 
   async measure(signal: AbortSignal): Promise<Reading> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     try {
-      const response = await fetch(this.config.url, {
+      const response = await fetch(this.#url, {
         signal: withTimeout(signal, this.config.timeoutMs),
-        headers: { "User-Agent": "autoscalebot", "Cache-Control": "no-cache" },
+        headers: this.#headers,
         redirect: "follow",
       });
       await response.arrayBuffer(); // the whole body: a slow app is often slow to stream, not to start
       if (!response.ok) return failed(`heartbeat answered HTTP ${response.status}`, elapsed());
       return { backend: "response-time", value: elapsed(), unit: "ms", ok: true };
     } catch (error) {
-      const why = isAbort(error) && !signal.aborted ? `no answer within ${this.config.timeoutMs} ms` : describeFetchError(error);
+      const why =
+        isAbort(error) && !signal.aborted
+          ? `no answer within ${this.config.timeoutMs} ms`
+          : describeFetchError(error);
       return failed(`heartbeat failed: ${why}`, isAbort(error) ? elapsed() : null);
     }
   }

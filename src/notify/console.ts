@@ -7,7 +7,8 @@ export class ConsoleNotifier implements Notifier {
   constructor(private readonly write: (line: string) => void = (line) => console.log(line)) {}
 
   send(events: readonly AutoscaleEvent[]): Promise<void> {
-    for (const event of events) this.write(`[autoscalebot] ${event.at} ${event.process} ${event.kind}: ${event.message}`);
+    for (const event of events)
+      this.write(`[autoscalebot] ${event.at} ${event.process} ${event.kind}: ${event.message}`);
     return Promise.resolve();
   }
 }

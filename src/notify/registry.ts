@@ -20,5 +20,10 @@ export type NotificationConfig = z.infer<typeof notificationSchema>;
 export type Notifiers = Record<NotifierName, Notifier>;
 
 export function createNotifiers(overrides: Partial<Notifiers> = {}): Notifiers {
-  return { console: new ConsoleNotifier(), log: new LogNotifier(), memory: new MemoryNotifier(), ...overrides };
+  return {
+    console: new ConsoleNotifier(),
+    log: new LogNotifier(),
+    memory: new MemoryNotifier(),
+    ...overrides,
+  };
 }

@@ -5,9 +5,14 @@ import { ScaleError, type Scaler } from "./types.js";
 
 export const herokuScalingSchema = z.strictObject({
   backend: z.literal("heroku"),
-  app: z.string().regex(/^[a-z][a-z0-9-]{1,28}[a-z0-9]$|^[0-9a-f-]{36}$/, { error: "expected a Heroku app name or id" }),
+  app: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{1,28}[a-z0-9]$|^[0-9a-f-]{36}$/, { error: "expected a Heroku app name or id" }),
   /** Defaults to the process's own name. */
-  processType: z.string().regex(/^[-\w]{1,128}$/, { error: "expected a Heroku process type" }).optional(),
+  processType: z
+    .string()
+    .regex(/^[-\w]{1,128}$/, { error: "expected a Heroku process type" })
+    .optional(),
   /** The variable that holds the API key: secrets never live in the config. */
   apiKeyEnv: envName.default("HEROKU_API_KEY"),
   timeoutMs: integer(1, 28_000).default(10_000),

@@ -26,7 +26,10 @@ export function decodeState(raw: string | null): { state: State; warning?: strin
   }
   const version = (parsed as { version?: unknown } | null)?.version;
   if (version !== STATE_VERSION) {
-    return { state: emptyState(), warning: `stored state has version ${JSON.stringify(version)}, expected ${STATE_VERSION}; starting afresh` };
+    return {
+      state: emptyState(),
+      warning: `stored state has version ${JSON.stringify(version)}, expected ${STATE_VERSION}; starting afresh`,
+    };
   }
   const result = stateSchema.safeParse(parsed);
   if (!result.success) return { state: emptyState(), warning: "stored state is malformed; starting afresh" };

@@ -211,8 +211,8 @@ describe("parseConfig: problems name their path", () => {
       ['processes.web.decision.backend: expected one of "consecutive-threshold"'],
     ],
     [
-      "decision without a backend",
-      withWeb("decision", {}),
+      "decision with an unknown backend",
+      withWeb("decision", { backend: "magic" }),
       ['processes.web.decision.backend: expected one of "consecutive-threshold"'],
     ],
     [
@@ -611,5 +611,21 @@ describe("redact", () => {
 
   it.each(["keyPrefix", "apiKeyEnv", "tokenEnv", "keyPrefixes"])("does not redact %s", (key) => {
     expect(redact({ [key]: "VALUE" })).toEqual({ [key]: "VALUE" });
+  });
+});
+
+describe("decision defaults", () => {
+  it("takes consecutive-threshold when decision names no backend or is left out", () => {
+    const named = parseConfig(withWeb("decision", { failsToScaleUp: 2 }));
+    expect(named.processes.web!.decision).toMatchObject({
+      backend: "consecutive-threshold",
+      failsToScaleUp: 2,
+    });
+    const input = minimal() as { processes: { web: Record<string, unknown> } };
+    delete input.processes.web.decision;
+    expect(parseConfig(input).processes.web!.decision).toMatchObject({
+      backend: "consecutive-threshold",
+      failsToScaleUp: 3,
+    });
   });
 });

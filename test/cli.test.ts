@@ -1,0 +1,175 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main, type CliIo } from "../src/cli/main.js";
+import { APP, startWorld, type World } from "./helpers/world.js";
+
+let world: World;
+let dir: string;
+let configPath: string;
+
+beforeAll(async () => {
+  world = await startWorld(["web"]);
+  dir = await mkdtemp(join(tmpdir(), "autoscalebot-cli-"));
+  configPath = join(dir, "config.json");
+  await writeFile(
+    configPath,
+    JSON.stringify({
+      processes: {
+        web: {
+          measurement: {
+            backend: "response-time",
+            url: `http://user:hunter2@${world.targets.web!.url.slice(7)}/hb?token=abc`,
+          },
+          decision: { failsToScaleUp: 1 },
+          scaling: { backend: "heroku", app: APP },
+          notification: { backends: ["memory"] },
+        },
+      },
+    }),
+  );
+});
+afterAll(async () => {
+  await world.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function run(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  onStop: CliIo["onStop"] = () => {},
+) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    env: { ...world.env, AUTOSCALE_STATE_DIR: join(dir, "state"), ...env },
+    out: (t) => out.push(t),
+    err: (t) => err.push(t),
+    onStop,
+  };
+  const code = await main(args, io);
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+describe("autoscalebot validate", () => {
+  it("prints the effective config with defaults, secrets redacted", async () => {
+    const { code, out } = await run(["validate", "--config", configPath]);
+    expect(code).toBe(0);
+    const config = JSON.parse(out) as {
+      processes: { web: { decision: Record<string, unknown>; measurement: { url: string } } };
+    };
+    expect(config.processes.web.decision).toMatchObject({
+      backend: "consecutive-threshold",
+      maxMeasurement: 1200,
+      historyLength: 10,
+    });
+    expect(out).not.toContain("hunter2");
+    expect(config.processes.web.measurement.url).toContain("token=[redacted]");
+  });
+
+  it("lists every error with its path and exits 2", async () => {
+    const bad = join(dir, "bad.json");
+    await writeFile(
+      bad,
+      JSON.stringify({
+        processes: {
+          web: {
+            measurement: { backend: "response-time", url: "x" },
+            decision: { maxProcesses: 0 },
+            scaling: { backend: "heroku", app: APP },
+          },
+        },
+        extra: 1,
+      }),
+    );
+    const { code, err } = await run(["validate", "--config", bad]);
+    expect(code).toBe(2);
+    expect(err).toContain("processes.web.decision.maxProcesses: expected integer >= 1");
+    expect(err).toContain("processes.web.measurement.url: expected an http(s) URL");
+    expect(err).toContain("extra: unknown setting");
+  });
+
+  it("reports unreadable and non-JSON files as config errors", async () => {
+    expect((await run(["validate", "--config", join(dir, "missing.json")])).err).toMatch(
+      /cannot read the file: ENOENT/,
+    );
+    const notJson = join(dir, "not.json");
+    await writeFile(notJson, "{");
+    expect(await run(["validate", "--config", notJson])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/not valid JSON/) as unknown,
+    });
+  });
+
+  it("warns when the API key variable is not set", async () => {
+    const { code, err } = await run(["validate", "--config", configPath], { HEROKU_API_KEY: undefined });
+    expect(code).toBe(0);
+    expect(err).toMatch(/HEROKU_API_KEY is not set/);
+  });
+});
+
+describe("autoscalebot tick", () => {
+  it("ticks with the file store and prints the JSON report", async () => {
+    const { code, out } = await run(["tick", "--config", configPath, "--json"]);
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ store: "file", processes: [{ process: "web", status: "held" }] });
+    expect(out).not.toContain(world.apiKey);
+  });
+
+  it("prints a human summary, and --dry-run does not scale", async () => {
+    world.targets.web!.set({ status: 500 });
+    try {
+      const { code, out } = await run(["tick", "--config", configPath, "--dry-run", "--process", "web"]);
+      expect(code).toBe(0);
+      expect(out).toMatch(/dry run/);
+      expect(out).toMatch(/web: would-scale/);
+      expect(world.heroku.quantity(APP, "web")).toBe(1);
+    } finally {
+      world.targets.web!.set({ status: 200 });
+    }
+  });
+
+  it("exits 1 when a process fails and 2 for usage errors", async () => {
+    expect((await run(["tick", "--config", configPath], { HEROKU_API_KEY: "wrong" })).code).toBe(1);
+    expect((await run(["tick"])).code).toBe(2);
+    expect((await run(["tick", "--config", configPath, "--process", "nope"])).err).toMatch(
+      /unknown process "nope"/,
+    );
+    expect((await run(["frobnicate"])).code).toBe(2);
+    expect((await run(["tick", "--bogus"])).code).toBe(2);
+  });
+
+  it("refuses the file store on Netlify", async () => {
+    const { code, err } = await run(["tick", "--config", configPath], { CONTEXT: "production" });
+    expect(code).toBe(2);
+    expect(err).toMatch(/must be set on Netlify/);
+  });
+});
+
+describe("autoscalebot run", () => {
+  it("ticks every interval until stopped, finishing the tick in progress", async () => {
+    let stop = () => {};
+    const ticksBefore = world.targets.web!.hits();
+    world.targets.web!.set({ latencyMs: 200 });
+    try {
+      const running = run(["run", "--config", configPath, "--interval", "1"], {}, (s) => (stop = s));
+      // Stop while the second tick's heartbeat is in flight: that tick must still complete.
+      while (world.targets.web!.hits() - ticksBefore < 2)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      stop();
+      const { code, out } = await running;
+      expect(code).toBe(0);
+      expect(out.match(/^tick /gm)).toHaveLength(2);
+      expect(out.match(/web: held \| 2\d\d ms/g)).toHaveLength(2);
+      expect(out.endsWith("stopped")).toBe(true);
+      expect(world.targets.web!.hits() - ticksBefore).toBe(2);
+    } finally {
+      world.targets.web!.set({ latencyMs: 0 });
+    }
+  });
+
+  it("rejects a bad interval", async () => {
+    expect((await run(["run", "--config", configPath, "--interval", "0"])).code).toBe(2);
+  });
+});

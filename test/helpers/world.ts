@@ -1,0 +1,130 @@
+import { randomUUID } from "node:crypto";
+import { ManualClock } from "../../src/clock.js";
+import { parseConfig } from "../../src/config/load.js";
+import type { Config } from "../../src/config/schema.js";
+import { startHerokuApi, type HerokuApiServer } from "../../src/local/heroku-api.js";
+import { startRedisServer, type RedisServer } from "../../src/local/redis-server.js";
+import { startTargetApp, type TargetApp } from "../../src/local/target-app.js";
+import { startUpstashRest, type UpstashRestServer } from "../../src/local/upstash-rest.js";
+import { MemoryNotifier } from "../../src/notify/memory.js";
+import { UpstashStateStore } from "../../src/state/upstash.js";
+import { runTick, type TickOptions } from "../../src/tick.js";
+
+export const APP = "dancing-forest-1234";
+
+/**
+ * The real local world a tick runs against: redis-server with the Upstash REST front (the real
+ * @upstash/redis client), the Heroku-compatible API, and one target app per process.
+ */
+export interface World {
+  redis: RedisServer;
+  upstash: UpstashRestServer;
+  heroku: HerokuApiServer;
+  targets: Record<string, TargetApp>;
+  apiKey: string;
+  env: Record<string, string>;
+  clock: ManualClock;
+  memory: MemoryNotifier;
+  store: UpstashStateStore;
+  /** A fresh keyPrefix per test keeps tests apart on one Redis. */
+  config(overrides?: ConfigOverrides): Config;
+  tick(config: Config, options?: TickOptions): ReturnType<typeof runTick>;
+  close(): Promise<void>;
+}
+
+export interface ConfigOverrides {
+  decision?: Record<string, unknown>;
+  processes?: string[];
+  keyPrefix?: string;
+  tickDeadlineMs?: number;
+  timezone?: string;
+  measurementTimeoutMs?: number;
+}
+
+export async function startWorld(processes: string[] = ["web"]): Promise<World> {
+  const apiKey = `test-key-${randomUUID()}`;
+  const redis = await startRedisServer();
+  const upstash = await startUpstashRest({ redisUrl: redis.url, token: `upstash-${randomUUID()}` });
+  const heroku = await startHerokuApi({
+    apiKey,
+    apps: { [APP]: Object.fromEntries(processes.map((p) => [p, 1])) },
+  });
+  const targets: Record<string, TargetApp> = {};
+  for (const name of processes) targets[name] = await startTargetApp({ latencyMs: 0 });
+  const clock = new ManualClock(Date.parse("2026-06-01T12:00:00Z"));
+  const memory = new MemoryNotifier();
+  let prefix = `test-${randomUUID().slice(0, 8)}`;
+  const world: World = {
+    redis,
+    upstash,
+    heroku,
+    targets,
+    apiKey,
+    env: { HEROKU_API_KEY: apiKey, HEROKU_API_URL: heroku.url },
+    clock,
+    memory,
+    get store() {
+      return new UpstashStateStore({
+        url: upstash.url,
+        token: upstash.token,
+        keyPrefix: prefix,
+        retry: false,
+      });
+    },
+    config(overrides = {}) {
+      prefix = overrides.keyPrefix ?? `test-${randomUUID().slice(0, 8)}`;
+      const names = overrides.processes ?? processes;
+      return parseConfig({
+        keyPrefix: prefix,
+        timezone: overrides.timezone ?? "UTC",
+        ...(overrides.tickDeadlineMs ? { tickDeadlineMs: overrides.tickDeadlineMs } : {}),
+        processes: Object.fromEntries(
+          names.map((name) => [
+            name,
+            {
+              measurement: {
+                backend: "response-time",
+                url: `${targets[name]!.url}/heartbeat`,
+                timeoutMs: overrides.measurementTimeoutMs ?? 1000,
+              },
+              decision: {
+                backend: "consecutive-threshold",
+                minMeasurement: 100,
+                maxMeasurement: 300,
+                failsToScaleUp: 3,
+                passesToScaleDown: 5,
+                minProcesses: 1,
+                maxProcesses: 3,
+                postScaleWaitSeconds: 60,
+                ...overrides.decision,
+              },
+              scaling: { backend: "heroku", app: APP, processType: name },
+              notification: {
+                backends: ["memory"],
+                notifyOn: ["scale", "above-max", "below-min", "scale-failed"],
+              },
+            },
+          ]),
+        ),
+      });
+    },
+    tick(config, options) {
+      return runTick(config, { clock, store: world.store, env: world.env, notifiers: { memory } }, options);
+    },
+    async close() {
+      await Promise.all([...Object.values(targets).map((t) => t.close()), heroku.close(), upstash.close()]);
+      await redis.stop();
+    },
+  };
+  return world;
+}
+
+/** Runs `count` ticks one minute apart. */
+export async function ticks(world: World, config: Config, count: number, options?: TickOptions) {
+  const reports = [];
+  for (let i = 0; i < count; i++) {
+    reports.push(await world.tick(config, options));
+    world.clock.advance(60_000);
+  }
+  return reports;
+}
