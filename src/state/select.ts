@@ -14,9 +14,12 @@ export class StoreConfigError extends Error {
 
 export const DEFAULT_STATE_DIR = ".autoscalebot";
 
-/** True on Netlify's servers; `netlify dev` sets NETLIFY_DEV and may run with local files. */
+/**
+ * True on Netlify's servers. Local emulation (`netlify dev`, @netlify/dev) sets CONTEXT too, but
+ * also NETLIFY_DEV or NETLIFY_LOCAL, and may keep state in local files.
+ */
 export function onNetlify(env: Env): boolean {
-  return Boolean((env.NETLIFY || env.CONTEXT) && !env.NETLIFY_DEV);
+  return Boolean((env.NETLIFY || env.CONTEXT) && !env.NETLIFY_DEV && !env.NETLIFY_LOCAL);
 }
 
 /**
