@@ -1,7 +1,7 @@
 import { NetlifyDev } from "@netlify/dev";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { config as tickFunctionConfig } from "../../netlify/functions/tick.mts";
-import { config as triggerFunctionConfig } from "../../netlify/functions/trigger.mts";
+import { config as tickFunctionConfig } from "../../netlify/functions/tick.mjs";
+import { config as triggerFunctionConfig } from "../../netlify/functions/trigger.mjs";
 import { decodeState } from "../../src/state/codec.js";
 import { UpstashStateStore } from "../../src/state/upstash.js";
 import { APP, startWorld, type World } from "../helpers/world.js";
