@@ -2,7 +2,7 @@ import type { DateTime } from "luxon";
 import type { ProcessConfig } from "./config/schema.js";
 import { decide } from "./decide/registry.js";
 import { recordScale, type ProcessState } from "./decide/state.js";
-import type { Decision } from "./decide/types.js";
+import type { Decision, DecisionCondition } from "./decide/types.js";
 import { createMeasurement } from "./measure/registry.js";
 import type { Reading } from "./measure/types.js";
 import type { AutoscaleEvent, EventKind } from "./notify/events.js";
@@ -129,6 +129,14 @@ async function finish(
   return { report: { ...report, notified: chosen.map((e) => e.kind) }, state };
 }
 
+const conditionMessages: Record<DecisionCondition, (decision: Decision) => string> = {
+  "above-max": (d) =>
+    `needs more than the maximum of ${d.bounds.max} processes: ${d.reason}; consider raising maxProcesses`,
+  "below-min": (d) =>
+    `could run fewer than the minimum of ${d.bounds.min} processes: ${d.reason}; consider lowering minProcesses`,
+  "fail-safe": (d) => `${d.reason}; scaling to ${d.target} at once`,
+};
+
 function eventFactory(input: ProcessTickInput) {
   const base = {
     process: input.name,
@@ -151,14 +159,13 @@ function eventFactory(input: ProcessTickInput) {
           : `${reading.backend} failed: ${reading.error}`,
         value(reading),
       ),
-    condition: (condition: "above-max" | "below-min", decision: Decision, reading: Reading) =>
-      make(
-        condition,
-        condition === "above-max"
-          ? `needs more than the maximum of ${decision.bounds.max} processes: ${decision.reason}; consider raising maxProcesses`
-          : `could run fewer than the minimum of ${decision.bounds.min} processes: ${decision.reason}; consider lowering minProcesses`,
-        { ...value(reading), reason: decision.reason, from: decision.target, to: decision.target },
-      ),
+    condition: (condition: DecisionCondition, decision: Decision, reading: Reading) =>
+      make(condition, conditionMessages[condition](decision), {
+        ...value(reading),
+        reason: decision.reason,
+        from: decision.target,
+        to: decision.target,
+      }),
     scale: (from: number, to: number, decision: Decision, reading: Reading) =>
       make("scale", `scaled ${from} -> ${to}: ${decision.reason}`, {
         ...value(reading),

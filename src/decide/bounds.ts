@@ -2,10 +2,21 @@ import { z } from "zod";
 import { integer } from "../config/fields.js";
 
 /**
- * A process-count bound: a fixed integer, or the seeds' time-of-day map `{"0:00": 1, "8:00": 3}`
- * where each entry holds from its local time until the next one (the last wraps past midnight).
+ * A process-count bound: a fixed integer; the seeds' time-of-day map `{"0:00": 1, "8:00": 3}`;
+ * or a list of rules with weekdays `[{"days": ["sat","sun"], "from": "0:00", "value": 1}]`.
+ * Each entry holds from its local time until the next one takes over (wrapping past midnight,
+ * and for rules past the end of the week). Wall-clock time in the configured zone decides, so
+ * "8:00" means 8:00 local on both sides of a DST change.
  */
 const timeOfDay = z.string().regex(/^([01]?\d|2[0-3]):[0-5]\d$/, { error: "expected a time of day H:MM" });
+
+export const weekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
+type Weekday = (typeof weekdays)[number];
+
+function minuteOfDay(key: string): number {
+  const [hours, minutes] = key.split(":").map(Number) as [number, number];
+  return hours * 60 + minutes;
+}
 
 const timeOfDayMap = z.record(timeOfDay, integer(0)).superRefine((map, ctx) => {
   const keys = Object.keys(map);
@@ -13,39 +24,78 @@ const timeOfDayMap = z.record(timeOfDay, integer(0)).superRefine((map, ctx) => {
   const seen = new Map<number, string>();
   for (const key of keys) {
     const earlier = seen.get(minuteOfDay(key));
-    if (earlier !== undefined)
+    if (earlier !== undefined) {
       ctx.addIssue({ code: "custom", path: [key], message: `the same time as ${JSON.stringify(earlier)}` });
+    }
     seen.set(minuteOfDay(key), key);
   }
 });
 
-export const boundSchema = z.union([integer(0), timeOfDayMap], {
-  error: 'expected an integer >= 0 or a time-of-day map such as {"0:00": 1, "8:00": 3}',
+const ruleSchema = z.strictObject({
+  /** Days the rule starts on; every day when left out. */
+  days: z.array(z.enum(weekdays)).min(1, { error: "expected at least one day" }).optional(),
+  from: timeOfDay,
+  value: integer(0),
+});
+
+const ruleList = z.array(ruleSchema).min(1, { error: "expected at least one rule" });
+
+export const boundSchema = z.union([integer(0), timeOfDayMap, ruleList], {
+  error: 'expected an integer >= 0, a time-of-day map such as {"0:00": 1, "8:00": 3} or a list of rules',
 });
 export type Bound = z.infer<typeof boundSchema>;
 
-function minuteOfDay(key: string): number {
-  const [hours, minutes] = key.split(":").map(Number) as [number, number];
-  return hours * 60 + minutes;
+/** A moment in wall-clock terms: luxon's DateTime has these fields (weekday 1 = Monday). */
+export interface WallClock {
+  weekday: number;
+  hour: number;
+  minute: number;
 }
 
-/** The bound in force at `local` (wall-clock time in the configured zone, e.g. a luxon DateTime). */
-export function resolveBound(bound: Bound, local: { hour: number; minute: number }): number {
-  if (typeof bound === "number") return bound;
-  const entries = Object.entries(bound)
-    .map(([key, value]) => [minuteOfDay(key), value] as const)
-    .sort((a, b) => a[0] - b[0]);
+interface Rule {
+  days: readonly Weekday[];
+  from: number;
+  value: number;
+}
+
+function rulesOf(bound: Bound): Rule[] {
+  if (typeof bound === "number") return [{ days: weekdays, from: 0, value: bound }];
+  if (Array.isArray(bound)) {
+    return bound.map((rule) => ({
+      days: rule.days ?? weekdays,
+      from: minuteOfDay(rule.from),
+      value: rule.value,
+    }));
+  }
+  return Object.entries(bound).map(([key, value]) => ({ days: weekdays, from: minuteOfDay(key), value }));
+}
+
+/** The bound in force at `local`: the rule that started most recently, looking back up to a week. */
+export function resolveBound(bound: Bound, local: WallClock): number {
+  const rules = rulesOf(bound);
   const now = local.hour * 60 + local.minute;
-  let current = entries[entries.length - 1];
-  for (const entry of entries) if (entry[0] <= now) current = entry;
-  if (!current) throw new Error("empty time-of-day map"); // the schema forbids it
-  return current[1];
+  for (let daysBack = 0; daysBack <= 7; daysBack++) {
+    const day = weekdays[(((local.weekday - 1 - daysBack) % 7) + 7) % 7]!;
+    const latestStart = daysBack === 0 ? now : 24 * 60;
+    let found: Rule | undefined;
+    for (const rule of rules) {
+      if (rule.days.includes(day) && rule.from <= latestStart && (!found || rule.from >= found.from))
+        found = rule;
+    }
+    if (found) return found.value;
+  }
+  throw new Error("a bound without rules"); // the schema forbids it
 }
 
-/** Minutes of the day at which some bound changes: where min <= max must be checked. */
-export function changePoints(...bounds: Bound[]): number[] {
-  const points = new Set<number>([0]);
-  for (const bound of bounds)
-    if (typeof bound !== "number") for (const key of Object.keys(bound)) points.add(minuteOfDay(key));
-  return [...points].sort((a, b) => a - b);
+/** Every wall-clock moment of the week at which some bound changes: where min <= max must be checked. */
+export function changePoints(...bounds: Bound[]): WallClock[] {
+  const minutes = new Set<number>([0]);
+  for (const bound of bounds) for (const rule of rulesOf(bound)) minutes.add(rule.from);
+  return weekdays.flatMap((_, day) =>
+    [...minutes].map((minute) => ({ weekday: day + 1, hour: Math.floor(minute / 60), minute: minute % 60 })),
+  );
+}
+
+export function describeWallClock(at: WallClock): string {
+  return `${weekdays[at.weekday - 1]} ${at.hour}:${String(at.minute).padStart(2, "0")}`;
 }

@@ -1,28 +1,45 @@
 import type { DateTime } from "luxon";
 import type { z } from "zod";
-import { integer, nonNegative } from "../config/fields.js";
-import { boundSchema, changePoints, resolveBound } from "./bounds.js";
-import type { Decision, DecisionCondition } from "./types.js";
+import { nonNegative, integer } from "../config/fields.js";
+import type { Reading } from "../measure/types.js";
+import { boundSchema, changePoints, describeWallClock, resolveBound, type Bound } from "./bounds.js";
+import { failSafeReason, failSafeSchema, type FailSafe } from "./fail-safe.js";
+import { scheduleAt, scheduleSchema, type Schedule } from "./schedule.js";
 import type { ProcessState } from "./state.js";
+import type { Decision, DecisionCondition, DecisionInput } from "./types.js";
 
 /** Settings every decision backend shares; defaults are the seed's (autoscalebot 0.3 docs). */
 export const commonDecisionFields = {
   minProcesses: boundSchema.default(1),
   maxProcesses: boundSchema.default(3),
   increment: integer(1).default(1),
+  /** The seed's single cool-down: sets both directions' unless they are given. */
   postScaleWaitSeconds: nonNegative("seconds").default(5),
+  scaleUpCooldownSeconds: nonNegative("seconds").optional(),
+  scaleDownCooldownSeconds: nonNegative("seconds").optional(),
   historyLength: integer(1, 1000).default(10),
+  schedule: scheduleSchema.optional(),
+  failSafe: failSafeSchema.optional(),
 };
 
-interface CommonDecisionConfig {
-  minProcesses: z.infer<typeof boundSchema>;
-  maxProcesses: z.infer<typeof boundSchema>;
+export interface CommonDecisionConfig {
+  minProcesses: Bound;
+  maxProcesses: Bound;
   increment: number;
   postScaleWaitSeconds: number;
+  scaleUpCooldownSeconds?: number | undefined;
+  scaleDownCooldownSeconds?: number | undefined;
   historyLength: number;
+  schedule?: Schedule | undefined;
+  failSafe?: FailSafe | undefined;
 }
 
-/** Schema check shared by all backends: min <= max at every time of day either bound changes. */
+export interface Bounds {
+  min: number;
+  max: number;
+}
+
+/** Schema check shared by all backends: min <= max at every moment of the week either bound changes. */
 export function checkBoundsOrder(config: CommonDecisionConfig, ctx: z.RefinementCtx): void {
   // Bounds that failed their own checks are reported there; comparing them would only add noise.
   if (
@@ -34,88 +51,191 @@ export function checkBoundsOrder(config: CommonDecisionConfig, ctx: z.Refinement
     ctx.addIssue({ code: "custom", path: ["maxProcesses"], message: "expected integer >= 1" });
     return;
   }
-  for (const minute of changePoints(config.minProcesses, config.maxProcesses)) {
-    const min = boundAtMinute(config.minProcesses, minute);
-    const max = boundAtMinute(config.maxProcesses, minute);
+  for (const at of changePoints(config.minProcesses, config.maxProcesses)) {
+    const min = resolveBound(config.minProcesses, at);
+    const max = resolveBound(config.maxProcesses, at);
     if (min > max) {
-      const at = `${Math.floor(minute / 60)}:${String(minute % 60).padStart(2, "0")}`;
+      // Only rule lists vary by weekday; for the rest the time of day says it all.
+      const byDay = Array.isArray(config.minProcesses) || Array.isArray(config.maxProcesses);
+      const when = byDay ? describeWallClock(at) : describeWallClock(at).slice(4);
       ctx.addIssue({
         code: "custom",
         path: ["minProcesses"],
-        message: `minProcesses (${min}) is above maxProcesses (${max}) from ${at}`,
+        message: `minProcesses (${min}) is above maxProcesses (${max}) from ${when}`,
       });
       return;
     }
   }
 }
 
-function boundAtMinute(bound: z.infer<typeof boundSchema>, minute: number): number {
-  return resolveBound(bound, { hour: Math.floor(minute / 60), minute: minute % 60 });
+/** The bounds in force at `now`: min/max rules, then the schedule's floor or exact count. */
+export function boundsAt(config: CommonDecisionConfig, now: DateTime): Bounds {
+  const min = resolveBound(config.minProcesses, now);
+  const max = resolveBound(config.maxProcesses, now);
+  if (!config.schedule) return { min, max };
+  const entry = scheduleAt(config.schedule, now);
+  if (entry.mode === "exact") return { min: entry.processes, max: entry.processes };
+  return { min: Math.min(Math.max(min, entry.processes), max), max };
 }
 
-export function boundsAt(config: CommonDecisionConfig, now: DateTime): { min: number; max: number } {
-  return { min: resolveBound(config.minProcesses, now), max: resolveBound(config.maxProcesses, now) };
-}
-
-/** Milliseconds left of the cool-down after the last scale (0 when none is running). */
+/** Milliseconds left before a scale in `direction` may follow the last scale (0 when free). */
 export function cooldownRemainingMs(
   config: CommonDecisionConfig,
   state: ProcessState,
   now: DateTime,
+  direction: "up" | "down",
 ): number {
   if (state.lastScaleAt === null) return 0;
-  return Math.max(0, state.lastScaleAt + config.postScaleWaitSeconds * 1000 - now.toMillis());
+  const seconds =
+    (direction === "up" ? config.scaleUpCooldownSeconds : config.scaleDownCooldownSeconds) ??
+    config.postScaleWaitSeconds;
+  return Math.max(0, state.lastScaleAt + seconds * 1000 - now.toMillis());
 }
 
 /**
- * The parts of a decision every backend takes the same way: the bounds in force, and a
- * correction when the platform runs outside them (a bound changed with the time of day, or
- * someone scaled by hand) — that correction wins over any measurement.
+ * While both directions cool down the platform is still settling: readings then say little
+ * about the new formation and are not recorded.
  */
-export function outsideBounds(
-  current: number,
-  bounds: { min: number; max: number },
-  state: ProcessState,
-): Decision | null {
-  if (current < bounds.min) {
-    return decision("up", bounds.min, `${current} is below the minimum of ${bounds.min}`, bounds, state);
-  }
-  if (current > bounds.max) {
-    return decision("down", bounds.max, `${current} is above the maximum of ${bounds.max}`, bounds, state);
-  }
-  return null;
+export function settlingMs(config: CommonDecisionConfig, state: ProcessState, now: DateTime): number {
+  return Math.min(
+    cooldownRemainingMs(config, state, now, "up"),
+    cooldownRemainingMs(config, state, now, "down"),
+  );
 }
 
-/** A step of `increment` in `direction`, held at the bounds (reported as a condition when it is). */
-export function step(
+/**
+ * What every backend decides the same way, before its own rule: the bounds in force; a
+ * correction when the platform runs outside them (a bound changed with the time, or someone
+ * scaled by hand); the fail-safe; a count the app asks for itself; a reading that says nothing
+ * (an unreachable broker). Returns the decision, or the bounds for the backend to go on with.
+ */
+export function prelude(
+  input: DecisionInput<CommonDecisionConfig>,
+): { decision: Decision; bounds?: never } | { decision?: never; bounds: Bounds } {
+  const { config, state, reading, current, now } = input;
+  const bounds = boundsAt(config, now);
+  if (current < bounds.min) {
+    return {
+      decision: decision("up", bounds.min, `${current} is below the minimum of ${bounds.min}`, bounds, state),
+    };
+  }
+  if (current > bounds.max) {
+    return {
+      decision: decision(
+        "down",
+        bounds.max,
+        `${current} is above the maximum of ${bounds.max}`,
+        bounds,
+        state,
+      ),
+    };
+  }
+  const failSafe = config.failSafe && failSafeReason(config.failSafe, reading);
+  if (config.failSafe && failSafe) {
+    const target = Math.min(Math.max(config.failSafe.processes ?? bounds.max, bounds.min), bounds.max);
+    const why = `fail-safe: ${failSafe}`;
+    if (current >= target)
+      return {
+        decision: decision("hold", current, `${why}; already at ${current}`, bounds, state, ["fail-safe"]),
+      };
+    return { decision: decision("up", target, why, bounds, state, ["fail-safe"]) };
+  }
+  if (!reading.ok && reading.failureMeans === "unknown") {
+    return {
+      decision: decision(
+        "hold",
+        current,
+        `holding: the measurement failed (${reading.error})`,
+        bounds,
+        state,
+      ),
+    };
+  }
+  if (reading.ok && reading.desired !== undefined) return { decision: honourDesired(input, reading, bounds) };
+  return { bounds };
+}
+
+/** The app-json backend's `{ "desired": n }`: the app knows best, within the bounds and cool-downs. */
+function honourDesired(
+  input: DecisionInput<CommonDecisionConfig>,
+  reading: Reading,
+  bounds: Bounds,
+): Decision {
+  const { config, state, current, now } = input;
+  const target = Math.min(Math.max(reading.desired!, bounds.min), bounds.max);
+  const why = `the app asks for ${reading.desired}`;
+  if (target === current) {
+    const conditions: DecisionCondition[] =
+      reading.desired! > bounds.max ? ["above-max"] : reading.desired! < bounds.min ? ["below-min"] : [];
+    return decision("hold", current, why, bounds, state, conditions);
+  }
+  const direction = target > current ? "up" : "down";
+  const waitMs = cooldownRemainingMs(config, state, now, direction);
+  if (waitMs > 0) return coolingDown(direction, waitMs, current, bounds, state);
+  return decision(direction, target, why, bounds, state);
+}
+
+export function coolingDown(
   direction: "up" | "down",
+  waitMs: number,
   current: number,
-  increment: number,
-  bounds: { min: number; max: number },
+  bounds: Bounds,
+  state: ProcessState,
+): Decision {
+  return decision(
+    "hold",
+    current,
+    `cooling down for ${Math.ceil(waitMs / 1000)} s before scaling ${direction}`,
+    bounds,
+    state,
+  );
+}
+
+/**
+ * A move towards `target` in `direction`, held at the bounds (reported as a condition when it
+ * is) and during that direction's cool-down.
+ */
+export function moveTo(
+  direction: "up" | "down",
+  target: number,
+  input: { config: CommonDecisionConfig; state: ProcessState; current: number; now: DateTime },
+  bounds: Bounds,
   why: string,
   state: ProcessState,
 ): Decision {
-  if (direction === "up") {
-    if (current >= bounds.max) {
-      return decision("hold", current, `${why}, but already at the maximum of ${bounds.max}`, bounds, state, [
-        "above-max",
-      ]);
-    }
-    return decision("up", Math.min(current + increment, bounds.max), why, bounds, state);
+  const { current } = input;
+  if (direction === "up" && current >= bounds.max) {
+    return decision("hold", current, `${why}, but already at the maximum of ${bounds.max}`, bounds, state, [
+      "above-max",
+    ]);
   }
-  if (current <= bounds.min) {
+  if (direction === "down" && current <= bounds.min) {
     return decision("hold", current, `${why}, but already at the minimum of ${bounds.min}`, bounds, state, [
       "below-min",
     ]);
   }
-  return decision("down", Math.max(current - increment, bounds.min), why, bounds, state);
+  const waitMs = cooldownRemainingMs(input.config, input.state, input.now, direction);
+  if (waitMs > 0) return coolingDown(direction, waitMs, current, bounds, state);
+  return decision(direction, Math.min(Math.max(target, bounds.min), bounds.max), why, bounds, state);
+}
+
+/** A step of `increment` in `direction` (the threshold backends' move). */
+export function step(
+  direction: "up" | "down",
+  input: { config: CommonDecisionConfig; state: ProcessState; current: number; now: DateTime },
+  bounds: Bounds,
+  why: string,
+  state: ProcessState,
+): Decision {
+  const delta = direction === "up" ? input.config.increment : -input.config.increment;
+  return moveTo(direction, input.current + delta, input, bounds, why, state);
 }
 
 export function decision(
   action: Decision["action"],
   target: number,
   reason: string,
-  bounds: { min: number; max: number },
+  bounds: Bounds,
   state: ProcessState,
   conditions: DecisionCondition[] = [],
 ): Decision {

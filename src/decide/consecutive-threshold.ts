@@ -1,15 +1,7 @@
 import { z } from "zod";
 import { integer, nonNegative } from "../config/fields.js";
 import type { Reading } from "../measure/types.js";
-import {
-  boundsAt,
-  checkBoundsOrder,
-  commonDecisionFields,
-  cooldownRemainingMs,
-  decision,
-  outsideBounds,
-  step,
-} from "./common.js";
+import { checkBoundsOrder, commonDecisionFields, decision, prelude, settlingMs, step } from "./common.js";
 import type { Verdict } from "./state.js";
 import type { Decide } from "./types.js";
 
@@ -57,26 +49,19 @@ export function verdictOf(
 }
 
 /** How many of the newest entries have this verdict, without a break. */
-export function streak(verdicts: readonly Verdict[], verdict: Verdict): number {
+export function streak(verdicts: readonly (Verdict | undefined)[], verdict: Verdict): number {
   let count = 0;
   for (let i = verdicts.length - 1; i >= 0 && verdicts[i] === verdict; i--) count++;
   return count;
 }
 
-export const decideConsecutiveThreshold: Decide<ConsecutiveThresholdConfig> = ({
-  config,
-  state,
-  reading,
-  current,
-  now,
-}) => {
-  const bounds = boundsAt(config, now);
-  const correction = outsideBounds(current, bounds, state);
-  if (correction) return correction;
+export const decideConsecutiveThreshold: Decide<ConsecutiveThresholdConfig> = (input) => {
+  const { config, state, reading, current, now } = input;
+  const { decision: settled, bounds } = prelude(input);
+  if (settled) return settled;
 
-  const waitMs = cooldownRemainingMs(config, state, now);
-  if (waitMs > 0) {
-    // Readings taken while the platform settles say little about the new formation: not recorded.
+  const waitMs = settlingMs(config, state, now);
+  if (waitMs > 0)
     return decision(
       "hold",
       current,
@@ -84,7 +69,6 @@ export const decideConsecutiveThreshold: Decide<ConsecutiveThresholdConfig> = ({
       bounds,
       state,
     );
-  }
 
   const verdict = verdictOf(reading, config);
   const history = [...state.history, { at: now.toMillis(), value: reading.value, verdict }].slice(
@@ -96,24 +80,10 @@ export const decideConsecutiveThreshold: Decide<ConsecutiveThresholdConfig> = ({
   const passes = streak(verdicts, "pass");
 
   if (fails >= config.failsToScaleUp) {
-    return step(
-      "up",
-      current,
-      config.increment,
-      bounds,
-      `${fails} fails in a row (> ${config.maxMeasurement} or failed)`,
-      next,
-    );
+    return step("up", input, bounds, `${fails} fails in a row (> ${config.maxMeasurement} or failed)`, next);
   }
   if (passes >= config.passesToScaleDown) {
-    return step(
-      "down",
-      current,
-      config.increment,
-      bounds,
-      `${passes} passes in a row (< ${config.minMeasurement})`,
-      next,
-    );
+    return step("down", input, bounds, `${passes} passes in a row (< ${config.minMeasurement})`, next);
   }
   const progress =
     verdict === "fail"

@@ -8,10 +8,12 @@ import { z } from "zod";
 export const verdictSchema = z.enum(["fail", "pass", "ok"]);
 export type Verdict = z.infer<typeof verdictSchema>;
 
+/** One recorded reading: its value and what the backend made of it (a verdict or a recommended count). */
 export const historyEntrySchema = z.object({
   at: z.number(),
   value: z.number().nullable(),
-  verdict: verdictSchema,
+  verdict: verdictSchema.optional(),
+  recommendation: z.number().optional(),
 });
 export type HistoryEntry = z.infer<typeof historyEntrySchema>;
 

@@ -5,7 +5,7 @@ import type { ProcessState } from "./state.js";
 export type Action = "up" | "down" | "hold";
 
 /** Conditions a decision reports; the tick turns them into notification events. */
-export type DecisionCondition = "above-max" | "below-min";
+export type DecisionCondition = "above-max" | "below-min" | "fail-safe";
 
 export interface DecisionInput<Config> {
   config: Config;

@@ -7,6 +7,12 @@ export interface Reading {
   unit: Unit;
   ok: boolean;
   error?: string;
+  /**
+   * What a failed reading says about load. A heartbeat that times out or answers 5xx is the
+   * strongest sign of overload ("overload", the default); an unreachable queue broker says
+   * nothing about the queue ("unknown"), so decisions hold, as KEDA's fallback does.
+   */
+  failureMeans?: "overload" | "unknown";
   /** A process count the app itself asks for (app-json backend). */
   desired?: number;
 }

@@ -16,7 +16,7 @@ const instant = (isoUtc: string, zone: string) => DateTime.fromISO(isoUtc, { zon
 const local = (iso: string, zone: string) => DateTime.fromISO(iso, { zone });
 const hm = (time: string) => {
   const [hour, minute] = time.split(":").map(Number) as [number, number];
-  return { hour, minute };
+  return { weekday: 1, hour, minute };
 };
 
 const SEED_MIN: Bound = { "0:00": 1, "8:00": 3, "18:00": 1 };
@@ -74,7 +74,7 @@ describe("resolveBound: time-of-day maps", () => {
     const unsorted: Bound = { "18:00": 1, "0:00": 1, "8:00": 3 };
     const reversed: Bound = { "18:00": 1, "8:00": 3, "0:00": 1 };
     for (let minute = 0; minute < 24 * 60; minute += 1) {
-      const at = { hour: Math.floor(minute / 60), minute: minute % 60 };
+      const at = { weekday: 3, hour: Math.floor(minute / 60), minute: minute % 60 };
       const expected = resolveBound(SEED_MIN, at);
       expect(resolveBound(unsorted, at)).toBe(expected);
       expect(resolveBound(reversed, at)).toBe(expected);
@@ -156,10 +156,16 @@ describe("boundSchema", () => {
 });
 
 describe("changePoints", () => {
-  it("always includes midnight and every key of every map, sorted and de-duplicated", () => {
-    expect(changePoints(1, 3)).toEqual([0]);
-    expect(changePoints(SEED_MIN, SEED_MAX)).toEqual([0, 8 * 60, 9 * 60, 17 * 60, 18 * 60]);
-    expect(changePoints({ "9:00": 1 }, { "09:00": 2, "2:30": 1 })).toEqual([0, 150, 540]);
+  const minutesOfMonday = (points: ReturnType<typeof changePoints>) =>
+    points
+      .filter((p) => p.weekday === 1)
+      .map((p) => p.hour * 60 + p.minute)
+      .sort((a, b) => a - b);
+  it("always includes midnight and every key of every map, de-duplicated, on every weekday", () => {
+    expect(minutesOfMonday(changePoints(1, 3))).toEqual([0]);
+    expect(minutesOfMonday(changePoints(SEED_MIN, SEED_MAX))).toEqual([0, 8 * 60, 9 * 60, 17 * 60, 18 * 60]);
+    expect(minutesOfMonday(changePoints({ "9:00": 1 }, { "09:00": 2, "2:30": 1 }))).toEqual([0, 150, 540]);
+    expect(changePoints(SEED_MIN, SEED_MAX)).toHaveLength(7 * 5);
   });
 });
 

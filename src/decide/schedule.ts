@@ -1,0 +1,45 @@
+import { CronExpressionParser } from "cron-parser";
+import type { DateTime } from "luxon";
+import { z } from "zod";
+import { integer } from "../config/fields.js";
+
+/**
+ * The tutorial's cron scaling ("7am → 3, 10pm → 2, 3am → 1") as data: each entry takes effect
+ * when its cron expression fires (in the configured zone) and holds until the next entry fires.
+ * A `floor` entry raises the minimum (autoscaling still works above it); an `exact` entry pins
+ * the count, overriding min and max.
+ */
+const cron = z.string().superRefine((expression, ctx) => {
+  try {
+    CronExpressionParser.parse(expression);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: `invalid cron expression: ${(error as Error).message}` });
+  }
+});
+
+export const scheduleSchema = z
+  .array(
+    z.strictObject({
+      cron,
+      processes: integer(0),
+      mode: z.enum(["floor", "exact"]).default("floor"),
+    }),
+  )
+  .min(1, { error: "expected at least one schedule entry" });
+export type Schedule = z.infer<typeof scheduleSchema>;
+export type ScheduleEntry = Schedule[number];
+
+/** The entry in force at `now`: the one whose cron fired most recently (a firing at `now` counts). */
+export function scheduleAt(schedule: Schedule, now: DateTime): ScheduleEntry & { since: number } {
+  let latest: (ScheduleEntry & { since: number }) | undefined;
+  for (const entry of schedule) {
+    const since = CronExpressionParser.parse(entry.cron, {
+      currentDate: new Date(now.toMillis() + 1),
+      tz: now.zoneName ?? "UTC",
+    })
+      .prev()
+      .getTime();
+    if (!latest || since > latest.since) latest = { ...entry, since };
+  }
+  return latest!; // the schema requires an entry
+}
