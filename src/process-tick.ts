@@ -36,6 +36,14 @@ function asScaleError(error: unknown): ScaleError {
 export async function tickProcess(input: ProcessTickInput): Promise<ProcessTickResult> {
   const { name, config, now, signal } = input;
   const event = eventFactory(input);
+  const waitMs = untilNextMeasurement(config, input.state, now.toMillis());
+  if (waitMs > 0) {
+    const report = { ...failure(name, null, null), status: "waiting" as const };
+    report.warnings.push(
+      `measured every ${config.intervalSeconds} s: next in ${Math.round(waitMs / 1000)} s`,
+    );
+    return { report, state: input.state };
+  }
 
   let scaler;
   try {
@@ -59,7 +67,8 @@ export async function tickProcess(input: ProcessTickInput): Promise<ProcessTickR
     ]);
   }
 
-  const decision = decide({ config: config.decision, state: input.state, reading, current, now });
+  const measured = { ...input.state, lastMeasuredAt: now.toMillis() };
+  const decision = decide({ config: config.decision, state: measured, reading, current, now });
   events.push(...decision.conditions.map((condition) => event.condition(condition, decision, reading)));
   const report: ProcessReport = {
     ...failure(name, null, reading),
@@ -86,6 +95,14 @@ export async function tickProcess(input: ProcessTickInput): Promise<ProcessTickR
       events,
     );
   }
+}
+
+/** Ticks run every minute; half a tick of slack keeps a 120 s interval from slipping to 180 s. */
+const TICK_SLACK_MS = 30_000;
+
+function untilNextMeasurement(config: ProcessConfig, state: ProcessState, now: number): number {
+  if (config.intervalSeconds <= 60 || state.lastMeasuredAt === undefined) return 0;
+  return Math.max(0, state.lastMeasuredAt + config.intervalSeconds * 1000 - TICK_SLACK_MS - now);
 }
 
 function summary(decision: Decision): ProcessReport["decision"] {

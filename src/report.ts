@@ -20,7 +20,8 @@ export interface TickReport {
   processes: ProcessReport[];
 }
 
-export type ProcessStatus = "held" | "scaled" | "would-scale" | "error" | "timeout";
+/** `waiting`: measured less often than every tick, and not due yet. */
+export type ProcessStatus = "held" | "scaled" | "would-scale" | "waiting" | "error" | "timeout";
 
 export interface ProcessReport {
   process: string;

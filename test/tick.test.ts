@@ -156,6 +156,15 @@ describe("a tick against the real local world", () => {
     expect(future.warnings[0]).toMatch(/version 99/);
   });
 
+  it("measures every intervalSeconds, the ticks between waiting", async () => {
+    const config = world.config();
+    config.processes.web!.intervalSeconds = 180;
+    const hits = world.targets.web!.hits();
+    const statuses = (await ticks(world, config, 7)).map((r) => r.processes[0]!.status);
+    expect(statuses).toEqual(["held", "waiting", "waiting", "held", "waiting", "waiting", "held"]);
+    expect(world.targets.web!.hits() - hits).toBe(3);
+  });
+
   it("uses four Redis commands per tick: lock, load, save, unlock", async () => {
     const config = world.config();
     world.upstash.resetCount();

@@ -2,17 +2,19 @@ import { parseArgs } from "node:util";
 import { systemClock } from "../clock.js";
 import { ConfigError, loadConfigFile } from "../config/load.js";
 import { redact } from "../config/redact.js";
+import { configFromSeedEnv, usesSeedEnv } from "../config/seed-env.js";
 import type { Config } from "../config/schema.js";
 import { formatReport, tickFailed } from "../report.js";
 import { createStateStore, StoreConfigError } from "../state/select.js";
 import { runTick, UnknownProcessError } from "../tick.js";
 
 const USAGE = `usage:
-  autoscalebot tick --config <file.json> [--process NAME]... [--dry-run] [--json]
-  autoscalebot validate --config <file.json>
-  autoscalebot run --config <file.json> [--interval 60]
+  autoscalebot tick [--config <file.json>] [--process NAME]... [--dry-run] [--json]
+  autoscalebot validate [--config <file.json>]
+  autoscalebot run [--config <file.json>] [--interval 60]
   autoscalebot demo
 
+Without --config, the seeds' AUTOSCALE_* variables configure one process (see the README).
 Secrets come from the environment: HEROKU_API_KEY (or the variable a process names in apiKeyEnv),
 UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (else state is kept in ./.autoscalebot/).`;
 
@@ -55,9 +57,11 @@ function options(args: string[]) {
   }
 }
 
-async function configFrom(path: string | undefined): Promise<Config> {
-  if (!path) throw new UsageError("--config <file.json> is required");
-  return loadConfigFile(path);
+/** `--config` names a JSON file; without it, the seeds' AUTOSCALE_* variables configure one process. */
+async function configFrom(path: string | undefined, env: CliIo["env"]): Promise<Config> {
+  if (path) return loadConfigFile(path);
+  if (usesSeedEnv(env)) return configFromSeedEnv(env);
+  throw new UsageError("--config <file.json> is required (or set the AUTOSCALE_* variables, see the README)");
 }
 
 async function tickOnce(config: Config, opts: ReturnType<typeof options>, io: CliIo): Promise<number> {
@@ -122,11 +126,11 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     }
     switch (command) {
       case "tick":
-        return await tickOnce(await configFrom(opts.config), opts, io);
+        return await tickOnce(await configFrom(opts.config, io.env), opts, io);
       case "validate":
-        return validate(await configFrom(opts.config), io);
+        return validate(await configFrom(opts.config, io.env), io);
       case "run":
-        return await runForever(await configFrom(opts.config), opts, io);
+        return await runForever(await configFrom(opts.config, io.env), opts, io);
       case "demo": {
         const { runDemo } = await import("../demo.js");
         return await runDemo();

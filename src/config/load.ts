@@ -72,13 +72,3 @@ export async function loadConfigFile(path: string): Promise<Config> {
   }
   return parseConfigJson(text, path);
 }
-
-/**
- * The Netlify functions' configuration: `AUTOSCALE_CONFIG` (JSON) when set, else the
- * `autoscale.config.json` bundled with the site.
- */
-export function configForFunctions(env: Record<string, string | undefined>, bundled: unknown): Config {
-  const fromEnv = env.AUTOSCALE_CONFIG;
-  if (fromEnv && fromEnv.trim() !== "") return parseConfigJson(fromEnv, "AUTOSCALE_CONFIG");
-  return parseConfig(bundled, "autoscale.config.json");
-}

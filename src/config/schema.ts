@@ -20,6 +20,11 @@ export const processSchema = z.strictObject({
   decision: z.preprocess(withDefaultBackend, decisionSchema),
   scaling: scalingSchema,
   notification: notificationSchema.prefault({}),
+  /**
+   * Measure only every this many seconds (ticks between wait); the seeds' heartbeat interval.
+   * A tick runs every minute, so 60 is every tick.
+   */
+  intervalSeconds: integer(60, 86_400).default(60),
 });
 export type ProcessConfig = z.infer<typeof processSchema>;
 

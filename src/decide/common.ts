@@ -69,7 +69,10 @@ export function checkBoundsOrder(config: CommonDecisionConfig, ctx: z.Refinement
 }
 
 /** The bounds in force at `now`: min/max rules, then the schedule's floor or exact count. */
-export function boundsAt(config: CommonDecisionConfig, now: DateTime): Bounds {
+export function boundsAt(
+  config: Pick<CommonDecisionConfig, "minProcesses" | "maxProcesses" | "schedule">,
+  now: DateTime,
+): Bounds {
   const min = resolveBound(config.minProcesses, now);
   const max = resolveBound(config.maxProcesses, now);
   if (!config.schedule) return { min, max };

@@ -24,6 +24,8 @@ export const processStateSchema = z.object({
   history: z.array(historyEntrySchema),
   lastScaleAt: z.number().nullable(),
   scales: z.array(scaleRecordSchema),
+  /** When the process was last measured, for processes measured less often than every tick. */
+  lastMeasuredAt: z.number().optional(),
 });
 export type ProcessState = z.infer<typeof processStateSchema>;
 
@@ -38,5 +40,5 @@ export const SCALE_RECORD_RETENTION_MS = 24 * 60 * 60 * 1000;
  */
 export function recordScale(state: ProcessState, scale: ScaleRecord): ProcessState {
   const recent = state.scales.filter((s) => s.at > scale.at - SCALE_RECORD_RETENTION_MS);
-  return { history: [], lastScaleAt: scale.at, scales: [...recent, scale] };
+  return { ...state, history: [], lastScaleAt: scale.at, scales: [...recent, scale] };
 }

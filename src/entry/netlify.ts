@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { systemClock } from "../clock.js";
-import { ConfigError, configForFunctions } from "../config/load.js";
+import { ConfigError } from "../config/load.js";
+import { configForFunctions } from "../config/sources.js";
 import { tickFailed } from "../report.js";
 import { createStateStore, StoreConfigError } from "../state/select.js";
 import { runTick, UnknownProcessError, type TickOptions } from "../tick.js";

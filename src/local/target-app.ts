@@ -1,47 +1,98 @@
-import { createServer } from "node:http";
+import { createServer, type IncomingHttpHeaders } from "node:http";
 import { close, listen } from "./listen.js";
 
-/** What the app answers now: a fixed value, or a function of the moment (the demo's load model). */
-type Setting<T> = T | (() => T);
+/** A request as the app saw it: what tests assert the measurement sent. */
+export interface TargetRequest {
+  method: string;
+  /** Path and query. */
+  url: string;
+  /** Lower-cased names, as Node gives them. */
+  headers: IncomingHttpHeaders;
+}
 
-export interface TargetAppOptions {
+/**
+ * What the app answers now: a fixed value, or a function of the request (and of the moment: the
+ * demo's load model reads the current minute). Latency is resolved when the request arrives;
+ * status, headers and body when the answer is sent.
+ */
+export type Setting<T> = T | ((request: TargetRequest) => T);
+
+/** A string is sent as is; anything else as JSON. */
+export type TargetBody = string | number | boolean | null | object;
+
+export interface TargetSettings {
   latencyMs?: Setting<number>;
   status?: Setting<number>;
+  /** Response headers, e.g. `Server-Timing`; they override the defaults (Content-Type). */
+  headers?: Setting<Record<string, string>>;
+  /** The body; by default "ok\n" below status 400 and "unavailable\n" from it. */
+  body?: Setting<TargetBody>;
+}
+
+export interface TargetAppOptions extends TargetSettings {
   port?: number;
 }
 
 export interface TargetApp {
   url: string;
-  set(options: { latencyMs?: Setting<number>; status?: Setting<number> }): void;
+  set(options: TargetSettings): void;
   hits(): number;
+  /** The most recent request, or undefined before the first. */
+  lastRequest(): TargetRequest | undefined;
   close(): Promise<void>;
 }
 
-const resolve = <T>(setting: Setting<T>): T =>
-  typeof setting === "function" ? (setting as () => T)() : setting;
+const resolve = <T>(setting: Setting<T>, request: TargetRequest): T =>
+  typeof setting === "function" ? (setting as (request: TargetRequest) => T)(request) : setting;
 
-/** The app under measurement: a real HTTP server whose latency and status its owner sets. */
+/** The body to send: the one set (a string as is, anything else as JSON), else a default by status. */
+function encode(body: TargetBody | undefined, status: number): { text: string; type: string } {
+  if (body === undefined) return { text: status < 400 ? "ok\n" : "unavailable\n", type: "text/plain" };
+  if (typeof body === "string") return { text: body, type: "text/plain" };
+  return { text: JSON.stringify(body), type: "application/json" };
+}
+
+/** The app under measurement: a real HTTP server whose latency, status, headers and body its owner sets. */
 export async function startTargetApp(options: TargetAppOptions = {}): Promise<TargetApp> {
-  let latencyMs: Setting<number> = options.latencyMs ?? 0;
-  let status: Setting<number> = options.status ?? 200;
+  const settings: TargetSettings & Required<Pick<TargetSettings, "latencyMs" | "status">> = {
+    latencyMs: 0,
+    status: 200,
+  };
+  const set = (next: TargetSettings) => {
+    if (next.latencyMs !== undefined) settings.latencyMs = next.latencyMs;
+    if (next.status !== undefined) settings.status = next.status;
+    if (next.headers !== undefined) settings.headers = next.headers;
+    if (next.body !== undefined) settings.body = next.body;
+  };
+  set(options);
   let hits = 0;
-  const server = createServer((request, response) => {
+  let last: TargetRequest | undefined;
+  const server = createServer((incoming, response) => {
     hits++;
-    const delay = Math.max(0, resolve(latencyMs));
+    const request: TargetRequest = {
+      method: incoming.method ?? "GET",
+      url: incoming.url ?? "/",
+      headers: { ...incoming.headers },
+    };
+    last = request;
+    const delay = Math.max(0, resolve(settings.latencyMs, request));
     const timer = setTimeout(() => {
-      const code = resolve(status);
-      response.writeHead(code, { "Content-Type": "text/plain" }).end(code < 400 ? "ok\n" : "unavailable\n");
+      const code = resolve(settings.status, request);
+      const { text, type } = encode(
+        settings.body === undefined ? undefined : resolve(settings.body, request),
+        code,
+      );
+      const headers = settings.headers === undefined ? {} : resolve(settings.headers, request);
+      response.writeHead(code, { "Content-Type": type, ...headers }).end(text);
     }, delay);
-    request.on("close", () => clearTimeout(timer));
+    incoming.on("close", () => clearTimeout(timer));
   });
   const url = await listen(server, options.port);
   return {
     url,
-    set(next) {
-      if (next.latencyMs !== undefined) latencyMs = next.latencyMs;
-      if (next.status !== undefined) status = next.status;
-    },
+    set,
     hits: () => hits,
+    lastRequest: () => last,
     close: () => close(server),
   };
 }

@@ -1,57 +1,99 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { httpUrl, integer } from "../config/fields.js";
-import { describeFetchError, isAbort, withTimeout } from "../http.js";
+import { failedReading, HttpProbe, httpHeaders } from "./http-probe.js";
 import type { Measurement, Reading } from "./types.js";
+
+/**
+ * With several samples, the first starts at once and the last `sampleWindowMs` later, so the
+ * slowest possible measurement takes sampleWindowMs + timeoutMs. Capping that sum keeps it well
+ * inside the tick's default deadline of 25 s, with room to read the formation and scale.
+ */
+export const MAX_SAMPLED_MS = 20_000;
 
 /**
  * The seeds' ResponseTimeBackend: the time a heartbeat URL takes to answer in full. A non-2xx
  * answer or a timeout is a failed reading (the decision counts it as slow).
+ *
+ * `samples` > 1 takes that many requests spread evenly over `sampleWindowMs` and reports the
+ * median, so one slow request (a GC pause, a cold cache) does not count as overload. The samples
+ * are staggered, not chained: each starts on schedule even if the one before is still waiting,
+ * which bounds the total time whatever the app does (at the cost of overlapping requests when
+ * the app is slower than the spacing).
  */
-export const responseTimeSchema = z.strictObject({
-  backend: z.literal("response-time"),
-  url: httpUrl,
-  timeoutMs: integer(1, 60_000).default(5000),
-});
+export const responseTimeSchema = z
+  .strictObject({
+    backend: z.literal("response-time"),
+    url: httpUrl,
+    timeoutMs: integer(1, 60_000).default(5000),
+    method: z.enum(["GET", "HEAD", "POST"]).default("GET"),
+    /** Sent with every request; values may be secrets (redacted when config is printed). */
+    headers: httpHeaders.optional(),
+    samples: integer(1, 10).default(1),
+    sampleWindowMs: integer(0, MAX_SAMPLED_MS).default(5000),
+  })
+  .refine((c) => c.samples === 1 || c.sampleWindowMs + c.timeoutMs <= MAX_SAMPLED_MS, {
+    path: ["sampleWindowMs"],
+    error: `with samples > 1, sampleWindowMs + timeoutMs must be at most ${MAX_SAMPLED_MS} (the tick has 25 s)`,
+  });
 export type ResponseTimeConfig = z.infer<typeof responseTimeSchema>;
+/** The config as written (defaults optional), so tests and callers need not spell every default. */
+export type ResponseTimeInput = z.input<typeof responseTimeSchema>;
 
 export class ResponseTimeMeasurement implements Measurement {
-  readonly #url: string;
-  readonly #headers: Record<string, string> = { "User-Agent": "autoscalebot", "Cache-Control": "no-cache" };
+  readonly #probe: HttpProbe;
+  readonly #config: ResponseTimeConfig;
 
-  constructor(private readonly config: ResponseTimeConfig) {
-    // fetch refuses URLs with credentials: `https://user:pass@host/` becomes HTTP Basic auth.
-    const url = new URL(config.url);
-    if (url.username || url.password) {
-      const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
-      this.#headers.Authorization = `Basic ${Buffer.from(credentials).toString("base64")}`;
-      url.username = "";
-      url.password = "";
-    }
-    this.#url = url.toString();
+  constructor(config: ResponseTimeInput) {
+    // Defaults applied here too, so a config built in code behaves as one parsed from JSON.
+    this.#config = responseTimeSchema.parse(config);
+    this.#probe = new HttpProbe(this.#config.url, this.#config.headers);
   }
 
   async measure(signal: AbortSignal): Promise<Reading> {
-    const started = performance.now();
-    const elapsed = () => Math.round(performance.now() - started);
-    try {
-      const response = await fetch(this.#url, {
-        signal: withTimeout(signal, this.config.timeoutMs),
-        headers: this.#headers,
-        redirect: "follow",
-      });
-      await response.arrayBuffer(); // the whole body: a slow app is often slow to stream, not to start
-      if (!response.ok) return failed(`heartbeat answered HTTP ${response.status}`, elapsed());
-      return { backend: "response-time", value: elapsed(), unit: "ms", ok: true };
-    } catch (error) {
-      const why =
-        isAbort(error) && !signal.aborted
-          ? `no answer within ${this.config.timeoutMs} ms`
-          : describeFetchError(error);
-      return failed(`heartbeat failed: ${why}`, isAbort(error) ? elapsed() : null);
+    const { samples, sampleWindowMs } = this.#config;
+    const spacing = samples > 1 ? sampleWindowMs / (samples - 1) : 0;
+    const readings = await Promise.all(
+      Array.from({ length: samples }, (_, i) => this.#sampleAt(Math.round(i * spacing), signal)),
+    );
+    return medianReading(readings);
+  }
+
+  async #sampleAt(delayMs: number, signal: AbortSignal): Promise<Reading> {
+    if (delayMs > 0) {
+      try {
+        await sleep(delayMs, undefined, { signal });
+      } catch {
+        return failedReading("response-time", "ms", "heartbeat failed: timed out");
+      }
     }
+    const result = await this.#probe.fetch(signal, {
+      timeoutMs: this.#config.timeoutMs,
+      method: this.#config.method,
+    });
+    if (!result.ok) return failedReading("response-time", "ms", result.error, { value: result.elapsedMs });
+    return { backend: "response-time", value: result.elapsedMs, unit: "ms", ok: true };
   }
 }
 
-function failed(error: string, value: number | null): Reading {
-  return { backend: "response-time", value, unit: "ms", ok: false, error };
+/**
+ * The median sample. A failed sample ranks slower than every success (a timeout is the slowest
+ * answer; an error status is no answer), so the median is a failure exactly when more than half
+ * the samples failed, and otherwise failures still push it up. With an even count the two middle
+ * samples are averaged; when the upper one failed there is no time to average, so the lower one
+ * stands.
+ */
+export function medianReading(readings: Reading[]): Reading {
+  const ok = readings.filter((r) => r.ok).sort((a, b) => a.value! - b.value!);
+  const failures = readings.filter((r) => !r.ok);
+  const ranked = [...ok, ...failures];
+  if (ranked.length === 1) return ranked[0]!;
+  const lower = ranked[Math.floor((ranked.length - 1) / 2)]!;
+  const upper = ranked[Math.floor(ranked.length / 2)]!;
+  if (!lower.ok) {
+    const error = `${failures.length} of ${readings.length} samples failed; first: ${failures[0]!.error}`;
+    return { ...lower, error };
+  }
+  const value = upper.ok ? Math.round((lower.value! + upper.value!) / 2) : lower.value;
+  return { ...lower, value };
 }

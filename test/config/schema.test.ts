@@ -3,13 +3,8 @@ import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  ConfigError,
-  configForFunctions,
-  loadConfigFile,
-  parseConfig,
-  parseConfigJson,
-} from "../../src/config/load.js";
+import { ConfigError, loadConfigFile, parseConfig, parseConfigJson } from "../../src/config/load.js";
+import { configForFunctions } from "../../src/config/sources.js";
 import { redact, redactUrl, REDACTED } from "../../src/config/redact.js";
 
 const EXAMPLE_PATH = new URL("../../autoscale.config.json", import.meta.url);
@@ -78,7 +73,14 @@ describe("parseConfig: valid configurations", () => {
     expect(config.timezone).toBe("UTC");
     expect(config.tickDeadlineMs).toBe(25_000); // not in the file: a default
     expect(config.processes.web).toEqual({
-      measurement: { backend: "response-time", url: "https://example.com/heartbeat", timeoutMs: 5000 },
+      measurement: {
+        backend: "response-time",
+        url: "https://example.com/heartbeat",
+        timeoutMs: 5000,
+        method: "GET",
+        samples: 1,
+        sampleWindowMs: 5000,
+      },
       decision: {
         backend: "consecutive-threshold",
         minMeasurement: 400,
@@ -103,6 +105,7 @@ describe("parseConfig: valid configurations", () => {
         notifyOn: ["scale", "above-max", "scale-failed"],
         timeoutMs: 5000,
       },
+      intervalSeconds: 60,
     });
   });
 
@@ -117,6 +120,9 @@ describe("parseConfig: valid configurations", () => {
             backend: "response-time",
             url: "https://dancing-forest-1234.herokuapp.com/heartbeat",
             timeoutMs: 5000,
+            method: "GET",
+            samples: 1,
+            sampleWindowMs: 5000,
           },
           decision: {
             backend: "consecutive-threshold",
@@ -141,6 +147,7 @@ describe("parseConfig: valid configurations", () => {
             notifyOn: ["scale", "above-max", "scale-failed"],
             timeoutMs: 5000,
           },
+          intervalSeconds: 60,
         },
       },
     });
@@ -203,17 +210,23 @@ describe("parseConfig: problems name their path", () => {
     [
       "wrong measurement backend",
       withWeb("measurement", { backend: "nope" }),
-      ['processes.web.measurement.backend: expected one of "response-time"'],
+      [
+        'processes.web.measurement.backend: expected one of "response-time", "service-time", "queue-time", "app-json"',
+      ],
     ],
     [
       "wrong decision backend",
-      withWeb("decision", { backend: "average-threshold" }),
-      ['processes.web.decision.backend: expected one of "consecutive-threshold"'],
+      withWeb("decision", { backend: "moving-average" }),
+      [
+        'processes.web.decision.backend: expected one of "consecutive-threshold", "average-threshold", "target-tracking"',
+      ],
     ],
     [
       "decision with an unknown backend",
       withWeb("decision", { backend: "magic" }),
-      ['processes.web.decision.backend: expected one of "consecutive-threshold"'],
+      [
+        'processes.web.decision.backend: expected one of "consecutive-threshold", "average-threshold", "target-tracking"',
+      ],
     ],
     [
       "wrong scaling backend",

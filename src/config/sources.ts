@@ -1,0 +1,16 @@
+import { parseConfig, parseConfigJson } from "./load.js";
+import type { Config } from "./schema.js";
+import { configFromSeedEnv, usesSeedEnv } from "./seed-env.js";
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * The Netlify functions' configuration, first found wins: `AUTOSCALE_CONFIG` (JSON), the
+ * seeds' AUTOSCALE_* variables (one process), the `autoscale.config.json` bundled with the site.
+ */
+export function configForFunctions(env: Env, bundled: unknown): Config {
+  const fromEnv = env.AUTOSCALE_CONFIG;
+  if (fromEnv && fromEnv.trim() !== "") return parseConfigJson(fromEnv, "AUTOSCALE_CONFIG");
+  if (usesSeedEnv(env)) return configFromSeedEnv(env);
+  return parseConfig(bundled, "autoscale.config.json");
+}

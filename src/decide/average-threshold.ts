@@ -1,0 +1,123 @@
+import { z } from "zod";
+import { integer, nonNegative } from "../config/fields.js";
+import type { Reading } from "../measure/types.js";
+import { checkBoundsOrder, commonDecisionFields, decision, prelude, settlingMs, step } from "./common.js";
+import type { HistoryEntry, Verdict } from "./state.js";
+import type { Decide } from "./types.js";
+
+/**
+ * The seeds' AverageThresholdBackend (written for queue sizes): once the last
+ * `numberOfMeasurementsToAverage` readings since the last scale are in, their mean above
+ * maxMeasurement scales up by `increment`, below minMeasurement down; a mean exactly at a
+ * threshold holds, as in the seed ("outside" the thresholds, compared strictly).
+ *
+ * Mind the seed's defaults: with minMeasurement 0 a mean is never below it for readings that
+ * cannot be negative (a queue size, a response time), so the defaults never scale down. Set
+ * minMeasurement above 0 to scale down.
+ *
+ * A failed reading that means overload (a heartbeat's timeout or 5xx) has no value to average:
+ * it is recorded with `value: null` and counts as +Infinity, so any failed reading among the
+ * last N makes the mean "above maxMeasurement" (the same call as consecutive-threshold, for
+ * which a failure is the slowest answer there is; an ok reading without a value counts the same
+ * way). A failure that means "unknown" never gets here: the prelude holds on it.
+ *
+ * Each reading is recorded as `{ at, value, verdict? }`; the verdict is what this tick made of
+ * the mean ("fail" above max, "pass" below min, "ok" within) and is absent while fewer than N
+ * readings are in.
+ */
+export const averageThresholdSchema = z
+  .strictObject({
+    backend: z.literal("average-threshold"),
+    numberOfMeasurementsToAverage: integer(1, 1000).default(3),
+    minMeasurement: nonNegative().default(0),
+    maxMeasurement: nonNegative().default(20),
+    ...commonDecisionFields,
+  })
+  .superRefine((config, ctx) => {
+    checkBoundsOrder(config, ctx);
+    if (config.minMeasurement >= config.maxMeasurement) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["minMeasurement"],
+        message: "expected minMeasurement < maxMeasurement",
+      });
+    }
+    if (config.historyLength < config.numberOfMeasurementsToAverage) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["historyLength"],
+        message: `expected historyLength >= ${config.numberOfMeasurementsToAverage} (numberOfMeasurementsToAverage looks back that far)`,
+      });
+    }
+  });
+export type AverageThresholdConfig = z.infer<typeof averageThresholdSchema>;
+
+/** The value to record: null when the reading has none to average (it then counts as overload). */
+export function recordedValue(reading: Reading): number | null {
+  return reading.ok ? reading.value : null;
+}
+
+/** The mean of the entries' values, a null value counting as +Infinity. */
+export function meanOf(entries: readonly Pick<HistoryEntry, "value">[]): number {
+  let sum = 0;
+  for (const entry of entries) sum += entry.value ?? Infinity;
+  return sum / entries.length;
+}
+
+export function verdictOfMean(
+  mean: number,
+  config: { minMeasurement: number; maxMeasurement: number },
+): Verdict {
+  if (mean > config.maxMeasurement) return "fail";
+  if (mean < config.minMeasurement) return "pass";
+  return "ok";
+}
+
+/** A number for a reason: at most two decimals, no trailing zeros. */
+const show = (n: number): string => String(Math.round(n * 100) / 100);
+
+export const decideAverageThreshold: Decide<AverageThresholdConfig> = (input) => {
+  const { config, state, reading, current, now } = input;
+  const { decision: settled, bounds } = prelude(input);
+  if (settled) return settled;
+
+  const waitMs = settlingMs(config, state, now);
+  if (waitMs > 0)
+    return decision(
+      "hold",
+      current,
+      `cooling down for ${Math.ceil(waitMs / 1000)} s after the last scale`,
+      bounds,
+      state,
+    );
+
+  // The history starts afresh at each scale (recordScale), so these are readings of the formation in place.
+  const n = config.numberOfMeasurementsToAverage;
+  const entry: HistoryEntry = { at: now.toMillis(), value: recordedValue(reading) };
+  const recent = [...state.history, entry].slice(-n);
+  if (recent.length < n) {
+    const history = [...state.history, entry].slice(-config.historyLength);
+    const progress = `${recent.length} of ${n} readings to average`;
+    return decision("hold", current, progress, bounds, { ...state, history });
+  }
+
+  const mean = meanOf(recent);
+  const verdict = verdictOfMean(mean, config);
+  const history = [...state.history, { ...entry, verdict }].slice(-config.historyLength);
+  const next = { ...state, history };
+  const failures = recent.filter((e) => e.value === null).length;
+  const of = `the mean of the last ${n} readings`;
+
+  if (failures > 0) {
+    const why = `${of} is above ${config.maxMeasurement}: ${failures} failed, counted as overload`;
+    return step("up", input, bounds, why, next);
+  }
+  if (verdict === "fail") {
+    return step("up", input, bounds, `${of} (${show(mean)}) is above ${config.maxMeasurement}`, next);
+  }
+  if (verdict === "pass") {
+    return step("down", input, bounds, `${of} (${show(mean)}) is below ${config.minMeasurement}`, next);
+  }
+  const range = `${config.minMeasurement}-${config.maxMeasurement}`;
+  return decision("hold", current, `${of} (${show(mean)}) is within ${range}`, bounds, next);
+};

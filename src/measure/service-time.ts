@@ -1,0 +1,42 @@
+import { z } from "zod";
+import { httpUrl, integer } from "../config/fields.js";
+import { HttpProbe, httpHeaders } from "./http-probe.js";
+import { jsonPath } from "./json-path.js";
+import { measureReportedDuration } from "./reported-duration.js";
+import { serverTimingMetric } from "./server-timing.js";
+import type { Measurement, Reading } from "./types.js";
+
+/**
+ * The seed's HerokuServiceTimeBackend, done the modern way: the time the app itself spent on a
+ * heartbeat request, as it reports it in the standard `Server-Timing` header
+ * (`Server-Timing: app;dur=123.4`), else in a field of its JSON body. Unlike response-time this
+ * leaves out the network and the router, so it tracks the dynos' own load.
+ *
+ * No answer or a non-2xx answer is a failed reading meaning overload; an answer without the
+ * metric is a failed reading meaning "unknown" (a misconfiguration, not load).
+ */
+export const serviceTimeSchema = z.strictObject({
+  backend: z.literal("service-time"),
+  url: httpUrl,
+  timeoutMs: integer(1, 60_000).default(5000),
+  metric: serverTimingMetric.default("app"),
+  /** Dotted path of a JSON body field to fall back on, e.g. `timing.serviceMs`. */
+  jsonField: jsonPath.optional(),
+  headers: httpHeaders.optional(),
+});
+export type ServiceTimeConfig = z.infer<typeof serviceTimeSchema>;
+export type ServiceTimeInput = z.input<typeof serviceTimeSchema>;
+
+export class ServiceTimeMeasurement implements Measurement {
+  readonly #config: ServiceTimeConfig;
+  readonly #probe: HttpProbe;
+
+  constructor(config: ServiceTimeInput) {
+    this.#config = serviceTimeSchema.parse(config);
+    this.#probe = new HttpProbe(this.#config.url, this.#config.headers);
+  }
+
+  measure(signal: AbortSignal): Promise<Reading> {
+    return measureReportedDuration("service-time", this.#probe, this.#config, signal);
+  }
+}

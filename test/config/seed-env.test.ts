@@ -1,0 +1,149 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../src/config/load.js";
+import { configFromSeedEnv, SEED_VARIABLES } from "../../src/config/seed-env.js";
+import { configForFunctions } from "../../src/config/sources.js";
+
+const minimal = {
+  AUTOSCALE_HEROKU_APP_NAME: "dancing-forest-1234",
+  AUTOSCALE_HEARTBEAT_URL: "https://example.com/heartbeat",
+};
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    configFromSeedEnv(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("the seeds' AUTOSCALE_* variables", () => {
+  it("configure one web process with the seed's defaults (django-heroku-autoscale)", () => {
+    const config = configFromSeedEnv(minimal);
+    expect(Object.keys(config.processes)).toEqual(["web"]);
+    const web = config.processes.web!;
+    expect(web.scaling).toMatchObject({
+      backend: "heroku",
+      app: "dancing-forest-1234",
+      processType: "web",
+      apiKeyEnv: "HEROKU_API_KEY",
+    });
+    expect(web.measurement).toMatchObject({ backend: "response-time", url: "https://example.com/heartbeat" });
+    expect(web.decision).toMatchObject({
+      backend: "consecutive-threshold",
+      minMeasurement: 200,
+      maxMeasurement: 1000,
+      failsToScaleUp: 3,
+      passesToScaleDown: 5,
+      minProcesses: 1,
+      maxProcesses: 3,
+      increment: 1,
+    });
+    expect(web.notification.notifyOn).toEqual(["above-max"]);
+  });
+
+  it("map every variable onto the schema", () => {
+    const config = configFromSeedEnv({
+      ...minimal,
+      AUTOSCALE_HEROKU_API_KEY: "secret",
+      AUTOSCALE_HEROKU_PROCESS_TYPE: "worker",
+      AUTOSCALE_MAX_RESPONSE_TIME_IN_MS: "1500",
+      AUTOSCALE_MIN_RESPONSE_TIME_IN_MS: "300",
+      AUTOSCALE_NUMBER_OF_FAILS_TO_SCALE_UP_AFTER: "2",
+      AUTOSCALE_NUMBER_OF_PASSES_TO_SCALE_DOWN_AFTER: "7",
+      AUTOSCALE_MAX_DYNOS: '{"0:00": 2, "9:00": 5, "17:00": 2}',
+      AUTOSCALE_MIN_DYNOS: "2",
+      AUTOSCALE_INCREMENT: "2",
+      AUTOSCALE_POST_SCALE_WAIT_TIME_SECONDS: "60",
+      AUTOSCALE_NOTIFY_ON_EVERY_SCALE: "True",
+      AUTOSCALE_NOTIFY_IF_NEEDS_EXCEED_MAX: "False",
+      AUTOSCALE_NOTIFY_ON_SCALE_FAILS: "1",
+      AUTOSCALE_NOTIFICATION_BACKENDS: "autoscalebot.backends.notification.ConsoleBackend, LoggerBackend",
+      TIME_ZONE: "America/Vancouver",
+    });
+    const worker = config.processes.worker!;
+    expect(config.timezone).toBe("America/Vancouver");
+    expect(worker.scaling).toMatchObject({ processType: "worker", apiKeyEnv: "AUTOSCALE_HEROKU_API_KEY" });
+    expect(worker.decision).toMatchObject({
+      minMeasurement: 300,
+      maxMeasurement: 1500,
+      failsToScaleUp: 2,
+      passesToScaleDown: 7,
+      maxProcesses: { "0:00": 2, "9:00": 5, "17:00": 2 },
+      minProcesses: 2,
+      increment: 2,
+      postScaleWaitSeconds: 60,
+    });
+    expect(worker.notification).toMatchObject({
+      backends: ["console", "log"],
+      notifyOn: ["scale", "scale-failed"],
+    });
+  });
+
+  it("honour the heartbeat interval: samples under a minute, waiting ticks over it", () => {
+    expect(configFromSeedEnv(minimal).processes.web).toMatchObject({
+      intervalSeconds: 60,
+      measurement: { samples: 2 },
+    });
+    expect(
+      configFromSeedEnv({ ...minimal, AUTOSCALE_HEARTBEAT_INTERVAL_IN_SECONDS: "10" }).processes.web!
+        .measurement,
+    ).toMatchObject({ samples: 6 });
+    expect(
+      configFromSeedEnv({ ...minimal, AUTOSCALE_HEARTBEAT_INTERVAL_IN_SECONDS: "180" }).processes.web,
+    ).toMatchObject({ intervalSeconds: 180 });
+    expect(problems({ ...minimal, AUTOSCALE_HEARTBEAT_INTERVAL_IN_SECONDS: "soon" })).toEqual([
+      "AUTOSCALE_HEARTBEAT_INTERVAL_IN_SECONDS: expected seconds > 0",
+    ]);
+  });
+
+  it("report problems under the variable's name", () => {
+    expect(problems({ ...minimal, AUTOSCALE_MAX_DYNOS: "lots" })).toEqual([
+      expect.stringMatching(/^AUTOSCALE_MAX_DYNOS: /),
+    ]);
+    expect(problems({ ...minimal, AUTOSCALE_MIN_DYNOS: '{"25:00": 1}' })).toEqual([
+      "AUTOSCALE_MIN_DYNOS.25:00: expected a time of day H:MM",
+    ]);
+    expect(problems({ ...minimal, AUTOSCALE_MIN_DYNOS: "5" })).toEqual([
+      "AUTOSCALE_MIN_DYNOS: minProcesses (5) is above maxProcesses (3) from 0:00",
+    ]);
+    expect(problems({ AUTOSCALE_HEROKU_APP_NAME: "dancing-forest-1234" })).toEqual([
+      expect.stringMatching(/^AUTOSCALE_HEARTBEAT_URL: /),
+    ]);
+    expect(problems({ ...minimal, AUTOSCALE_HEROKU_APP_NAME: "Not An App" })).toEqual([
+      "AUTOSCALE_HEROKU_APP_NAME: expected a Heroku app name or id",
+    ]);
+  });
+
+  it("are used by the functions when AUTOSCALE_CONFIG is not set, and yield to it when it is", () => {
+    expect(configForFunctions(minimal, { processes: {} }).processes.web!.scaling.app).toBe(
+      "dancing-forest-1234",
+    );
+    const json = JSON.stringify({
+      processes: {
+        api: {
+          measurement: { backend: "response-time", url: "https://example.com/" },
+          scaling: { backend: "heroku", app: "other-app-name" },
+        },
+      },
+    });
+    expect(Object.keys(configForFunctions({ ...minimal, AUTOSCALE_CONFIG: json }, {}).processes)).toEqual([
+      "api",
+    ]);
+  });
+
+  it("are all documented in the README", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+    const names = [
+      ...SEED_VARIABLES.map((v) => v.name),
+      "AUTOSCALE_HEARTBEAT_INTERVAL_IN_SECONDS",
+      "AUTOSCALE_HEROKU_API_KEY",
+      "AUTOSCALE_NOTIFICATION_BACKENDS",
+      "AUTOSCALE_NOTIFY_ON_EVERY_PING",
+      "AUTOSCALE_NOTIFY_IF_NEEDS_BELOW_MIN",
+    ];
+    for (const name of names) expect(readme).toContain(`\`${name}\``);
+  });
+});

@@ -1,0 +1,764 @@
+import { DateTime } from "luxon";
+import { describe, expect, it } from "vitest";
+import {
+  emptyProcessState,
+  recordScale,
+  type HistoryEntry,
+  type ProcessState,
+} from "../../src/decide/state.js";
+import {
+  decideTargetTracking,
+  keepHistory,
+  recommend,
+  stabilizedFloor,
+  targetTrackingSchema,
+  type TargetTrackingConfig,
+} from "../../src/decide/target-tracking.js";
+import type { Decision } from "../../src/decide/types.js";
+import type { Reading } from "../../src/measure/types.js";
+
+const ZONE = "America/Vancouver";
+/** A plain winter day, far from any DST change. */
+const T0 = DateTime.fromISO("2026-01-15T12:00:00", { zone: ZONE });
+const MINUTE_MS = 60 * 1000;
+
+function parse(overrides: Record<string, unknown> = {}): TargetTrackingConfig {
+  return targetTrackingSchema.parse({ backend: "target-tracking", targetValue: 100, ...overrides });
+}
+/** Room to move: max 20, and no stabilization unless a case asks for it. */
+const config = (overrides: Record<string, unknown> = {}) =>
+  parse({ maxProcesses: 20, scaleDownStabilizationSeconds: 0, ...overrides });
+/** The default 300 s window. */
+const stabilized = (overrides: Record<string, unknown> = {}) => parse({ maxProcesses: 20, ...overrides });
+
+/** A per-process value (jobs per process, say). */
+const per = (value: number): Reading => ({ backend: "queue", value, unit: "jobs", ok: true });
+const failed = (value: number | null = null): Reading => ({
+  backend: "response-time",
+  value,
+  unit: "ms",
+  ok: false,
+  error: "heartbeat answered HTTP 503",
+});
+const unreachable: Reading = {
+  backend: "queue",
+  value: null,
+  unit: "jobs",
+  ok: false,
+  error: "broker unreachable",
+  failureMeans: "unknown",
+};
+
+function once(
+  cfg: TargetTrackingConfig,
+  reading: Reading,
+  {
+    current = 4,
+    state = emptyProcessState(),
+    now = T0,
+  }: { current?: number; state?: ProcessState; now?: DateTime } = {},
+): Decision {
+  return decideTargetTracking({ config: cfg, state, reading, current, now });
+}
+
+/** Ticks every `intervalSeconds`, carrying each decision's state on; the platform stays at `current`. */
+function run(
+  cfg: TargetTrackingConfig,
+  readings: Reading[],
+  {
+    current = 4,
+    state = emptyProcessState(),
+    start = T0,
+    intervalSeconds = 60,
+  }: { current?: number; state?: ProcessState; start?: DateTime; intervalSeconds?: number } = {},
+): Decision[] {
+  const decisions: Decision[] = [];
+  let carried = state;
+  readings.forEach((reading, i) => {
+    const d = once(cfg, reading, {
+      current,
+      state: carried,
+      now: start.plus({ seconds: i * intervalSeconds }),
+    });
+    decisions.push(d);
+    carried = d.state;
+  });
+  return decisions;
+}
+
+const last = <T>(items: T[]): T => {
+  const item = items[items.length - 1];
+  if (item === undefined) throw new Error("empty");
+  return item;
+};
+/** A state whose history holds these recommendations, `minutesAgo` before T0. */
+const withRecommendations = (...entries: [minutesAgo: number, recommendation: number][]): ProcessState => ({
+  ...emptyProcessState(),
+  history: entries.map(([minutesAgo, recommendation]) => ({
+    at: T0.toMillis() - minutesAgo * MINUTE_MS,
+    value: null,
+    recommendation,
+  })),
+});
+
+describe("targetTrackingSchema", () => {
+  it("requires only targetValue, and fills in the defaults", () => {
+    expect(parse()).toEqual({
+      backend: "target-tracking",
+      targetValue: 100,
+      valueIs: "average",
+      tolerance: 0.1,
+      scaleDownStabilizationSeconds: 300,
+      minProcesses: 1,
+      maxProcesses: 3,
+      increment: 1,
+      postScaleWaitSeconds: 5,
+      historyLength: 10,
+    });
+  });
+
+  it.each<[Record<string, unknown>]>([
+    [{ targetValue: 0.001 }],
+    [{ valueIs: "total" }],
+    [{ tolerance: 0 }],
+    [{ tolerance: 0.99 }],
+    [{ scaleDownStabilizationSeconds: 0 }],
+    [{ scaleDownStabilizationSeconds: 3600 }],
+    [{ maxScaleUpStep: 1, maxScaleDownStep: 1 }],
+    [{ maxScaleUpStep: 50 }],
+    [{ historyLength: 1 }],
+  ])("accepts %j", (overrides) => {
+    const result = targetTrackingSchema.safeParse({
+      backend: "target-tracking",
+      targetValue: 100,
+      ...overrides,
+    });
+    expect(result.success).toBe(true);
+  });
+
+  it.each<[Record<string, unknown>, string]>([
+    [{ targetValue: undefined }, "targetValue"],
+    [{ targetValue: 0 }, "targetValue"],
+    [{ targetValue: -5 }, "targetValue"],
+    [{ targetValue: "100" }, "targetValue"],
+    [{ targetValue: Infinity }, "targetValue"],
+    [{ valueIs: "sum" }, "valueIs"],
+    [{ tolerance: -0.1 }, "tolerance"],
+    [{ tolerance: 1 }, "tolerance"],
+    [{ scaleDownStabilizationSeconds: -1 }, "scaleDownStabilizationSeconds"],
+    [{ scaleDownStabilizationSeconds: 3601 }, "scaleDownStabilizationSeconds"],
+    [{ maxScaleUpStep: 0 }, "maxScaleUpStep"],
+    [{ maxScaleUpStep: 1.5 }, "maxScaleUpStep"],
+    [{ maxScaleDownStep: 0 }, "maxScaleDownStep"],
+    [{ maxScaleDownStep: -2 }, "maxScaleDownStep"],
+    [{ increment: 0 }, "increment"],
+    [{ historyLength: 0 }, "historyLength"],
+    [{ scaleUpCooldownSeconds: -1 }, "scaleUpCooldownSeconds"],
+    [{ minProcesses: 4 }, "minProcesses"],
+    [{ minProcesses: 5, maxProcesses: 4 }, "minProcesses"],
+    [{ maxProcesses: 0 }, "maxProcesses"],
+  ])("rejects %j at %s", (overrides, path) => {
+    const result = targetTrackingSchema.safeParse({
+      backend: "target-tracking",
+      targetValue: 100,
+      ...overrides,
+    });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((issue) => issue.path.join("."))).toContain(path);
+  });
+
+  it("rejects a missing targetValue with a message saying what is expected", () => {
+    const result = targetTrackingSchema.safeParse({ backend: "target-tracking" });
+    expect(result.error?.issues.find((issue) => issue.path[0] === "targetValue")?.message).toBe(
+      "expected number > 0",
+    );
+  });
+
+  it("rejects unknown keys (a typo'd setting is not silently ignored)", () => {
+    const result = targetTrackingSchema.safeParse({
+      backend: "target-tracking",
+      targetValue: 1,
+      tolerence: 0.2,
+    });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.code).toBe("unrecognized_keys");
+  });
+});
+
+describe("recommend", () => {
+  const average = { targetValue: 100, valueIs: "average" as const, tolerance: 0.1 };
+  const total = { targetValue: 100, valueIs: "total" as const, tolerance: 0.1 };
+
+  it.each<[string, number, number, number]>([
+    ["at the target: current", 100, 10, 10],
+    ["exactly 10% above: within the tolerance", 110, 10, 10],
+    ["exactly 10% below: within the tolerance", 90, 10, 10],
+    ["just over 10% above: scales", 110.5, 10, 12],
+    ["just over 10% below: scales", 89.5, 10, 9],
+    ["double: twice the processes", 200, 4, 8],
+    ["half: half the processes", 50, 4, 2],
+    ["rounds up: ceil(3 × 1.5) = 5", 150, 3, 5],
+    ["rounds up a little over: ceil(4 × 1.26) = ceil(5.04) = 6", 126, 4, 6],
+    ["a little below may still round to current: ceil(3 × 0.8) = 3", 80, 3, 3],
+    ["0 recommends 0", 0, 5, 0],
+    ["from 0 processes, a value above 0 recommends 1", 500, 0, 1],
+    ["from 0 processes, a small value recommends 1", 0.5, 0, 1],
+    ["from 0 processes, 0 recommends 0", 0, 0, 0],
+  ])("average: %s (value %d, current %d → %d)", (_label, value, current, recommendation) => {
+    expect(recommend(average, value, current).recommendation).toBe(recommendation);
+  });
+
+  it.each<[string, number, number, number]>([
+    ["at the target per process: current", 400, 4, 4],
+    ["exactly 10% above the formation's target: within", 440, 4, 4],
+    ["exactly 10% below the formation's target: within", 360, 4, 4],
+    ["just over 10% above: ceil(value / target)", 441, 4, 5],
+    ["just over 10% below: ceil(value / target)", 359, 4, 4],
+    ["well below: ceil(250 / 100) = 3", 250, 4, 3],
+    ["a queue of 950 wants 10", 950, 2, 10],
+    ["an empty queue recommends 0", 0, 3, 0],
+    ["from 0 processes: ceil(value / target), no tolerance", 250, 0, 3],
+    ["from 0 processes: 1 job recommends 1", 1, 0, 1],
+    ["from 0 processes: an empty queue recommends 0", 0, 0, 0],
+  ])("total: %s (value %d, current %d → %d)", (_label, value, current, recommendation) => {
+    expect(recommend(total, value, current).recommendation).toBe(recommendation);
+  });
+
+  it.each<[number, number]>([
+    [100, 10],
+    [101, 11],
+    [99, 10],
+  ])("tolerance 0: any deviation counts (value %d, current 10 → %d)", (value, recommendation) => {
+    expect(recommend({ ...average, tolerance: 0 }, value, 10).recommendation).toBe(recommendation);
+  });
+
+  it("a wider tolerance holds more: 25% above with tolerance 0.3 is within", () => {
+    expect(recommend({ ...average, tolerance: 0.3 }, 125, 4).recommendation).toBe(4);
+    expect(recommend({ ...average, tolerance: 0.2 }, 125, 4).recommendation).toBe(5);
+  });
+
+  it("allows for floating-point rounding: 3 × 0.3 / 0.1 is 9, not 10", () => {
+    expect(recommend({ ...average, targetValue: 0.1, tolerance: 0 }, 0.3, 3).recommendation).toBe(9);
+    expect(recommend({ ...average, targetValue: 0.1 }, 0.11, 3).recommendation).toBe(3); // 10% exactly
+  });
+
+  it.each<[string, typeof average | typeof total, number, number, string]>([
+    ["average, within", average, 105, 4, "105 per process is within 10% of the target of 100"],
+    ["average, out", average, 150, 4, "150 per process against a target of 100 recommends 6"],
+    ["average, from 0", average, 7, 0, "7 per process with no process running recommends 1"],
+    ["total, within", total, 410, 4, "410 in total is within 10% of the target of 400"],
+    ["total, out", total, 950, 2, "950 in total against a target of 100 per process recommends 10"],
+  ])("explains itself: %s", (_label, cfg, value, current, why) => {
+    expect(recommend(cfg, value, current).why).toBe(why);
+  });
+});
+
+describe("decideTargetTracking: scaling up", () => {
+  it.each<[string, Record<string, unknown>, number, number, number]>([
+    ["at once to the recommendation", {}, 200, 4, 8],
+    ["by one when that is what the ratio says", {}, 130, 4, 6],
+    ["clamped at max", { maxProcesses: 6 }, 300, 4, 6],
+    ["from max-1 to max", { maxProcesses: 5 }, 200, 4, 5],
+    ["the increment does not apply: 4 → 5, not 4 → 7", { increment: 3 }, 125, 4, 5],
+    ["from 0 (min 0): to 1 for an average", { minProcesses: 0 }, 900, 0, 1],
+  ])("%s", (_label, overrides, value, current, target) => {
+    expect(once(config(overrides), per(value), { current })).toMatchObject({
+      action: "up",
+      target,
+      conditions: [],
+    });
+  });
+
+  it("is not stabilized: one high reading is enough, whatever the window", () => {
+    const state = withRecommendations([1, 2], [2, 2]);
+    expect(once(stabilized(), per(200), { current: 4, state })).toMatchObject({ action: "up", target: 8 });
+  });
+
+  it('holds at max, reporting "above-max", and records the recommendation', () => {
+    const d = once(config({ maxProcesses: 4 }), per(200), { current: 4 });
+    expect(d).toMatchObject({ action: "hold", target: 4, conditions: ["above-max"] });
+    expect(d.reason).toBe(
+      "200 per process against a target of 100 recommends 8, but already at the maximum of 4",
+    );
+    expect(d.state.history).toEqual([{ at: T0.toMillis(), value: 200, recommendation: 8 }]);
+  });
+
+  it("valueIs total: a queue of 450 with 100 per process wants 5", () => {
+    expect(once(config({ valueIs: "total" }), per(450), { current: 2 })).toMatchObject({
+      action: "up",
+      target: 5,
+    });
+  });
+
+  it("valueIs total from 0 processes", () => {
+    expect(once(config({ valueIs: "total", minProcesses: 0 }), per(250), { current: 0 })).toMatchObject({
+      action: "up",
+      target: 3,
+    });
+  });
+});
+
+describe("decideTargetTracking: holding within the tolerance", () => {
+  it.each<[string, Record<string, unknown>, number]>([
+    ["at the target", {}, 100],
+    ["exactly 10% above", {}, 110],
+    ["exactly 10% below", {}, 90],
+    ["exactly 20% above with tolerance 0.2", { tolerance: 0.2 }, 120],
+    ["total: exactly 10% above the formation's 400", { valueIs: "total" }, 440],
+  ])("%s", (_label, overrides, value) => {
+    const d = once(config(overrides), per(value), { current: 4 });
+    expect(d).toMatchObject({ action: "hold", target: 4, conditions: [] });
+    expect(d.state.history).toEqual([{ at: T0.toMillis(), value, recommendation: 4 }]);
+  });
+
+  it("scales just past the tolerance edge", () => {
+    expect(once(config(), per(110.01), { current: 10 })).toMatchObject({ action: "up", target: 12 });
+    expect(once(config(), per(89.99), { current: 10 })).toMatchObject({ action: "down", target: 9 });
+  });
+
+  it("holds at 0 processes on a value of 0 (min 0)", () => {
+    expect(once(config({ minProcesses: 0 }), per(0), { current: 0 })).toMatchObject({
+      action: "hold",
+      target: 0,
+      conditions: [],
+    });
+  });
+});
+
+describe("decideTargetTracking: scaling down", () => {
+  it.each<[string, Record<string, unknown>, number, number, number]>([
+    ["at once without a window", {}, 50, 8, 4],
+    ["clamped at min", { minProcesses: 2 }, 10, 8, 2],
+    ["to 0 when min is 0 and the value is 0", { minProcesses: 0 }, 0, 3, 0],
+    ["total: an emptying queue", { valueIs: "total" }, 150, 6, 2],
+  ])("%s", (_label, overrides, value, current, target) => {
+    expect(once(config(overrides), per(value), { current })).toMatchObject({
+      action: "down",
+      target,
+      conditions: [],
+    });
+  });
+
+  it('holds at min, reporting "below-min"', () => {
+    const d = once(config({ minProcesses: 2 }), per(10), { current: 2 });
+    expect(d).toMatchObject({ action: "hold", target: 2, conditions: ["below-min"] });
+    expect(d.reason).toContain("already at the minimum of 2");
+  });
+});
+
+describe("decideTargetTracking: the scale-down stabilization window", () => {
+  it.each<[string, [number, number][], number, string, number]>([
+    ["a higher recommendation 4 minutes ago blocks", [[4, 6]], 5, "hold", 5],
+    ["one equal to current 4 minutes ago blocks", [[4, 5]], 5, "hold", 5],
+    ["one 4:59 ago still blocks", [[4.99, 6]], 5, "hold", 5],
+    ["one exactly 5 minutes ago has expired", [[5, 6]], 5, "down", 2],
+    ["one 6 minutes ago has expired", [[6, 9]], 5, "down", 2],
+    ["a lower one 4 minutes ago lets it down only that far", [[4, 4]], 6, "down", 4],
+    [
+      "the highest within the window counts",
+      [
+        [1, 3],
+        [2, 4],
+        [3, 2],
+      ],
+      6,
+      "down",
+      4,
+    ],
+    [
+      "only the window counts",
+      [
+        [6, 10],
+        [2, 3],
+      ],
+      5,
+      "down",
+      3,
+    ],
+    ["lower recommendations than this one do not raise the target", [[1, 1]], 5, "down", 2],
+  ])("%s", (_label, recommendations, current, action, target) => {
+    // The reading recommends ceil(current × 40 / 100), 2 for 5 processes, 3 for 6.
+    const state = withRecommendations(...recommendations);
+    expect(once(stabilized(), per(40), { current, state })).toMatchObject({ action, target, conditions: [] });
+  });
+
+  it("explains a blocked scale down", () => {
+    const d = once(stabilized(), per(40), { current: 5, state: withRecommendations([4, 7]) });
+    expect(d.reason).toBe(
+      "40 per process against a target of 100 recommends 2, but the highest within the last 300 s is 7",
+    );
+  });
+
+  it("explains a partial scale down", () => {
+    const d = once(stabilized(), per(40), { current: 6, state: withRecommendations([4, 4]) });
+    expect(d.reason).toBe(
+      "40 per process against a target of 100 recommends 3; down to 4, the highest within the last 300 s",
+    );
+  });
+
+  it("ignores history entries without a recommendation (written by another backend)", () => {
+    const state: ProcessState = {
+      ...emptyProcessState(),
+      history: [{ at: T0.toMillis() - MINUTE_MS, value: 900, verdict: "fail" }],
+    };
+    expect(once(stabilized(), per(40), { current: 5, state })).toMatchObject({ action: "down", target: 2 });
+  });
+
+  it("uses the configured window: 600 s", () => {
+    const cfg = stabilized({ scaleDownStabilizationSeconds: 600 });
+    expect(once(cfg, per(40), { current: 5, state: withRecommendations([9, 6]) }).action).toBe("hold");
+    expect(once(cfg, per(40), { current: 5, state: withRecommendations([10, 6]) }).action).toBe("down");
+  });
+
+  it("a sustained drop scales down once the high recommendations age out (ticks every minute)", () => {
+    // t=0: 200 per process at 4 recommends 8 (the scale is not applied: the platform stays at 4),
+    // then 40 per process recommends 2 each minute.
+    const decisions = run(stabilized(), [per(200), ...Array.from({ length: 6 }, () => per(40))]);
+    expect(decisions.map((d) => `${d.action}:${d.target}`)).toEqual([
+      "up:8",
+      "hold:4",
+      "hold:4",
+      "hold:4",
+      "hold:4",
+      "down:2", // 5 minutes after the 8
+      "down:2",
+    ]);
+  });
+
+  it("a brief dip does not scale down", () => {
+    const readings = [100, 40, 100, 40, 100, 40, 100].map(per);
+    const decisions = run(stabilized(), readings);
+    expect(decisions.every((d) => d.action === "hold")).toBe(true);
+  });
+
+  it("counts the counts scaled to within the window (the history restarts at each scale)", () => {
+    const scaled = recordScale(withRecommendations([5, 8]), {
+      at: T0.toMillis() - 4 * MINUTE_MS,
+      from: 2,
+      to: 5,
+    });
+    expect(scaled.history).toEqual([]);
+    const cfg = stabilized({ postScaleWaitSeconds: 0 });
+    const d = once(cfg, per(40), { current: 5, state: scaled });
+    expect(d).toMatchObject({ action: "hold", target: 5 });
+    expect(d.reason).toContain("the highest within the last 300 s is 5");
+    const later = once(cfg, per(40), { current: 5, state: scaled, now: T0.plus({ minutes: 1 }) });
+    expect(later).toMatchObject({ action: "down", target: 2 });
+  });
+
+  it("after a scale down, keeps the formation at that count for the next window", () => {
+    const cfg = stabilized({ postScaleWaitSeconds: 0 });
+    const state = recordScale(emptyProcessState(), { at: T0.toMillis(), from: 6, to: 4 });
+    const d = run(
+      cfg,
+      Array.from({ length: 6 }, () => per(20)),
+      { current: 4, state, start: T0.plus({ minutes: 1 }) },
+    );
+    // 20 per process at 4 recommends 1; the 4 scaled to at T0 holds until T0 + 5 min.
+    expect(d.map((x) => `${x.action}:${x.target}`)).toEqual([
+      "hold:4",
+      "hold:4",
+      "hold:4",
+      "hold:4",
+      "down:1",
+      "down:1",
+    ]);
+  });
+
+  it("window 0: scales down at once whatever was recommended before", () => {
+    const state = withRecommendations([0.5, 9]);
+    expect(once(config(), per(40), { current: 5, state })).toMatchObject({ action: "down", target: 2 });
+  });
+});
+
+describe("decideTargetTracking: history and the window", () => {
+  it("records each tick's time, value and raw recommendation", () => {
+    const decisions = run(stabilized(), [per(100), per(200), per(40), failed()]);
+    const at = (i: number) => T0.plus({ minutes: i }).toMillis();
+    expect(last(decisions).state.history).toEqual([
+      { at: at(0), value: 100, recommendation: 4 },
+      { at: at(1), value: 200, recommendation: 8 },
+      { at: at(2), value: 40, recommendation: 2 },
+      { at: at(3), value: null, recommendation: 5 },
+    ]);
+  });
+
+  it("keeps every entry within the window even when historyLength is shorter", () => {
+    const cfg = stabilized({ historyLength: 2 });
+    const decisions = run(
+      cfg,
+      Array.from({ length: 12 }, () => per(100)),
+    );
+    const history = last(decisions).state.history;
+    // ticks at 7..11 minutes are within 300 s of the tick at 11 minutes
+    expect(history.map((e) => (e.at - T0.toMillis()) / MINUTE_MS)).toEqual([7, 8, 9, 10, 11]);
+  });
+
+  it("so historyLength 1 does not shorten the window", () => {
+    const cfg = stabilized({ historyLength: 1 });
+    const decisions = run(cfg, [per(200), per(40), per(40), per(40), per(40), per(40)]);
+    expect(decisions.map((d) => d.action)).toEqual(["up", "hold", "hold", "hold", "hold", "down"]);
+  });
+
+  it("keeps the newest historyLength entries beyond the window", () => {
+    const decisions = run(
+      config({ historyLength: 3 }),
+      Array.from({ length: 8 }, () => per(100)),
+    );
+    expect(last(decisions).state.history).toHaveLength(3);
+    const wide = run(
+      stabilized({ historyLength: 10 }),
+      Array.from({ length: 8 }, () => per(100)),
+    );
+    expect(last(wide).state.history).toHaveLength(8);
+  });
+
+  it("keepHistory: the newest historyLength, or within the window (an entry exactly at the cutoff has expired)", () => {
+    const now = T0.toMillis();
+    const entries: HistoryEntry[] = [10, 6, 5, 4.99, 2, 0].map((m) => ({
+      at: now - m * MINUTE_MS,
+      value: 1,
+      recommendation: 1,
+    }));
+    const minutes = (kept: HistoryEntry[]) => kept.map((e) => (now - e.at) / MINUTE_MS);
+    const cfg = { scaleDownStabilizationSeconds: 300 };
+    expect(minutes(keepHistory(entries, { ...cfg, historyLength: 1 }, now))).toEqual([4.99, 2, 0]);
+    expect(minutes(keepHistory(entries, { ...cfg, historyLength: 5 }, now))).toEqual([6, 5, 4.99, 2, 0]);
+    expect(minutes(keepHistory(entries, { ...cfg, historyLength: 10 }, now))).toEqual([10, 6, 5, 4.99, 2, 0]);
+    expect(
+      minutes(keepHistory(entries, { scaleDownStabilizationSeconds: 0, historyLength: 2 }, now)),
+    ).toEqual([2, 0]);
+  });
+
+  it("stabilizedFloor: -Infinity with nothing in the window", () => {
+    expect(stabilizedFloor(emptyProcessState(), { scaleDownStabilizationSeconds: 300 }, T0)).toBe(-Infinity);
+    expect(stabilizedFloor(withRecommendations([5, 9]), { scaleDownStabilizationSeconds: 300 }, T0)).toBe(
+      -Infinity,
+    );
+    expect(
+      stabilizedFloor(withRecommendations([4, 9], [1, 3]), { scaleDownStabilizationSeconds: 300 }, T0),
+    ).toBe(9);
+  });
+
+  it("does not mutate the state it is given", () => {
+    const state = withRecommendations([1, 6], [2, 3]);
+    const copy = structuredClone(state);
+    once(stabilized(), per(40), { current: 5, state });
+    expect(state).toEqual(copy);
+  });
+
+  it("keeps lastScaleAt and the scale records", () => {
+    const state = recordScale(emptyProcessState(), { at: T0.toMillis(), from: 1, to: 4 });
+    const d = once(config(), per(100), { state, now: T0.plus({ minutes: 5 }) });
+    expect(d.state.lastScaleAt).toBe(T0.toMillis());
+    expect(d.state.scales).toEqual([{ at: T0.toMillis(), from: 1, to: 4 }]);
+  });
+});
+
+describe("decideTargetTracking: step limits", () => {
+  it.each<[string, Record<string, unknown>, number, number, string, number]>([
+    ["maxScaleUpStep limits a big jump", { maxScaleUpStep: 2 }, 300, 4, "up", 6],
+    ["maxScaleUpStep does not limit a small one", { maxScaleUpStep: 2 }, 150, 2, "up", 3],
+    ["maxScaleUpStep equal to the jump", { maxScaleUpStep: 4 }, 200, 4, "up", 8],
+    ["maxScaleUpStep 1", { maxScaleUpStep: 1 }, 1000, 4, "up", 5],
+    ["max clamps after the step limit", { maxScaleUpStep: 5, maxProcesses: 10 }, 200, 8, "up", 10],
+    ["maxScaleDownStep limits a big drop", { maxScaleDownStep: 1 }, 25, 8, "down", 7],
+    ["maxScaleDownStep does not limit a small one", { maxScaleDownStep: 3 }, 75, 8, "down", 6],
+    ["min clamps after the step limit", { maxScaleDownStep: 5, minProcesses: 4 }, 10, 8, "down", 4],
+    ["maxScaleDownStep leaves scaling up alone", { maxScaleDownStep: 1 }, 300, 4, "up", 12],
+    ["maxScaleUpStep leaves scaling down alone", { maxScaleUpStep: 1 }, 25, 8, "down", 2],
+  ])("%s", (_label, overrides, value, current, action, target) => {
+    expect(once(config(overrides), per(value), { current })).toMatchObject({
+      action,
+      target,
+      conditions: [],
+    });
+  });
+
+  it("says when a step limit applies", () => {
+    expect(once(config({ maxScaleUpStep: 2 }), per(300), { current: 4 }).reason).toBe(
+      "300 per process against a target of 100 recommends 12, 2 at most per scale",
+    );
+    expect(once(config({ maxScaleDownStep: 1 }), per(25), { current: 8 }).reason).toBe(
+      "25 per process against a target of 100 recommends 2, 1 at most per scale",
+    );
+  });
+
+  it("applies the down step limit after the window", () => {
+    const d = once(stabilized({ maxScaleDownStep: 2 }), per(10), {
+      current: 10,
+      state: withRecommendations([2, 7]),
+    });
+    expect(d).toMatchObject({ action: "down", target: 8 });
+    expect(d.reason).toBe(
+      "10 per process against a target of 100 recommends 1; down to 7, the highest within the last 300 s, 2 at most per scale",
+    );
+  });
+});
+
+describe("decideTargetTracking: failed readings", () => {
+  it.each<[string, Record<string, unknown>, number, number]>([
+    ["up by the increment (default 1)", {}, 4, 5],
+    ["up by the increment", { increment: 3 }, 4, 7],
+    ["up by maxScaleUpStep when set", { increment: 3, maxScaleUpStep: 2 }, 4, 6],
+    ["clamped at max", { maxProcesses: 5, increment: 3 }, 4, 5],
+    ["from 0 (min 0)", { minProcesses: 0 }, 0, 1],
+  ])("a failed reading counts as overload: %s", (_label, overrides, current, target) => {
+    expect(once(config(overrides), failed(), { current })).toMatchObject({
+      action: "up",
+      target,
+      conditions: [],
+    });
+  });
+
+  it("explains it, and records a null value with the recommendation", () => {
+    const d = once(config(), failed(5000), { current: 4 });
+    expect(d.reason).toBe(
+      "the measurement failed (heartbeat answered HTTP 503): counted as overload, recommends 5",
+    );
+    expect(d.state.history).toEqual([{ at: T0.toMillis(), value: null, recommendation: 5 }]);
+  });
+
+  it("counts an ok reading without a value as overload", () => {
+    const noValue: Reading = { backend: "queue", value: null, unit: "jobs", ok: true };
+    const d = once(config(), noValue, { current: 4 });
+    expect(d).toMatchObject({ action: "up", target: 5 });
+    expect(d.reason).toBe("the measurement failed: counted as overload, recommends 5");
+  });
+
+  it('holds at max, reporting "above-max"', () => {
+    expect(once(config({ maxProcesses: 4 }), failed(), { current: 4 })).toMatchObject({
+      action: "hold",
+      conditions: ["above-max"],
+    });
+  });
+
+  it("blocks scaling down for the window after it", () => {
+    const decisions = run(stabilized({ maxProcesses: 4 }), [failed(), per(40), per(40)], { current: 4 });
+    expect(decisions.map((d) => d.action)).toEqual(["hold", "hold", "hold"]);
+    expect(last(decisions).reason).toContain("the highest within the last 300 s is 5");
+  });
+
+  it("holds on a failure that means unknown, without recording it (the prelude)", () => {
+    const state = withRecommendations([1, 4]);
+    const d = once(stabilized(), unreachable, { current: 4, state });
+    expect(d).toMatchObject({ action: "hold", target: 4, conditions: [] });
+    expect(d.reason).toBe("holding: the measurement failed (broker unreachable)");
+    expect(d.state).toEqual(state);
+  });
+});
+
+describe("decideTargetTracking: cool-downs", () => {
+  const scaled = recordScale(emptyProcessState(), { at: T0.toMillis(), from: 2, to: 4 });
+
+  it("holds without recording while both directions cool down", () => {
+    const d = once(config({ postScaleWaitSeconds: 60 }), per(300), {
+      state: scaled,
+      now: T0.plus({ seconds: 20 }),
+    });
+    expect(d).toMatchObject({
+      action: "hold",
+      target: 4,
+      reason: "cooling down for 40 s after the last scale",
+    });
+    expect(d.state).toEqual(scaled);
+  });
+
+  it("acts at exactly postScaleWaitSeconds after the scale", () => {
+    const d = once(config({ postScaleWaitSeconds: 60 }), per(300), {
+      state: scaled,
+      now: T0.plus({ seconds: 60 }),
+    });
+    expect(d).toMatchObject({ action: "up", target: 12 });
+  });
+
+  describe("a short scale-up cool-down and a long scale-down one", () => {
+    const cfg = config({ scaleUpCooldownSeconds: 120, scaleDownCooldownSeconds: 600 });
+
+    it.each<[number, number, string, number, string]>([
+      [60, 300, "hold", 4, "cooling down for 60 s after the last scale"],
+      [60, 25, "hold", 4, "cooling down for 60 s after the last scale"],
+      [120, 300, "up", 12, "300 per process against a target of 100 recommends 12"],
+      [180, 25, "hold", 4, "cooling down for 420 s before scaling down"],
+      [600, 25, "down", 1, "25 per process against a target of 100 recommends 1"],
+    ])("%d s after the scale, %d per process: %s %d", (seconds, value, action, target, reason) => {
+      expect(once(cfg, per(value), { state: scaled, now: T0.plus({ seconds }) })).toMatchObject({
+        action,
+        target,
+        reason,
+      });
+    });
+
+    it("records the recommendation while scaling down waits", () => {
+      const d = once(cfg, per(25), { state: scaled, now: T0.plus({ seconds: 180 }) });
+      expect(d.state.history).toEqual([
+        { at: T0.plus({ seconds: 180 }).toMillis(), value: 25, recommendation: 1 },
+      ]);
+    });
+  });
+
+  describe("a long scale-up cool-down and a short scale-down one", () => {
+    const cfg = config({ scaleUpCooldownSeconds: 900, scaleDownCooldownSeconds: 30 });
+
+    it.each<[number, number, string, number, string]>([
+      [10, 25, "hold", 4, "cooling down for 20 s after the last scale"],
+      [30, 25, "down", 1, "25 per process against a target of 100 recommends 1"],
+      [30, 300, "hold", 4, "cooling down for 870 s before scaling up"],
+      [900, 300, "up", 12, "300 per process against a target of 100 recommends 12"],
+    ])("%d s after the scale, %d per process: %s %d", (seconds, value, action, target, reason) => {
+      expect(once(cfg, per(value), { state: scaled, now: T0.plus({ seconds }) })).toMatchObject({
+        action,
+        target,
+        reason,
+      });
+    });
+  });
+
+  it("the window and the scale-down cool-down both apply: the later one wins", () => {
+    // The scale to 4 blocks scaling below 4 for 300 s; the scale-down cool-down is 60 s.
+    const cfg = stabilized({ scaleDownCooldownSeconds: 60, scaleUpCooldownSeconds: 0 });
+    expect(once(cfg, per(25), { state: scaled, now: T0.plus({ seconds: 90 }) })).toMatchObject({
+      action: "hold",
+      target: 4,
+    });
+    expect(once(cfg, per(25), { state: scaled, now: T0.plus({ seconds: 300 }) })).toMatchObject({
+      action: "down",
+      target: 1,
+    });
+  });
+});
+
+describe("decideTargetTracking: the prelude still applies", () => {
+  it("fail-safe: a failed heartbeat scales straight to max", () => {
+    const d = once(config({ failSafe: {}, maxProcesses: 9 }), failed(), { current: 2 });
+    expect(d).toMatchObject({ action: "up", target: 9, conditions: ["fail-safe"] });
+  });
+
+  it("fail-safe: a slow heartbeat scales to the fail-safe's count, beyond the step limit", () => {
+    const slow: Reading = { backend: "response-time", value: 8000, unit: "ms", ok: true };
+    const d = once(config({ failSafe: { processes: 7 }, maxScaleUpStep: 1 }), slow, { current: 2 });
+    expect(d).toMatchObject({ action: "up", target: 7, conditions: ["fail-safe"] });
+  });
+
+  it("schedule: an exact entry pins the count", () => {
+    const cfg = config({ schedule: [{ cron: "0 7 * * *", processes: 3, mode: "exact" }] });
+    expect(once(cfg, per(100), { current: 6 })).toMatchObject({
+      action: "down",
+      target: 3,
+      bounds: { min: 3, max: 3 },
+      reason: "6 is above the maximum of 3",
+    });
+    expect(once(cfg, per(400), { current: 3 })).toMatchObject({ action: "hold", conditions: ["above-max"] });
+  });
+
+  it("schedule: a floor entry raises the minimum and tracking works above it", () => {
+    const cfg = config({ schedule: [{ cron: "0 7 * * *", processes: 5 }] });
+    expect(once(cfg, per(10), { current: 8 })).toMatchObject({ action: "down", target: 5 });
+    expect(once(cfg, per(200), { current: 5 })).toMatchObject({ action: "up", target: 10 });
+  });
+
+  it("an app-asked count (desired) wins over tracking", () => {
+    const reading: Reading = { backend: "app-json", value: 500, unit: "count", ok: true, desired: 6 };
+    expect(once(config(), reading, { current: 4 })).toMatchObject({ action: "up", target: 6 });
+  });
+});
