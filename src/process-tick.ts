@@ -1,4 +1,5 @@
 import type { DateTime } from "luxon";
+import type { Clock } from "./clock.js";
 import type { ProcessConfig } from "./config/schema.js";
 import { decide } from "./decide/registry.js";
 import { recordScale, type ProcessState } from "./decide/state.js";
@@ -19,6 +20,7 @@ export interface ProcessTickInput {
   tickId: string;
   dryRun: boolean;
   env: Record<string, string | undefined>;
+  clock: Clock;
   notifiers: Notifiers;
   signal: AbortSignal;
 }
@@ -55,7 +57,7 @@ export async function tickProcess(input: ProcessTickInput): Promise<ProcessTickR
   }
 
   const [reading, current] = await Promise.all([
-    createMeasurement(config.measurement).measure(signal),
+    createMeasurement(config.measurement, { env: input.env, clock: input.clock }).measure(signal),
     scaler.current(signal).catch(asScaleError),
   ]);
   const events = [event.measurement(reading)];

@@ -137,6 +137,7 @@ async function runProcesses(
           tickId,
           dryRun,
           env: deps.env,
+          clock: deps.clock,
           notifiers,
           signal: deadline.signal,
         });

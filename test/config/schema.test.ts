@@ -211,7 +211,7 @@ describe("parseConfig: problems name their path", () => {
       "wrong measurement backend",
       withWeb("measurement", { backend: "nope" }),
       [
-        'processes.web.measurement.backend: expected one of "response-time", "service-time", "queue-time", "app-json"',
+        'processes.web.measurement.backend: expected one of "response-time", "service-time", "queue-time", "app-json", "celery-queue", "sidekiq-queue", "bullmq-queue"',
       ],
     ],
     [
@@ -540,7 +540,7 @@ describe("configForFunctions", () => {
   it.each([undefined, "", "   \n"])("uses the bundled object when AUTOSCALE_CONFIG is %j", (value) => {
     const config = configForFunctions({ AUTOSCALE_CONFIG: value }, bundled);
     expect(config.keyPrefix).toBe("autoscalebot");
-    expect(config.processes.web?.measurement.url).toBe("https://example.com/heartbeat");
+    expect(config.processes.web?.measurement).toMatchObject({ url: "https://example.com/heartbeat" });
   });
 
   it("does not fall back to the bundled object when AUTOSCALE_CONFIG is invalid", () => {
@@ -588,15 +588,15 @@ describe("redact", () => {
     const text = JSON.stringify(out);
     expect(text).not.toContain("s3cret");
     expect(text).not.toContain("t0k");
-    expect(out.processes.web?.measurement.url).toBe(
-      `https://admin:${REDACTED}@example.com/hb?access_token=${REDACTED}&x=1`,
-    );
+    expect(out.processes.web?.measurement).toMatchObject({
+      url: `https://admin:${REDACTED}@example.com/hb?access_token=${REDACTED}&x=1`,
+    });
     expect(out.keyPrefix).toBe("prod:token");
     expect(out.processes.web?.scaling.apiKeyEnv).toBe("HEROKU_API_KEY");
     expect(out.processes.web?.scaling.app).toBe("dancing-forest-1234");
     expect(out.processes.web?.decision).toEqual(config.processes.web?.decision);
     // A deep copy: the original is untouched.
-    expect(config.processes.web?.measurement.url).toContain("s3cret");
+    expect(JSON.stringify(config.processes.web?.measurement)).toContain("s3cret");
   });
 
   it("redacts every value under headers and secret-named fields, at any depth", () => {

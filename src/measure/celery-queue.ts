@@ -1,0 +1,47 @@
+import { z } from "zod";
+import { integer } from "../config/fields.js";
+import { brokerSettingsFields, countReply, measureQueue, type Environment } from "./queue-broker.js";
+import type { Measurement, Reading } from "./types.js";
+
+/**
+ * The seed's CeleryRedisQueueSizeBackend: the depth of a Celery queue on a Redis broker. kombu's
+ * Redis transport keeps one list per priority step: the bare queue name for step 0 and
+ * `<queue>\x06\x16<step>` for the others (kombu's `_q_for_pri`), all under `global_keyprefix`.
+ */
+export const celeryQueueSchema = z.strictObject({
+  backend: z.literal("celery-queue"),
+  queue: z.string().min(1).default("celery"),
+  /** kombu's `global_keyprefix` transport option, written as is (e.g. "myapp_"). */
+  keyPrefix: z.string().default(""),
+  /** kombu's `priority_steps` transport option; its default is [0, 3, 6, 9]. */
+  prioritySteps: z.array(integer(0, 255)).min(1).default([0, 3, 6, 9]),
+  ...brokerSettingsFields,
+});
+export type CeleryQueueConfig = z.infer<typeof celeryQueueSchema>;
+
+/** kombu.transport.redis.Channel.sep */
+const PRIORITY_SEPARATOR = "\x06\x16";
+
+export class CeleryQueueMeasurement implements Measurement {
+  readonly #keys: string[];
+
+  constructor(
+    private readonly config: CeleryQueueConfig,
+    private readonly env: Environment,
+  ) {
+    const base = `${config.keyPrefix}${config.queue}`;
+    const steps = [...new Set(config.prioritySteps)];
+    this.#keys = steps.map((step) => (step === 0 ? base : `${base}${PRIORITY_SEPARATOR}${step}`));
+  }
+
+  measure(signal: AbortSignal): Promise<Reading> {
+    const { config, env } = this;
+    return measureQueue(
+      { backend: "celery-queue", unit: "jobs", settings: config, env, signal },
+      async (broker) => {
+        const replies = await broker.read(this.#keys.map((key) => ["LLEN", key] as const));
+        return replies.reduce<number>((sum, reply) => sum + countReply(reply, `LLEN of ${config.queue}`), 0);
+      },
+    );
+  }
+}
