@@ -109,6 +109,7 @@ export async function startWorld(processes: string[] = ["web"]): Promise<World> 
       });
     },
     tick(config, options) {
+      prefix = config.keyPrefix; // world.store then reads what this tick wrote
       return runTick(config, { clock, store: world.store, env: world.env, notifiers: { memory } }, options);
     },
     async close() {
