@@ -27,4 +27,14 @@ export interface AutoscaleEvent {
   unit?: Unit;
   reason?: string;
   error?: { id: string; message: string };
+  /**
+   * For lasting conditions (above-max, below-min, too-rapid, measurement-failed, fail-safe):
+   * `started` when it begins, `repeated` at most every `repeatAfterMinutes` while it lasts,
+   * `resolved` once when it ends. Absent for one-off events (measurement, scale, scale-failed).
+   */
+  phase?: "started" | "repeated" | "resolved";
+  /** The recent readings that led here, oldest first (for "why" in emails and webhooks). */
+  readings?: Array<{ at: string; value: number | null }>;
+  /** What an admin can do about it, when there is something (e.g. "raise maxProcesses"). */
+  advice?: string;
 }
