@@ -3,11 +3,15 @@ import type { Clock } from "./clock.js";
 import type { ProcessConfig } from "./config/schema.js";
 import { decide } from "./decide/registry.js";
 import { recordScale, type ProcessState } from "./decide/state.js";
-import type { Decision, DecisionCondition } from "./decide/types.js";
+import type { Decision } from "./decide/types.js";
 import { createMeasurement } from "./measure/registry.js";
 import type { Reading } from "./measure/types.js";
-import type { AutoscaleEvent, EventKind } from "./notify/events.js";
+import { trackConditions, isLasting, type LastingKind, type Notices } from "./notify/conditions.js";
+import { dispatch } from "./notify/dispatch.js";
+import { eventFactory, type EventFactory } from "./notify/event-factory.js";
+import type { AutoscaleEvent } from "./notify/events.js";
 import type { Notifiers } from "./notify/registry.js";
+import { tooRapidReason } from "./notify/rules.js";
 import type { ProcessReport } from "./report.js";
 import { createScaler } from "./scale/registry.js";
 import { ScaleError } from "./scale/types.js";
@@ -30,73 +34,142 @@ export interface ProcessTickResult {
   state: ProcessState;
 }
 
-function asScaleError(error: unknown): ScaleError {
-  return error instanceof ScaleError ? error : new ScaleError("internal_error", String(error));
+/** What measuring, deciding and scaling came to, before notifying. */
+interface Outcome {
+  report: ProcessReport;
+  state: ProcessState;
+  /** One-off events and the lasting conditions found this tick. */
+  events: AutoscaleEvent[];
+  /** The lasting conditions this tick could see, so only those can be resolved. */
+  evaluated: LastingKind[];
 }
 
 /** One process's part of a tick: measure and read the formation at once, decide, scale, notify. */
 export async function tickProcess(input: ProcessTickInput): Promise<ProcessTickResult> {
-  const { name, config, now, signal } = input;
-  const event = eventFactory(input);
-  const waitMs = untilNextMeasurement(config, input.state, now.toMillis());
+  const waitMs = untilNextMeasurement(input.config, input.state, input.now.toMillis());
   if (waitMs > 0) {
-    const report = { ...failure(name, null, null), status: "waiting" as const };
+    const report: ProcessReport = { ...blankReport(input.name), status: "waiting" };
     report.warnings.push(
-      `measured every ${config.intervalSeconds} s: next in ${Math.round(waitMs / 1000)} s`,
+      `measured every ${input.config.intervalSeconds} s: next in ${Math.round(waitMs / 1000)} s`,
     );
     return { report, state: input.state };
   }
+  const event = eventFactory(input.name, input.tickId, input.now);
+  return notify(input, await measureDecideScale(input, event), event);
+}
 
+async function measureDecideScale(input: ProcessTickInput, event: EventFactory): Promise<Outcome> {
+  const { name, config, now, signal } = input;
   let scaler;
   try {
     scaler = createScaler(config.scaling, name, input.env);
-  } catch (error) {
-    return finish(input, failure(name, asScaleError(error), null), input.state, [
-      event.scaleFailed(asScaleError(error)),
-    ]);
+  } catch (caught) {
+    const error = asScaleError(caught);
+    return {
+      report: errorReport(name, error, null),
+      state: input.state,
+      events: [event.scaleFailed(error)],
+      evaluated: ["scale-failed"],
+    };
   }
 
   const [reading, current] = await Promise.all([
     createMeasurement(config.measurement, { env: input.env, clock: input.clock }).measure(signal),
     scaler.current(signal).catch(asScaleError),
   ]);
+  const failedReadings = reading.ok ? 0 : (input.state.failedReadings ?? 0) + 1;
   const events = [event.measurement(reading)];
+  if (failedReadings >= config.notification.measurementFailuresToNotify) {
+    events.push(event.measurementFailed(failedReadings, reading));
+  }
+  const evaluated: LastingKind[] = ["measurement-failed", "scale-failed"];
   if (current instanceof ScaleError) {
     // Without the platform's count no decision is safe; the reading is not recorded, so none is half-counted.
-    return finish(input, failure(name, current, reading), input.state, [
-      ...events,
-      event.scaleFailed(current),
-    ]);
+    events.push(event.scaleFailed(current));
+    return {
+      report: errorReport(name, current, reading),
+      state: { ...input.state, failedReadings },
+      events,
+      evaluated,
+    };
   }
 
-  const measured = { ...input.state, lastMeasuredAt: now.toMillis() };
+  const measured = { ...input.state, lastMeasuredAt: now.toMillis(), failedReadings };
   const decision = decide({ config: config.decision, state: measured, reading, current, now });
-  events.push(...decision.conditions.map((condition) => event.condition(condition, decision, reading)));
+  events.push(...conditionEvents(decision, reading, event));
+  evaluated.push("above-max", "below-min", "fail-safe", "too-rapid");
   const report: ProcessReport = {
-    ...failure(name, null, reading),
+    ...blankReport(name),
     status: "held",
+    reading,
     current,
     decision: summary(decision),
   };
-  if (decision.action === "hold") return finish(input, report, decision.state, events);
-  if (input.dryRun) return finish(input, { ...report, status: "would-scale" }, input.state, events);
 
-  try {
-    const to = await scaler.scaleTo(decision.target, signal);
-    const state = recordScale(decision.state, { at: now.toMillis(), from: current, to });
-    events.push(event.scale(current, to, decision, reading));
-    return finish(input, { ...report, status: "scaled", scaled: { from: current, to } }, state, events);
-  } catch (caught) {
-    // The history is kept, so the same decision is taken, and the scale tried, again next tick.
-    const error = asScaleError(caught);
-    events.push(event.scaleFailed(error, decision));
-    return finish(
-      input,
-      { ...report, status: "error", error: { id: error.id, message: error.message } },
-      decision.state,
-      events,
-    );
+  let state = decision.state;
+  if (decision.action !== "hold" && input.dryRun) {
+    report.status = "would-scale";
+    state = input.state;
+  } else if (decision.action !== "hold") {
+    try {
+      const to = await scaler.scaleTo(decision.target, signal);
+      state = recordScale(decision.state, { at: now.toMillis(), from: current, to });
+      Object.assign(report, { status: "scaled", scaled: { from: current, to } });
+      events.push(event.scale(current, to, decision, reading));
+    } catch (caught) {
+      // The history is kept, so the same decision is taken, and the scale tried, again next tick.
+      const error = asScaleError(caught);
+      Object.assign(report, { status: "error", error: { id: error.id, message: error.message } });
+      events.push(event.scaleFailed(error, decision));
+    }
   }
+  const tooRapid = tooRapidReason(config.notification, state.scales, now.toMillis());
+  if (tooRapid) events.push(event.tooRapid(tooRapid, report.scaled?.to ?? current));
+  return { report, state, events, evaluated };
+}
+
+function conditionEvents(decision: Decision, reading: Reading, event: EventFactory): AutoscaleEvent[] {
+  return decision.conditions.map((condition) =>
+    condition === "above-max"
+      ? event.aboveMax(decision, reading)
+      : condition === "below-min"
+        ? event.belowMin(decision, reading)
+        : event.failSafe(decision, reading),
+  );
+}
+
+/**
+ * Sends what the process notifies on: one-off events as they come, lasting conditions when
+ * they start, repeat and end (their bookkeeping goes into the process's state).
+ */
+async function notify(
+  input: ProcessTickInput,
+  outcome: Outcome,
+  event: EventFactory,
+): Promise<ProcessTickResult> {
+  const { notification } = input.config;
+  const wanted = outcome.events.filter((e) => notification.notifyOn.includes(e.kind));
+  const tracked = trackConditions({
+    active: wanted.filter((e) => isLasting(e.kind)),
+    evaluated: new Set(outcome.evaluated),
+    notices: (outcome.state.notices ?? {}) as Notices,
+    now: input.now.toMillis(),
+    repeatAfterMs: notification.repeatAfterMinutes * 60_000,
+    resolved: event.resolved,
+  });
+  const events = [...wanted.filter((e) => !isLasting(e.kind)), ...tracked.events];
+  const warnings = await dispatch(events, notification, input.notifiers, input.signal);
+  const notices = Object.keys(tracked.notices).length > 0 ? tracked.notices : undefined;
+  const state: ProcessState = { ...outcome.state, notices };
+  if (!notices) delete state.notices;
+  return {
+    report: {
+      ...outcome.report,
+      notified: events.map((e) => e.kind),
+      warnings: [...outcome.report.warnings, ...warnings],
+    },
+    state,
+  };
 }
 
 /** Ticks run every minute; half a tick of slack keeps a 120 s interval from slipping to 180 s. */
@@ -107,95 +180,27 @@ function untilNextMeasurement(config: ProcessConfig, state: ProcessState, now: n
   return Math.max(0, state.lastMeasuredAt + config.intervalSeconds * 1000 - TICK_SLACK_MS - now);
 }
 
+function asScaleError(error: unknown): ScaleError {
+  return error instanceof ScaleError ? error : new ScaleError("internal_error", String(error));
+}
+
 function summary(decision: Decision): ProcessReport["decision"] {
   const { action, target, reason, bounds } = decision;
   return { action, target, reason, min: bounds.min, max: bounds.max };
 }
 
-function failure(name: string, error: ScaleError | null, reading: Reading | null): ProcessReport {
+function blankReport(name: string): ProcessReport {
   return {
     process: name,
-    status: error ? "error" : "held",
-    reading,
+    status: "held",
+    reading: null,
     current: null,
     decision: null,
-    ...(error ? { error: { id: error.id, message: error.message } } : {}),
     notified: [],
     warnings: [],
   };
 }
 
-/** Sends the events the process notifies on to each of its backends at once; a failing backend is only a warning. */
-async function finish(
-  input: ProcessTickInput,
-  report: ProcessReport,
-  state: ProcessState,
-  events: AutoscaleEvent[],
-): Promise<ProcessTickResult> {
-  const { notification } = input.config;
-  const chosen = events.filter((e) => notification.notifyOn.includes(e.kind));
-  if (chosen.length > 0) {
-    const signal = AbortSignal.any([input.signal, AbortSignal.timeout(notification.timeoutMs)]);
-    const results = await Promise.allSettled(
-      notification.backends.map((backend) => input.notifiers[backend].send(chosen, signal)),
-    );
-    results.forEach((result, i) => {
-      if (result.status === "rejected") {
-        report.warnings.push(`notification via ${notification.backends[i]} failed: ${String(result.reason)}`);
-      }
-    });
-  }
-  return { report: { ...report, notified: chosen.map((e) => e.kind) }, state };
-}
-
-const conditionMessages: Record<DecisionCondition, (decision: Decision) => string> = {
-  "above-max": (d) =>
-    `needs more than the maximum of ${d.bounds.max} processes: ${d.reason}; consider raising maxProcesses`,
-  "below-min": (d) =>
-    `could run fewer than the minimum of ${d.bounds.min} processes: ${d.reason}; consider lowering minProcesses`,
-  "fail-safe": (d) => `${d.reason}; scaling to ${d.target} at once`,
-};
-
-function eventFactory(input: ProcessTickInput) {
-  const base = {
-    process: input.name,
-    tickId: input.tickId,
-    at: input.now.toISO() ?? new Date(input.now.toMillis()).toISOString(),
-  };
-  const value = (reading: Reading) => ({ value: reading.value, unit: reading.unit });
-  const make = (kind: EventKind, message: string, extra: Partial<AutoscaleEvent> = {}): AutoscaleEvent => ({
-    ...base,
-    kind,
-    message,
-    ...extra,
-  });
-  return {
-    measurement: (reading: Reading) =>
-      make(
-        "measurement",
-        reading.ok
-          ? `${reading.backend} measured ${reading.value} ${reading.unit}`
-          : `${reading.backend} failed: ${reading.error}`,
-        value(reading),
-      ),
-    condition: (condition: DecisionCondition, decision: Decision, reading: Reading) =>
-      make(condition, conditionMessages[condition](decision), {
-        ...value(reading),
-        reason: decision.reason,
-        from: decision.target,
-        to: decision.target,
-      }),
-    scale: (from: number, to: number, decision: Decision, reading: Reading) =>
-      make("scale", `scaled ${from} -> ${to}: ${decision.reason}`, {
-        ...value(reading),
-        from,
-        to,
-        reason: decision.reason,
-      }),
-    scaleFailed: (error: ScaleError, decision?: Decision) =>
-      make("scale-failed", `platform API error ${error.id}: ${error.message}`, {
-        error: { id: error.id, message: error.message },
-        ...(decision ? { to: decision.target, reason: decision.reason } : {}),
-      }),
-  };
+function errorReport(name: string, error: ScaleError, reading: Reading | null): ProcessReport {
+  return { ...blankReport(name), status: "error", reading, error: { id: error.id, message: error.message } };
 }

@@ -137,7 +137,10 @@ describe("issue 3 backends through a real tick", () => {
         }),
       );
       expect(report.processes[0]).toMatchObject({ status: "scaled", scaled: { from: 1, to: 4 } });
-      expect(world.memory.events.map((e) => e.kind)).toEqual(["fail-safe", "scale"]);
+      expect(world.memory.events.map((e) => [e.kind, e.phase])).toEqual([
+        ["scale", undefined],
+        ["fail-safe", "started"],
+      ]);
     } finally {
       world.targets.web!.set({ status: 200 });
     }

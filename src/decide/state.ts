@@ -26,6 +26,13 @@ export const processStateSchema = z.object({
   scales: z.array(scaleRecordSchema),
   /** When the process was last measured, for processes measured less often than every tick. */
   lastMeasuredAt: z.number().optional(),
+  /** Failed measurements in a row (for the measurement-failed notification). */
+  failedReadings: z.number().optional(),
+  /**
+   * Lasting notification conditions sent and not yet resolved, by event kind (src/notify/conditions.ts):
+   * kept in the same document so de-duplication costs no extra Redis command.
+   */
+  notices: z.record(z.string(), z.object({ since: z.number(), lastSentAt: z.number() })).optional(),
 });
 export type ProcessState = z.infer<typeof processStateSchema>;
 

@@ -1,0 +1,62 @@
+import { z } from "zod";
+import type { AutoscaleEvent, EventKind } from "./events.js";
+
+/**
+ * Lasting conditions notify when they start, at most every `repeatAfterMinutes` while they last,
+ * and once more when they end, so an hour at the maximum is three messages, not sixty. What was
+ * sent lives in the process's state, in the tick's one read and one write.
+ */
+export const lastingKinds = [
+  "above-max",
+  "below-min",
+  "too-rapid",
+  "fail-safe",
+  "measurement-failed",
+  "scale-failed",
+] as const;
+export type LastingKind = (typeof lastingKinds)[number];
+
+export const isLasting = (kind: EventKind): kind is LastingKind =>
+  (lastingKinds as readonly string[]).includes(kind);
+
+export const noticeSchema = z.object({ since: z.number(), lastSentAt: z.number() });
+export type Notice = z.infer<typeof noticeSchema>;
+export type Notices = Partial<Record<LastingKind, Notice>>;
+
+export interface ConditionInput {
+  /** The lasting conditions found this tick, one event each. */
+  active: AutoscaleEvent[];
+  /** The kinds this tick could see: only those can end (a tick that never read the formation says nothing of above-max). */
+  evaluated: ReadonlySet<LastingKind>;
+  notices: Notices;
+  now: number;
+  repeatAfterMs: number;
+  /** Makes the event that says a condition ended. */
+  resolved: (kind: LastingKind, since: number) => AutoscaleEvent;
+}
+
+export function trackConditions(input: ConditionInput): { events: AutoscaleEvent[]; notices: Notices } {
+  const notices: Notices = { ...input.notices };
+  const events: AutoscaleEvent[] = [];
+  const activeKinds = new Set<LastingKind>();
+  for (const event of input.active) {
+    if (!isLasting(event.kind)) continue;
+    activeKinds.add(event.kind);
+    const notice = notices[event.kind];
+    if (!notice) {
+      notices[event.kind] = { since: input.now, lastSentAt: input.now };
+      events.push({ ...event, phase: "started" });
+    } else if (input.now - notice.lastSentAt >= input.repeatAfterMs) {
+      notices[event.kind] = { ...notice, lastSentAt: input.now };
+      events.push({ ...event, phase: "repeated" });
+    }
+  }
+  for (const kind of lastingKinds) {
+    const notice = notices[kind];
+    if (notice && input.evaluated.has(kind) && !activeKinds.has(kind)) {
+      delete notices[kind];
+      events.push({ ...input.resolved(kind, notice.since), phase: "resolved" });
+    }
+  }
+  return { events, notices };
+}

@@ -1,0 +1,27 @@
+import type { AutoscaleEvent } from "./events.js";
+import type { NotificationConfig, Notifiers } from "./registry.js";
+
+/**
+ * Sends events to each of the process's backends at once, each bounded by the notification
+ * timeout and the tick's deadline. A failing backend becomes a warning in the report: it never
+ * fails the tick or keeps the other backends from sending.
+ */
+export async function dispatch(
+  events: readonly AutoscaleEvent[],
+  notification: NotificationConfig,
+  notifiers: Notifiers,
+  tickSignal: AbortSignal,
+): Promise<string[]> {
+  if (events.length === 0) return [];
+  const signal = AbortSignal.any([tickSignal, AbortSignal.timeout(notification.timeoutMs)]);
+  const results = await Promise.allSettled(
+    notification.backends.map((backend) => notifiers[backend].send(events, signal)),
+  );
+  return results.flatMap((result, i) =>
+    result.status === "rejected"
+      ? [
+          `notification via ${notification.backends[i]} failed: ${result.reason instanceof Error ? result.reason.message : String(result.reason)}`,
+        ]
+      : [],
+  );
+}

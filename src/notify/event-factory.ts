@@ -1,0 +1,120 @@
+import type { DateTime } from "luxon";
+import type { HistoryEntry } from "../decide/state.js";
+import type { Decision } from "../decide/types.js";
+import type { Reading } from "../measure/types.js";
+import type { ScaleError } from "../scale/types.js";
+import type { LastingKind } from "./conditions.js";
+import type { AutoscaleEvent, EventKind } from "./events.js";
+
+/** How many recent readings an event carries as its "why". */
+const READINGS_SHOWN = 10;
+
+/** What an admin can do about each condition. */
+const ADVICE: Record<LastingKind, (context: { max?: number; min?: number; error?: ScaleError }) => string> = {
+  "above-max": ({ max }) => `raise maxProcesses (now ${max}) if the load is real, or make the app faster`,
+  "below-min": ({ min }) => `lower minProcesses (now ${min}) to save cost, if the quiet spells are typical`,
+  "too-rapid": () =>
+    "look for flapping: widen the gap between minMeasurement and maxMeasurement, or lengthen the cool-downs",
+  "fail-safe": () => "check the app: it is down or slower than failSafe.maxMs",
+  "measurement-failed": () =>
+    "check the measurement: the heartbeat URL, or the queue broker and its URL variable",
+  "scale-failed": ({ error }) =>
+    error?.id === "unauthorized" || error?.id === "missing_api_key"
+      ? "check the Heroku API key (HEROKU_API_KEY or the variable in scaling.apiKeyEnv)"
+      : error?.id === "not_found"
+        ? "check scaling.app and scaling.processType"
+        : error?.id === "rate_limit"
+          ? "wait: Heroku's API allows 4500 requests an hour; the scale is retried next tick"
+          : "the scale is retried next tick; if it keeps failing, check the platform's status",
+};
+
+const RESOLVED: Record<LastingKind, string> = {
+  "above-max": "no longer needs more than the maximum",
+  "below-min": "no longer could run below the minimum",
+  "too-rapid": "scaling has calmed down",
+  "fail-safe": "the app is answering in time again",
+  "measurement-failed": "measurements succeed again",
+  "scale-failed": "the platform API accepts requests again",
+};
+
+export function eventFactory(process: string, tickId: string, now: DateTime) {
+  const base = { process, tickId, at: now.toUTC().toISO()! };
+  const make = (kind: EventKind, message: string, extra: Partial<AutoscaleEvent> = {}): AutoscaleEvent => ({
+    ...base,
+    kind,
+    message,
+    ...extra,
+  });
+  const value = (reading: Reading) => ({ value: reading.value, unit: reading.unit });
+  const readings = (history: readonly HistoryEntry[]) =>
+    history
+      .slice(-READINGS_SHOWN)
+      .map((entry) => ({ at: new Date(entry.at).toISOString(), value: entry.value }));
+
+  return {
+    measurement: (reading: Reading) =>
+      make(
+        "measurement",
+        reading.ok
+          ? `${reading.backend} measured ${reading.value} ${reading.unit}`
+          : `${reading.backend} failed: ${reading.error}`,
+        value(reading),
+      ),
+    scale: (from: number, to: number, decision: Decision, reading: Reading) =>
+      make("scale", `scaled ${from} -> ${to}: ${decision.reason}`, {
+        ...value(reading),
+        from,
+        to,
+        reason: decision.reason,
+        readings: readings(decision.state.history),
+      }),
+    aboveMax: (decision: Decision, reading: Reading) =>
+      make(
+        "above-max",
+        `needs more than the maximum of ${decision.bounds.max} processes: ${decision.reason}`,
+        {
+          ...value(reading),
+          to: decision.bounds.max,
+          reason: decision.reason,
+          readings: readings(decision.state.history),
+          advice: ADVICE["above-max"]({ max: decision.bounds.max }),
+        },
+      ),
+    belowMin: (decision: Decision, reading: Reading) =>
+      make(
+        "below-min",
+        `could run fewer than the minimum of ${decision.bounds.min} processes: ${decision.reason}`,
+        {
+          ...value(reading),
+          to: decision.bounds.min,
+          reason: decision.reason,
+          readings: readings(decision.state.history),
+          advice: ADVICE["below-min"]({ min: decision.bounds.min }),
+        },
+      ),
+    failSafe: (decision: Decision, reading: Reading) =>
+      make("fail-safe", `${decision.reason}; scaling to ${decision.target} at once`, {
+        ...value(reading),
+        to: decision.target,
+        reason: decision.reason,
+        advice: ADVICE["fail-safe"]({}),
+      }),
+    tooRapid: (why: string, to: number) =>
+      make("too-rapid", `scaling too rapidly: ${why}`, { to, reason: why, advice: ADVICE["too-rapid"]({}) }),
+    measurementFailed: (count: number, reading: Reading) =>
+      make("measurement-failed", `${count} failed measurements in a row; the last: ${reading.error}`, {
+        ...value(reading),
+        reason: reading.error,
+        advice: ADVICE["measurement-failed"]({}),
+      }),
+    scaleFailed: (error: ScaleError, decision?: Decision) =>
+      make("scale-failed", `platform API error ${error.id}: ${error.message}`, {
+        error: { id: error.id, message: error.message },
+        ...(decision ? { to: decision.target, reason: decision.reason } : {}),
+        advice: ADVICE["scale-failed"]({ error }),
+      }),
+    resolved: (kind: LastingKind, since: number) =>
+      make(kind, `resolved: ${RESOLVED[kind]} (since ${new Date(since).toISOString()})`),
+  };
+}
+export type EventFactory = ReturnType<typeof eventFactory>;

@@ -1,0 +1,53 @@
+import { z } from "zod";
+import { integer } from "../config/fields.js";
+import type { ScaleRecord } from "../decide/state.js";
+
+/**
+ * The seeds' "something interesting is happening" rules, on the process's recent scale records.
+ * v0.4: more than `tooRapidNumScales` scales in one direction within `tooRapidPeriodMinutes`.
+ * v0.2 (seed 000): a net change of more than `scaleDiffThreshold` processes within
+ * `scaleDiffPeriodMinutes`, e.g. more than 10 within 30 minutes.
+ */
+export const tooRapidFields = {
+  tooRapidNumScales: integer(1).default(5),
+  tooRapidPeriodMinutes: integer(1, 1440).default(1),
+  scaleDiffThreshold: integer(1).optional(),
+  scaleDiffPeriodMinutes: integer(1, 1440).optional(),
+  /** Failed measurements in a row before `measurement-failed` is sent. */
+  measurementFailuresToNotify: integer(1).default(3),
+};
+
+export interface TooRapidSettings {
+  tooRapidNumScales: number;
+  tooRapidPeriodMinutes: number;
+  scaleDiffThreshold?: number | undefined;
+  scaleDiffPeriodMinutes?: number | undefined;
+}
+
+const MINUTE = 60_000;
+
+/** Why scaling is too rapid at `now`, or null. */
+export function tooRapidReason(
+  settings: TooRapidSettings,
+  scales: readonly ScaleRecord[],
+  now: number,
+): string | null {
+  const recent = scales.filter((s) => s.at > now - settings.tooRapidPeriodMinutes * MINUTE);
+  for (const direction of ["up", "down"] as const) {
+    const count = recent.filter((s) => (direction === "up" ? s.to > s.from : s.to < s.from)).length;
+    if (count > settings.tooRapidNumScales) {
+      return `${count} scales ${direction} within ${settings.tooRapidPeriodMinutes} min (more than ${settings.tooRapidNumScales})`;
+    }
+  }
+  const { scaleDiffThreshold: threshold, scaleDiffPeriodMinutes: period } = settings;
+  if (threshold !== undefined && period !== undefined) {
+    const window = scales.filter((s) => s.at > now - period * MINUTE);
+    if (window.length > 0) {
+      const net = window[window.length - 1]!.to - window[0]!.from;
+      if (Math.abs(net) > threshold) {
+        return `a net change of ${net > 0 ? "+" : ""}${net} processes within ${period} min (more than ${threshold})`;
+      }
+    }
+  }
+  return null;
+}
