@@ -6,7 +6,7 @@ import { recordScale, type ProcessState } from "./decide/state.js";
 import type { Decision } from "./decide/types.js";
 import { createMeasurement } from "./measure/registry.js";
 import type { Reading } from "./measure/types.js";
-import { trackConditions, isLasting, type LastingKind, type Notices } from "./notify/conditions.js";
+import { isLasting, trackConditions, type LastingKind } from "./notify/conditions.js";
 import { dispatch } from "./notify/dispatch.js";
 import { eventFactory, type EventFactory } from "./notify/event-factory.js";
 import type { AutoscaleEvent } from "./notify/events.js";
@@ -152,7 +152,7 @@ async function notify(
   const tracked = trackConditions({
     active: wanted.filter((e) => isLasting(e.kind)),
     evaluated: new Set(outcome.evaluated),
-    notices: (outcome.state.notices ?? {}) as Notices,
+    notices: outcome.state.notices ?? {},
     now: input.now.toMillis(),
     repeatAfterMs: notification.repeatAfterMinutes * 60_000,
     resolved: event.resolved,

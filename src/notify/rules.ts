@@ -1,4 +1,3 @@
-import { z } from "zod";
 import { integer } from "../config/fields.js";
 import type { ScaleRecord } from "../decide/state.js";
 
