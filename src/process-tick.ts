@@ -157,8 +157,11 @@ async function notify(
     repeatAfterMs: notification.repeatAfterMinutes * 60_000,
     resolved: event.resolved,
   });
-  const events = [...wanted.filter((e) => !isLasting(e.kind)), ...tracked.events];
-  const warnings = await dispatch(events, notification, input.notifiers, input.signal);
+  // A condition no longer notified on (notifyOn changed) is dropped, not announced as resolved.
+  const events = [...wanted.filter((e) => !isLasting(e.kind)), ...tracked.events].filter((e) =>
+    notification.notifyOn.includes(e.kind),
+  );
+  const warnings = await dispatch(events, notification, input.notifiers, input.env, input.signal);
   const notices = Object.keys(tracked.notices).length > 0 ? tracked.notices : undefined;
   const state: ProcessState = { ...outcome.state, notices };
   if (!notices) delete state.notices;

@@ -1,5 +1,5 @@
 import type { AutoscaleEvent } from "./events.js";
-import type { NotificationConfig, Notifiers } from "./registry.js";
+import { notifierFor, notifierLabel, type NotificationConfig, type Notifiers } from "./registry.js";
 
 /**
  * Sends events to each of the process's backends at once, each bounded by the notification
@@ -10,17 +10,18 @@ export async function dispatch(
   events: readonly AutoscaleEvent[],
   notification: NotificationConfig,
   notifiers: Notifiers,
+  env: Record<string, string | undefined>,
   tickSignal: AbortSignal,
 ): Promise<string[]> {
   if (events.length === 0) return [];
   const signal = AbortSignal.any([tickSignal, AbortSignal.timeout(notification.timeoutMs)]);
   const results = await Promise.allSettled(
-    notification.backends.map((backend) => notifiers[backend].send(events, signal)),
+    notification.backends.map(async (spec) => notifierFor(spec, notifiers, env).send(events, signal)),
   );
   return results.flatMap((result, i) =>
     result.status === "rejected"
       ? [
-          `notification via ${notification.backends[i]} failed: ${result.reason instanceof Error ? result.reason.message : String(result.reason)}`,
+          `notification via ${notifierLabel(notification.backends[i]!)} failed: ${result.reason instanceof Error ? result.reason.message : String(result.reason)}`,
         ]
       : [],
   );

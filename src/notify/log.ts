@@ -21,8 +21,9 @@ export class LogNotifier implements Notifier {
     for (const event of events) {
       this.write(
         JSON.stringify({
-          level: levels[event.kind],
+          level: event.phase === "resolved" ? "info" : levels[event.kind],
           event: event.kind,
+          phase: event.phase,
           process: event.process,
           from: event.from,
           to: event.to,
@@ -31,6 +32,7 @@ export class LogNotifier implements Notifier {
           reason: event.reason,
           error: event.error,
           message: event.message,
+          advice: event.advice,
           tickId: event.tickId,
           time: event.at,
         }),

@@ -1,18 +1,27 @@
 import { z } from "zod";
-import { ConsoleNotifier } from "./console.js";
 import { integer } from "../config/fields.js";
+import { ConsoleNotifier } from "./console.js";
+import { EmailNotifier, emailNotifierSchema } from "./email.js";
 import { eventKinds } from "./events.js";
 import { LogNotifier } from "./log.js";
 import { MemoryNotifier } from "./memory.js";
 import { tooRapidFields } from "./rules.js";
 import type { Notifier } from "./types.js";
+import { WebhookNotifier, webhookNotifierSchema } from "./webhook.js";
 
+/** Backends without settings, named by a word: one shared instance each per tick. */
 export const notifierNames = ["console", "log", "memory"] as const;
 export type NotifierName = (typeof notifierNames)[number];
 
+/** A backend: a word, or an object with its settings (one schema entry and one factory case each). */
+const notifierSpecSchema = z.union([z.enum(notifierNames), emailNotifierSchema, webhookNotifierSchema], {
+  error: 'expected "console", "log", "memory", or an object with backend "email" or "webhook"',
+});
+export type NotifierSpec = z.infer<typeof notifierSpecSchema>;
+
 export const notificationSchema = z
   .strictObject({
-    backends: z.array(z.enum(notifierNames)).default(["console"]),
+    backends: z.array(notifierSpecSchema).default(["console"]),
     /** The seed turned on only above-max; scale and scale-failed are on too, since a silent refusal or scale surprises admins. */
     notifyOn: z.array(z.enum(eventKinds)).default(["scale", "above-max", "scale-failed"]),
     timeoutMs: z.int().min(1).max(20_000).default(5000),
@@ -31,8 +40,24 @@ export const notificationSchema = z
   });
 export type NotificationConfig = z.infer<typeof notificationSchema>;
 
-/** Notifier instances by name; a tick may be handed its own (tests read a MemoryNotifier). */
+/** The shared instances of the word-named backends; a tick may be handed its own (tests read a MemoryNotifier). */
 export type Notifiers = Record<NotifierName, Notifier>;
+
+export function notifierFor(
+  spec: NotifierSpec,
+  shared: Notifiers,
+  env: Record<string, string | undefined>,
+): Notifier {
+  if (typeof spec === "string") return shared[spec];
+  switch (spec.backend) {
+    case "email":
+      return new EmailNotifier(spec, env);
+    case "webhook":
+      return new WebhookNotifier(spec, env);
+  }
+}
+
+export const notifierLabel = (spec: NotifierSpec): string => (typeof spec === "string" ? spec : spec.backend);
 
 export function createNotifiers(overrides: Partial<Notifiers> = {}): Notifiers {
   return {

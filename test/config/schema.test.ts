@@ -397,9 +397,11 @@ describe("parseConfig: problems name their path", () => {
   });
 
   it("lists every notifier and event kind when one is unknown", () => {
-    const found = problems(withWeb("notification", { backends: ["email"], notifyOn: ["nope"] }));
+    const found = problems(withWeb("notification", { backends: ["slack"], notifyOn: ["nope"] }));
     expect(found).toHaveLength(2);
-    expect(found[0]).toMatch(/^processes\.web\.notification\.backends\.0: .*"console"\|"log"\|"memory"/);
+    expect(found[0]).toBe(
+      'processes.web.notification.backends.0: expected "console", "log", "memory", or an object with backend "email" or "webhook"',
+    );
     expect(found[1]).toMatch(/^processes\.web\.notification\.notifyOn\.0: .*"above-max"/);
   });
 

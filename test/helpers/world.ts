@@ -26,6 +26,8 @@ export interface World {
   clock: ManualClock;
   memory: MemoryNotifier;
   store: UpstashStateStore;
+  /** The store of a given keyPrefix (a test's own config). */
+  storeFor(keyPrefix: string): UpstashStateStore;
   /** A fresh keyPrefix per test keeps tests apart on one Redis. */
   config(overrides?: ConfigOverrides): Config;
   tick(config: Config, options?: TickOptions): ReturnType<typeof runTick>;
@@ -64,12 +66,10 @@ export async function startWorld(processes: string[] = ["web"]): Promise<World> 
     clock,
     memory,
     get store() {
-      return new UpstashStateStore({
-        url: upstash.url,
-        token: upstash.token,
-        keyPrefix: prefix,
-        retry: false,
-      });
+      return world.storeFor(prefix);
+    },
+    storeFor(keyPrefix) {
+      return new UpstashStateStore({ url: upstash.url, token: upstash.token, keyPrefix, retry: false });
     },
     config(overrides = {}) {
       prefix = overrides.keyPrefix ?? `test-${randomUUID().slice(0, 8)}`;

@@ -1,0 +1,29 @@
+/**
+ * The heartbeat helper for the app being scaled: `createHeartbeat` builds a Fetch API handler
+ * that runs the app's own checks and reports what the `service-time`, `queue-time` and
+ * `response-time` measurements read; the adapters mount it on Node's http server or Express.
+ * Everything here imports only Node built-ins and itself, so it adds no dependency to the app.
+ */
+export {
+  createHeartbeat,
+  DEFAULT_TIMEOUT_MS,
+  metricName,
+  type HeartbeatBody,
+  type HeartbeatCheck,
+  type HeartbeatCheckResult,
+  type HeartbeatHandler,
+  type HeartbeatOptions,
+} from "./handler.js";
+export {
+  toExpressMiddleware,
+  toNodeListener,
+  toRequest,
+  writeResponse,
+  type ExpressLikeRequest,
+  type ExpressMiddleware,
+  type FetchHandler,
+  type NextFunction,
+  type NodeListener,
+  type NodeListenerOptions,
+} from "./node.js";
+export { requestQueueTimeMs, requestStartMs } from "./queue-time.js";
