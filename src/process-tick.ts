@@ -27,6 +27,13 @@ export interface ProcessTickInput {
   clock: Clock;
   notifiers: Notifiers;
   signal: AbortSignal;
+  /** Filled in as soon as a scale goes through, so a process cut off by the deadline afterwards keeps it. */
+  progress?: ProcessProgress;
+}
+
+export interface ProcessProgress {
+  state?: ProcessState;
+  scaled?: { from: number; to: number };
 }
 
 export interface ProcessTickResult {
@@ -94,7 +101,10 @@ async function measureDecideScale(input: ProcessTickInput, event: EventFactory):
     };
   }
 
-  const measured = { ...input.state, lastMeasuredAt: now.toMillis(), failedReadings };
+  const measured = settlePendingScale(
+    { ...input.state, lastMeasuredAt: now.toMillis(), failedReadings },
+    current,
+  );
   const decision = decide({ config: config.decision, state: measured, reading, current, now });
   events.push(...conditionEvents(decision, reading, event));
   evaluated.push("above-max", "below-min", "fail-safe", "too-rapid");
@@ -114,6 +124,7 @@ async function measureDecideScale(input: ProcessTickInput, event: EventFactory):
     try {
       const to = await scaler.scaleTo(decision.target, signal);
       state = recordScale(decision.state, { at: now.toMillis(), from: current, to });
+      if (input.progress) Object.assign(input.progress, { state, scaled: { from: current, to } });
       Object.assign(report, { status: "scaled", scaled: { from: current, to } });
       events.push(event.scale(current, to, decision, reading));
     } catch (caught) {
@@ -121,6 +132,8 @@ async function measureDecideScale(input: ProcessTickInput, event: EventFactory):
       const error = asScaleError(caught);
       Object.assign(report, { status: "error", error: { id: error.id, message: error.message } });
       events.push(event.scaleFailed(error, decision));
+      if (unclear(error))
+        state = { ...state, pendingScale: { at: now.toMillis(), from: current, to: decision.target } };
     }
   }
   const tooRapid = tooRapidReason(config.notification, state.scales, now.toMillis());
@@ -173,6 +186,21 @@ async function notify(
     },
     state,
   };
+}
+
+/** A failure after which the platform may still have applied the scale. */
+function unclear(error: ScaleError): boolean {
+  return ["timeout", "aborted", "network_error"].includes(error.id) || (error.status ?? 0) >= 500;
+}
+
+/**
+ * A scale that got no clear answer last tick took effect if the formation now has its count:
+ * then it is recorded (its cool-down and a fresh history apply); either way it is settled.
+ */
+function settlePendingScale(state: ProcessState, current: number): ProcessState {
+  const { pendingScale, ...rest } = state;
+  if (!pendingScale) return state;
+  return current === pendingScale.to ? recordScale(rest, pendingScale) : rest;
 }
 
 /** Ticks run every minute; half a tick of slack keeps a 120 s interval from slipping to 180 s. */

@@ -4,7 +4,7 @@ import type { Clock } from "./clock.js";
 import type { Config } from "./config/schema.js";
 import { emptyProcessState, type ProcessState } from "./decide/state.js";
 import { createNotifiers, type Notifiers } from "./notify/registry.js";
-import { tickProcess, type ProcessTickResult } from "./process-tick.js";
+import { tickProcess, type ProcessProgress, type ProcessTickResult } from "./process-tick.js";
 import type { ProcessReport, TickReport } from "./report.js";
 import { decodeState, encodeState } from "./state/codec.js";
 import type { Lock, StateStore } from "./state/types.js";
@@ -25,6 +25,8 @@ export interface TickOptions {
 
 /** Margin over the deadline for the lock's own expiry, so a killed function never blocks the next minute. */
 const LOCK_MARGIN_MS = 5000;
+/** Time kept back from the processes for writing state and releasing the lock. */
+const STORE_RESERVE_MS = 3000;
 
 /**
  * One tick: lock → load → every process at once → save → unlock. The store sees four commands
@@ -68,7 +70,19 @@ export async function runTick(
     const { state, warning } = decodeState(await deps.store.load());
     if (warning) report.warnings.push(warning);
 
-    const results = await runProcesses(config, deps, names, state.processes, started, report.tickId, dryRun);
+    // The deadline counts from the tick's start and keeps a reserve for the save and the unlock.
+    const reserveMs = Math.min(STORE_RESERVE_MS, config.tickDeadlineMs / 5);
+    const budgetMs = Math.max(0, config.tickDeadlineMs - reserveMs - (performance.now() - wallStart));
+    const results = await runProcesses(
+      config,
+      deps,
+      names,
+      state.processes,
+      started,
+      report.tickId,
+      dryRun,
+      budgetMs,
+    );
     report.processes = results.map((r) => r.report);
 
     if (!dryRun) {
@@ -114,11 +128,12 @@ async function runProcesses(
   started: number,
   tickId: string,
   dryRun: boolean,
+  budgetMs: number,
 ): Promise<ProcessTickResult[]> {
   const deadline = new AbortController();
   const timer = setTimeout(
     () => deadline.abort(new DOMException(`tick deadline of ${config.tickDeadlineMs} ms`, "TimeoutError")),
-    config.tickDeadlineMs,
+    budgetMs,
   );
   const timedOut = new Promise<null>((resolve) =>
     deadline.signal.addEventListener("abort", () => resolve(null)),
@@ -129,6 +144,7 @@ async function runProcesses(
     return await Promise.all(
       names.map(async (name) => {
         const state = states[name] ?? emptyProcessState();
+        const progress: ProcessProgress = {};
         const run = tickProcess({
           name,
           config: config.processes[name]!,
@@ -140,11 +156,13 @@ async function runProcesses(
           clock: deps.clock,
           notifiers,
           signal: deadline.signal,
-        });
+          progress,
+        }).catch((error: unknown) => ({ report: internalErrorReport(name, error), state }));
+        // A process cut off after its scale went through keeps what it did, or the next tick would scale again.
         return (
           (await Promise.race([run, timedOut])) ?? {
-            report: timeoutReport(name, config.tickDeadlineMs),
-            state,
+            report: timeoutReport(name, config.tickDeadlineMs, progress),
+            state: progress.state ?? state,
           }
         );
       }),
@@ -154,14 +172,29 @@ async function runProcesses(
   }
 }
 
-function timeoutReport(name: string, deadlineMs: number): ProcessReport {
+function timeoutReport(name: string, deadlineMs: number, progress: ProcessProgress): ProcessReport {
   return {
     process: name,
     status: "timeout",
     reading: null,
     current: null,
     decision: null,
+    ...(progress.scaled ? { scaled: progress.scaled } : {}),
     error: { id: "timeout", message: `did not finish within the tick deadline of ${deadlineMs} ms` },
+    notified: [],
+    warnings: [],
+  };
+}
+
+/** A bug in one process is that process's error; it never takes the tick or the other processes down. */
+function internalErrorReport(name: string, error: unknown): ProcessReport {
+  return {
+    process: name,
+    status: "error",
+    reading: null,
+    current: null,
+    decision: null,
+    error: { id: "internal_error", message: error instanceof Error ? error.message : String(error) },
     notified: [],
     warnings: [],
   };

@@ -75,6 +75,99 @@ describe("a tick over several processes", () => {
   });
 });
 
+describe("robustness", () => {
+  it("a bug in one process is that process's internal_error; the others complete and state is written", async () => {
+    const config = world.config();
+    (config.processes.clock as { measurement: unknown }).measurement = { backend: "no-such-backend" };
+    const report = await world.tick(config);
+    const byName = Object.fromEntries(report.processes.map((p) => [p.process, p]));
+    expect(report.error).toBeUndefined();
+    expect(byName.clock).toMatchObject({ status: "error", error: { id: "internal_error" } });
+    expect(byName.web!.status).toBe("held");
+    expect(decodeState(await world.store.load()).state.processes.web!.history).toHaveLength(1);
+  });
+
+  it("a notifier that never answers and ignores its signal costs only its timeout", async () => {
+    const config = world.config({ processes: ["web"] });
+    config.processes.web!.notification = {
+      ...config.processes.web!.notification,
+      notifyOn: ["measurement"],
+      timeoutMs: 200,
+    };
+    const hung = { name: "memory", send: () => new Promise<void>(() => {}) };
+    const report = await runTick(config, {
+      clock: world.clock,
+      store: world.store,
+      env: world.env,
+      notifiers: { memory: hung },
+    });
+    expect(report.processes[0]).toMatchObject({
+      status: "held",
+      warnings: ["notification via memory failed: no answer within 200 ms"],
+    });
+    expect(report.durationMs).toBeLessThan(2000);
+  });
+
+  it("a process cut off by the deadline after its scale went through keeps the scale, so the next tick does not scale again", async () => {
+    const config = world.config({
+      processes: ["worker"],
+      tickDeadlineMs: 1500,
+      decision: { failsToScaleUp: 1, postScaleWaitSeconds: 300 },
+    });
+    config.processes.worker!.notification = {
+      ...config.processes.worker!.notification,
+      notifyOn: ["scale"],
+      timeoutMs: 20_000,
+    };
+    world.targets.worker!.set({ status: 500 });
+    world.heroku.setQuantity(APP, "worker", 1);
+    const hung = { name: "memory", send: () => new Promise<void>(() => {}) };
+    try {
+      const first = await runTick(config, {
+        clock: world.clock,
+        store: world.store,
+        env: world.env,
+        notifiers: { memory: hung },
+      });
+      expect(first.processes[0]).toMatchObject({ status: "timeout", scaled: { from: 1, to: 2 } });
+      world.clock.advance(60_000);
+      const second = await world.tick(config);
+      expect(second.processes[0]).toMatchObject({
+        status: "held",
+        decision: { reason: expect.stringMatching(/cooling down/) as unknown },
+      });
+      expect(world.heroku.quantity(APP, "worker")).toBe(2);
+    } finally {
+      world.targets.worker!.set({ status: 200 });
+    }
+  });
+
+  it("a scale that got no answer is recorded next tick if the platform applied it", async () => {
+    const config = world.config({
+      processes: ["mailer"],
+      decision: { failsToScaleUp: 1, postScaleWaitSeconds: 300 },
+    });
+    config.processes.mailer!.scaling.timeoutMs = 150;
+    world.targets.mailer!.set({ status: 500 });
+    world.heroku.setQuantity(APP, "mailer", 1);
+    try {
+      world.heroku.setLatency(400, "PATCH"); // the PATCH is applied at once, its answer comes too late
+      const first = await world.tick(config);
+      world.heroku.setLatency(0);
+      expect(first.processes[0]).toMatchObject({ status: "error", error: { id: "timeout" } });
+      expect(world.heroku.quantity(APP, "mailer")).toBe(2);
+      world.clock.advance(60_000);
+      const second = await world.tick(config);
+      expect(second.processes[0]).toMatchObject({ status: "held", current: 2 });
+      expect(second.processes[0]!.decision!.reason).toMatch(/cooling down/);
+      expect(world.heroku.quantity(APP, "mailer")).toBe(2);
+    } finally {
+      world.heroku.setLatency(0);
+      world.targets.mailer!.set({ status: 200 });
+    }
+  });
+});
+
 describe("when Redis is down", () => {
   it("reports the store failure, scales nothing and does not crash", async () => {
     const config = world.config({ decision: { failsToScaleUp: 1 } });

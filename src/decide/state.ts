@@ -26,6 +26,11 @@ export const processStateSchema = z.object({
   scales: z.array(scaleRecordSchema),
   /** When the process was last measured, for processes measured less often than every tick. */
   lastMeasuredAt: z.number().optional(),
+  /**
+   * A scale whose request got no clear answer (a timeout, a dropped connection, a 5xx): the
+   * platform may have applied it. The next tick checks the formation and, if it did, records it.
+   */
+  pendingScale: scaleRecordSchema.optional(),
   /** Failed measurements in a row (for the measurement-failed notification). */
   failedReadings: z.number().optional(),
   /**

@@ -44,8 +44,11 @@ export interface HerokuApiServer {
    * with `method`, only requests of that method (e.g. "PATCH") fail and others are answered normally.
    */
   failNext(status: number, error?: { id: string; message: string }, times?: number, method?: string): void;
-  /** Delays every response; the request's effect is applied at once, as a slow API may do the work and answer late. */
-  setLatency(ms: number): void;
+  /**
+   * Delays every response (with `method`, only that method's); the request's effect is applied
+   * at once, as a slow API may do the work and answer late.
+   */
+  setLatency(ms: number, method?: string): void;
   setRateLimitRemaining(n: number): void;
   /** Every request received, Authorization redacted. */
   requests: RecordedRequest[];
@@ -180,6 +183,7 @@ export async function startHerokuApi(options: HerokuApiOptions): Promise<HerokuA
 
   let rateLimitRemaining = options.rateLimit ?? 4500;
   let latencyMs = options.latencyMs ?? 0;
+  let latencyMethod: string | undefined;
   let injected: { status: number; body: ErrorBody; times: number; method?: string } | undefined;
   let scales = 0;
   const requests: RecordedRequest[] = [];
@@ -378,7 +382,9 @@ export async function startHerokuApi(options: HerokuApiOptions): Promise<HerokuA
           body: recordBody(bodyText),
         });
         const [status, body, remaining] = respond(request, bodyText);
-        if (latencyMs > 0) await sleep(latencyMs, undefined, { signal: closing.signal });
+        if (latencyMs > 0 && (!latencyMethod || latencyMethod === request.method)) {
+          await sleep(latencyMs, undefined, { signal: closing.signal });
+        }
         send(response, status, body, remaining);
       } catch (error) {
         // Closing, or the client went away: nobody is left to answer.
@@ -414,8 +420,9 @@ export async function startHerokuApi(options: HerokuApiOptions): Promise<HerokuA
         throw new Error(`failNext: times must be >= 1, got ${times}`);
       injected = { status, body: error ?? defaultError(status), times, method: method?.toUpperCase() };
     },
-    setLatency(ms) {
+    setLatency(ms, method) {
       latencyMs = ms;
+      latencyMethod = method?.toUpperCase();
     },
     setRateLimitRemaining(n) {
       rateLimitRemaining = n;

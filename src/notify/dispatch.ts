@@ -15,8 +15,20 @@ export async function dispatch(
 ): Promise<string[]> {
   if (events.length === 0) return [];
   const signal = AbortSignal.any([tickSignal, AbortSignal.timeout(notification.timeoutMs)]);
+  // Raced as well as signalled: a backend that ignores the signal must not hold the tick.
+  const gaveUp = new Promise<never>((_, reject) => {
+    const fail = () => reject(new Error(`no answer within ${notification.timeoutMs} ms`));
+    if (signal.aborted) fail();
+    else signal.addEventListener("abort", fail, { once: true });
+  });
+  gaveUp.catch(() => {}); // only the races below observe it
   const results = await Promise.allSettled(
-    notification.backends.map(async (spec) => notifierFor(spec, notifiers, env).send(events, signal)),
+    notification.backends.map((spec) =>
+      Promise.race([
+        Promise.resolve().then(() => notifierFor(spec, notifiers, env).send(events, signal)),
+        gaveUp,
+      ]),
+    ),
   );
   return results.flatMap((result, i) =>
     result.status === "rejected"
