@@ -1,6 +1,7 @@
 import type { DateTime } from "luxon";
 import type { Clock } from "./clock.js";
 import type { ProcessConfig } from "./config/schema.js";
+import { enforceBounds, decision as makeDecision } from "./decide/common.js";
 import { decide } from "./decide/registry.js";
 import { recordScale, type ProcessState } from "./decide/state.js";
 import type { Decision } from "./decide/types.js";
@@ -14,7 +15,7 @@ import type { Notifiers } from "./notify/registry.js";
 import { tooRapidReason } from "./notify/rules.js";
 import type { ProcessReport } from "./report.js";
 import { createScaler } from "./scale/registry.js";
-import { ScaleError } from "./scale/types.js";
+import { ScaleError, type Scaler } from "./scale/types.js";
 
 export interface ProcessTickInput {
   name: string;
@@ -53,21 +54,13 @@ interface Outcome {
 
 /** One process's part of a tick: measure and read the formation at once, decide, scale, notify. */
 export async function tickProcess(input: ProcessTickInput): Promise<ProcessTickResult> {
-  const waitMs = untilNextMeasurement(input.config, input.state, input.now.toMillis());
-  if (waitMs > 0) {
-    const report: ProcessReport = { ...blankReport(input.name), status: "waiting" };
-    report.warnings.push(
-      `measured every ${input.config.intervalSeconds} s: next in ${Math.round(waitMs / 1000)} s`,
-    );
-    return { report, state: input.state };
-  }
   const event = eventFactory(input.name, input.tickId, input.now);
   return notify(input, await measureDecideScale(input, event), event);
 }
 
 async function measureDecideScale(input: ProcessTickInput, event: EventFactory): Promise<Outcome> {
   const { name, config, now, signal } = input;
-  let scaler;
+  let scaler: Scaler;
   try {
     scaler = createScaler(config.scaling, name, input.env);
   } catch (caught) {
@@ -80,65 +73,89 @@ async function measureDecideScale(input: ProcessTickInput, event: EventFactory):
     };
   }
 
+  // Between a process's measurements the formation is still read, so bounds and schedules hold on time.
+  const waitMs = untilNextMeasurement(config, input.state, now.toMillis());
   const [reading, current] = await Promise.all([
-    createMeasurement(config.measurement, { env: input.env, clock: input.clock }).measure(signal),
+    waitMs > 0
+      ? null
+      : createMeasurement(config.measurement, { env: input.env, clock: input.clock }).measure(signal),
     scaler.current(signal).catch(asScaleError),
   ]);
-  const failedReadings = reading.ok ? 0 : (input.state.failedReadings ?? 0) + 1;
-  const events = [event.measurement(reading)];
-  if (failedReadings >= config.notification.measurementFailuresToNotify) {
-    events.push(event.measurementFailed(failedReadings, reading));
+  const events: AutoscaleEvent[] = [];
+  const evaluated: LastingKind[] = ["scale-failed"];
+  let state = input.state;
+  if (reading) {
+    const failedReadings = reading.ok ? 0 : (state.failedReadings ?? 0) + 1;
+    state = { ...state, lastMeasuredAt: now.toMillis(), failedReadings };
+    events.push(event.measurement(reading));
+    if (failedReadings >= config.notification.measurementFailuresToNotify) {
+      events.push(event.measurementFailed(failedReadings, reading));
+    }
+    evaluated.push("measurement-failed");
   }
-  const evaluated: LastingKind[] = ["measurement-failed", "scale-failed"];
   if (current instanceof ScaleError) {
     // Without the platform's count no decision is safe; the reading is not recorded, so none is half-counted.
     events.push(event.scaleFailed(current));
-    return {
-      report: errorReport(name, current, reading),
-      state: { ...input.state, failedReadings },
-      events,
-      evaluated,
-    };
+    const kept = { ...input.state, ...(reading ? { failedReadings: state.failedReadings } : {}) };
+    return { report: errorReport(name, current, reading), state: kept, events, evaluated };
   }
 
-  const measured = settlePendingScale(
-    { ...input.state, lastMeasuredAt: now.toMillis(), failedReadings },
-    current,
-  );
-  const decision = decide({ config: config.decision, state: measured, reading, current, now });
-  events.push(...conditionEvents(decision, reading, event));
-  evaluated.push("above-max", "below-min", "fail-safe", "too-rapid");
+  state = settlePendingScale(state, current);
+  let decision: Decision;
+  if (reading) {
+    decision = decide({ config: config.decision, state, reading, current, now });
+    events.push(...conditionEvents(decision, reading, event));
+    evaluated.push("above-max", "below-min", "fail-safe", "too-rapid");
+  } else {
+    const corrected = enforceBounds(config.decision, state, current, now);
+    const next = `measured every ${config.intervalSeconds} s: next in ${Math.round(waitMs / 1000)} s`;
+    decision = corrected.decision ?? makeDecision("hold", current, next, corrected.bounds, state);
+  }
   const report: ProcessReport = {
     ...blankReport(name),
-    status: "held",
+    status: reading ? "held" : "waiting",
     reading,
     current,
     decision: summary(decision),
   };
-
-  let state = decision.state;
-  if (decision.action !== "hold" && input.dryRun) {
-    report.status = "would-scale";
-    state = input.state;
-  } else if (decision.action !== "hold") {
-    try {
-      const to = await scaler.scaleTo(decision.target, signal);
-      state = recordScale(decision.state, { at: now.toMillis(), from: current, to });
-      if (input.progress) Object.assign(input.progress, { state, scaled: { from: current, to } });
-      Object.assign(report, { status: "scaled", scaled: { from: current, to } });
-      events.push(event.scale(current, to, decision, reading));
-    } catch (caught) {
-      // The history is kept, so the same decision is taken, and the scale tried, again next tick.
-      const error = asScaleError(caught);
-      Object.assign(report, { status: "error", error: { id: error.id, message: error.message } });
-      events.push(event.scaleFailed(error, decision));
-      if (unclear(error))
-        state = { ...state, pendingScale: { at: now.toMillis(), from: current, to: decision.target } };
-    }
-  }
-  const tooRapid = tooRapidReason(config.notification, state.scales, now.toMillis());
+  const outcome = await applyDecision(input, scaler, decision, current, report, event, reading);
+  events.push(...outcome.events);
+  const tooRapid = tooRapidReason(config.notification, outcome.state.scales, now.toMillis());
   if (tooRapid) events.push(event.tooRapid(tooRapid, report.scaled?.to ?? current));
-  return { report, state, events, evaluated };
+  return { report, state: outcome.state, events, evaluated };
+}
+
+/** Carries out a decision: nothing for a hold, a report for a dry run, else the platform call. */
+async function applyDecision(
+  input: ProcessTickInput,
+  scaler: Scaler,
+  decision: Decision,
+  current: number,
+  report: ProcessReport,
+  event: EventFactory,
+  reading: Reading | null,
+): Promise<{ state: ProcessState; events: AutoscaleEvent[] }> {
+  const at = input.now.toMillis();
+  if (decision.action === "hold") return { state: decision.state, events: [] };
+  if (input.dryRun) {
+    report.status = "would-scale";
+    return { state: input.state, events: [] };
+  }
+  try {
+    const to = await scaler.scaleTo(decision.target, input.signal);
+    const state = recordScale(decision.state, { at, from: current, to });
+    if (input.progress) Object.assign(input.progress, { state, scaled: { from: current, to } });
+    Object.assign(report, { status: "scaled", scaled: { from: current, to } });
+    return { state, events: [event.scale(current, to, decision, reading)] };
+  } catch (caught) {
+    // The history is kept, so the same decision is taken, and the scale tried, again next tick.
+    const error = asScaleError(caught);
+    Object.assign(report, { status: "error", error: { id: error.id, message: error.message } });
+    const state = unclear(error)
+      ? { ...decision.state, pendingScale: { at, from: current, to: decision.target } }
+      : decision.state;
+    return { state, events: [event.scaleFailed(error, decision)] };
+  }
 }
 
 function conditionEvents(decision: Decision, reading: Reading, event: EventFactory): AutoscaleEvent[] {

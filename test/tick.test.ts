@@ -165,6 +165,19 @@ describe("a tick against the real local world", () => {
     expect(world.targets.web!.hits() - hits).toBe(3);
   });
 
+  it("still enforces bounds on the ticks between measurements", async () => {
+    const config = world.config({ decision: { minProcesses: { "0:00": 1, "12:03": 2 } } });
+    config.processes.web!.intervalSeconds = 600;
+    world.clock.set(Date.parse("2026-06-01T12:00:00Z"));
+    const reports = await ticks(world, config, 4);
+    expect(reports.map((r) => r.processes[0]!.status)).toEqual(["held", "waiting", "waiting", "scaled"]);
+    expect(reports[3]!.processes[0]).toMatchObject({
+      scaled: { from: 1, to: 2 },
+      decision: { reason: "1 is below the minimum of 2" },
+    });
+    expect(reports[1]!.processes[0]!.decision!.reason).toBe("measured every 600 s: next in 510 s");
+  });
+
   it("uses four Redis commands per tick: lock, load, save, unlock", async () => {
     const config = world.config();
     world.upstash.resetCount();

@@ -116,23 +116,9 @@ export function prelude(
   input: DecisionInput<CommonDecisionConfig>,
 ): { decision: Decision; bounds?: never } | { decision?: never; bounds: Bounds } {
   const { config, state, reading, current, now } = input;
-  const bounds = boundsAt(config, now);
-  if (current < bounds.min) {
-    return {
-      decision: decision("up", bounds.min, `${current} is below the minimum of ${bounds.min}`, bounds, state),
-    };
-  }
-  if (current > bounds.max) {
-    return {
-      decision: decision(
-        "down",
-        bounds.max,
-        `${current} is above the maximum of ${bounds.max}`,
-        bounds,
-        state,
-      ),
-    };
-  }
+  const corrected = enforceBounds(config, state, current, now);
+  if (corrected.decision) return corrected;
+  const { bounds } = corrected;
   const failSafe = config.failSafe && failSafeReason(config.failSafe, reading);
   if (config.failSafe && failSafe) {
     const target = Math.min(Math.max(config.failSafe.processes ?? bounds.max, bounds.min), bounds.max);
@@ -155,6 +141,37 @@ export function prelude(
     };
   }
   if (reading.ok && reading.desired !== undefined) return { decision: honourDesired(input, reading, bounds) };
+  return { bounds };
+}
+
+/**
+ * The bounds in force, and a move to the nearest one when the platform runs outside them (a
+ * bound changed with the time, or someone scaled by hand): needs no reading, so it also runs
+ * on the ticks between a process's measurements.
+ */
+export function enforceBounds(
+  config: Pick<CommonDecisionConfig, "minProcesses" | "maxProcesses" | "schedule">,
+  state: ProcessState,
+  current: number,
+  now: DateTime,
+): { decision: Decision; bounds?: never } | { decision?: never; bounds: Bounds } {
+  const bounds = boundsAt(config, now);
+  if (current < bounds.min) {
+    return {
+      decision: decision("up", bounds.min, `${current} is below the minimum of ${bounds.min}`, bounds, state),
+    };
+  }
+  if (current > bounds.max) {
+    return {
+      decision: decision(
+        "down",
+        bounds.max,
+        `${current} is above the maximum of ${bounds.max}`,
+        bounds,
+        state,
+      ),
+    };
+  }
   return { bounds };
 }
 

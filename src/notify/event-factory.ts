@@ -60,9 +60,9 @@ export function eventFactory(process: string, tickId: string, now: DateTime) {
           : `${reading.backend} failed: ${reading.error}`,
         value(reading),
       ),
-    scale: (from: number, to: number, decision: Decision, reading: Reading) =>
+    scale: (from: number, to: number, decision: Decision, reading: Reading | null) =>
       make("scale", `scaled ${from} -> ${to}: ${decision.reason}`, {
-        ...value(reading),
+        ...(reading ? value(reading) : {}),
         from,
         to,
         reason: decision.reason,
