@@ -50,13 +50,30 @@ export function parseConfig(input: unknown, source = "config"): Config {
   );
 }
 
+/**
+ * Where JSON text stops being valid, without quoting it: V8's message quotes some of the input
+ * (`..."ization": Bearer sk_"... is not valid JSON`), and config text may hold secrets. Only the
+ * position V8 reports is kept, as a line and column.
+ */
+function describeJsonError(error: unknown, text: string): string {
+  const message = error instanceof Error ? error.message : "";
+  const match = /\bposition (\d+)\b/.exec(message);
+  let position = match ? Number(match[1]) : undefined;
+  if (position === undefined && /^Unexpected end of JSON input$/.test(message)) position = text.length;
+  if (position === undefined || position > text.length) return "not valid JSON";
+  const before = text.slice(0, position);
+  const line = before.split("\n").length;
+  const column = position - before.lastIndexOf("\n");
+  return `not valid JSON at line ${line}, column ${column}`;
+}
+
 /** Parses JSON text; a syntax error is a ConfigError too, so every entry point reports it the same way. */
 export function parseConfigJson(text: string, source: string): Config {
   let input: unknown;
   try {
     input = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(source, [`not valid JSON: ${(error as Error).message}`]);
+    throw new ConfigError(source, [describeJsonError(error, text)]);
   }
   return parseConfig(input, source);
 }

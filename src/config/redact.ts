@@ -13,6 +13,8 @@ export function redactUrl(raw: string): string {
   } catch {
     return raw;
   }
+  // The username may be the secret itself (`https://ghp_token@host/`), so userinfo goes whole.
+  if (url.username) url.username = REDACTED;
   if (url.password) url.password = REDACTED;
   for (const name of [...url.searchParams.keys()])
     if (SECRET_PARAM.test(name)) url.searchParams.set(name, REDACTED);

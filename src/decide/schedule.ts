@@ -29,14 +29,16 @@ export const scheduleSchema = z
 export type Schedule = z.infer<typeof scheduleSchema>;
 export type ScheduleEntry = Schedule[number];
 
-/** The entry in force at `now`: the one whose cron fired most recently (a firing at `now` counts). */
+/**
+ * The entry in force at `now`: the one whose cron fired most recently (a firing at `now` counts).
+ * Crons are read on wall-clock time, like the min/max rules: `now` is moved to UTC keeping its
+ * local time, so an entry at 2:30 on the day that skips 2:00-3:00 takes effect at 3:00.
+ */
 export function scheduleAt(schedule: Schedule, now: DateTime): ScheduleEntry & { since: number } {
+  const wallClock = now.setZone("UTC", { keepLocalTime: true }).toMillis();
   let latest: (ScheduleEntry & { since: number }) | undefined;
   for (const entry of schedule) {
-    const since = CronExpressionParser.parse(entry.cron, {
-      currentDate: new Date(now.toMillis() + 1),
-      tz: now.zoneName ?? "UTC",
-    })
+    const since = CronExpressionParser.parse(entry.cron, { currentDate: new Date(wallClock + 1), tz: "UTC" })
       .prev()
       .getTime();
     if (!latest || since > latest.since) latest = { ...entry, since };

@@ -40,7 +40,8 @@ export class AppJsonMeasurement implements Measurement {
   async measure(signal: AbortSignal): Promise<Reading> {
     const { unit, path, timeoutMs } = this.#config;
     const result = await this.#probe.fetch(signal, { timeoutMs });
-    if (!result.ok) return failedReading("app-json", unit, result.error);
+    if (!result.ok)
+      return failedReading("app-json", unit, result.error, { failureMeans: result.failureMeans });
     const unknown = (error: string) => failedReading("app-json", unit, error, { failureMeans: "unknown" });
 
     const document = parseJson(result.body);

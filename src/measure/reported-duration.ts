@@ -42,7 +42,7 @@ export async function measureReportedDuration(
   signal: AbortSignal,
 ): Promise<Reading> {
   const result = await probe.fetch(signal, { timeoutMs: config.timeoutMs });
-  if (!result.ok) return failedReading(backend, "ms", result.error);
+  if (!result.ok) return failedReading(backend, "ms", result.error, { failureMeans: result.failureMeans });
   const duration = reportedDuration(result, config);
   if (!duration.ok) return failedReading(backend, "ms", duration.error, { failureMeans: "unknown" });
   return { backend, value: duration.value, unit: "ms", ok: true };

@@ -16,7 +16,8 @@ export const MAX_SAMPLED_MS = 20_000;
  * answer or a timeout is a failed reading (the decision counts it as slow).
  *
  * `samples` > 1 takes that many requests spread evenly over `sampleWindowMs` and reports the
- * median, so one slow request (a GC pause, a cold cache) does not count as overload. The samples
+ * median (the upper middle one for an even count; see medianReading), so with 3 or more samples
+ * one slow request (a GC pause, a cold cache) does not count as overload. The samples
  * are staggered, not chained: each starts on schedule even if the one before is still waiting,
  * which bounds the total time whatever the app does (at the cost of overlapping requests when
  * the app is slower than the spacing).
@@ -71,29 +72,29 @@ export class ResponseTimeMeasurement implements Measurement {
       timeoutMs: this.#config.timeoutMs,
       method: this.#config.method,
     });
-    if (!result.ok) return failedReading("response-time", "ms", result.error, { value: result.elapsedMs });
+    if (!result.ok)
+      return failedReading("response-time", "ms", result.error, {
+        value: result.elapsedMs,
+        failureMeans: result.failureMeans,
+      });
     return { backend: "response-time", value: result.elapsedMs, unit: "ms", ok: true };
   }
 }
 
 /**
  * The median sample. A failed sample ranks slower than every success (a timeout is the slowest
- * answer; an error status is no answer), so the median is a failure exactly when more than half
- * the samples failed, and otherwise failures still push it up. With an even count the two middle
- * samples are averaged; when the upper one failed there is no time to average, so the lower one
- * stands.
+ * answer; an error status is no answer). With an even count the upper of the two middle samples
+ * is taken, never an average or the lower one: so the median is a failure exactly when at least
+ * half the samples failed (with 2 samples, one failure fails the reading: a partial outage must
+ * not read as healthy), and otherwise failures still push it up.
  */
 export function medianReading(readings: Reading[]): Reading {
   const ok = readings.filter((r) => r.ok).sort((a, b) => a.value! - b.value!);
   const failures = readings.filter((r) => !r.ok);
   const ranked = [...ok, ...failures];
   if (ranked.length === 1) return ranked[0]!;
-  const lower = ranked[Math.floor((ranked.length - 1) / 2)]!;
-  const upper = ranked[Math.floor(ranked.length / 2)]!;
-  if (!lower.ok) {
-    const error = `${failures.length} of ${readings.length} samples failed; first: ${failures[0]!.error}`;
-    return { ...lower, error };
-  }
-  const value = upper.ok ? Math.round((lower.value! + upper.value!) / 2) : lower.value;
-  return { ...lower, value };
+  const median = ranked[Math.floor(ranked.length / 2)]!;
+  if (median.ok) return median;
+  const error = `${failures.length} of ${readings.length} samples failed; first: ${failures[0]!.error}`;
+  return { ...median, error };
 }

@@ -488,7 +488,14 @@ describe("parseConfigJson", () => {
     );
   });
 
-  it.each(["{nope", "", "{", '{"processes": {},}'])("reports invalid JSON %j as a ConfigError", (text) => {
+  it.each([
+    ["{nope", "not valid JSON at line 1, column 2"],
+    ["", "not valid JSON at line 1, column 1"],
+    ["{", "not valid JSON at line 1, column 2"],
+    ['{"processes": {},}', "not valid JSON at line 1, column 18"],
+    ['{\n  "processes": {\n    "web": 1,\n  }\n}', "not valid JSON at line 4, column 3"],
+    ['{"processes": {}}\n\n', "processes: expected at least one process"],
+  ])("reports invalid JSON %j as a ConfigError with its position only", (text, problem) => {
     let caught: unknown;
     try {
       parseConfigJson(text, "x.json");
@@ -497,8 +504,27 @@ describe("parseConfigJson", () => {
     }
     expect(caught).toBeInstanceOf(ConfigError);
     expect((caught as ConfigError).source).toBe("x.json");
-    expect((caught as ConfigError).problems).toHaveLength(1);
-    expect((caught as ConfigError).problems[0]).toMatch(/^not valid JSON: /);
+    expect((caught as ConfigError).problems).toEqual([problem]);
+  });
+
+  it.each([
+    // V8 quotes the text around the error, with no position: only "not valid JSON" is left.
+    '{"processes": {"web": {"measurement": {"headers": {"Authorization": Bearer sk_live_S3CRET}}}}}',
+    '{"headers": {"X-Token": "ok"}, "other": sk_live_S3CRET}',
+    // With a position, still nothing of the text.
+    '{"url": "https://u:sk_live_S3CRET@h/" "x": 1}',
+  ])("never echoes the text of invalid JSON: %j", (text) => {
+    let caught: unknown;
+    try {
+      parseConfigJson(text, "x.json");
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    const { message, problems } = caught as ConfigError;
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^not valid JSON( at line \d+, column \d+)?$/);
+    expect(message).not.toMatch(/sk_|S3CRET|Bearer/);
   });
 
   it("reports schema problems with the given source", () => {
@@ -568,15 +594,24 @@ describe("configForFunctions", () => {
 });
 
 describe("redact", () => {
-  it("redacts URL passwords and secret-looking query parameters, keeping the rest", () => {
+  it("redacts URL userinfo and secret-looking query parameters, keeping the rest", () => {
     expect(
       redactUrl("https://user:hunter2@example.com/hb?token=abc&page=2&api_key=zz&X-Amz-Signature=s&sig=1"),
     ).toBe(
-      `https://user:${REDACTED}@example.com/hb?token=${REDACTED}&page=2&api_key=${REDACTED}&X-Amz-Signature=${REDACTED}&sig=${REDACTED}`,
+      `https://${REDACTED}:${REDACTED}@example.com/hb?token=${REDACTED}&page=2&api_key=${REDACTED}&X-Amz-Signature=${REDACTED}&sig=${REDACTED}`,
     );
-    expect(redactUrl("redis://default:pw@host:6379")).toBe(`redis://default:${REDACTED}@host:6379`);
+    expect(redactUrl("redis://default:pw@host:6379")).toBe(`redis://${REDACTED}:${REDACTED}@host:6379`);
     expect(redactUrl("https://example.com/hb?page=2")).toBe("https://example.com/hb?page=2");
     expect(redactUrl("not a url")).toBe("not a url");
+  });
+
+  it("redacts a username, which may be the token itself", () => {
+    expect(redactUrl("https://ghp_SECRET@example.com/health")).toBe(`https://${REDACTED}@example.com/health`);
+    expect(redactUrl("https://ghp_SECRET:@example.com/health")).toBe(
+      `https://${REDACTED}@example.com/health`,
+    );
+    expect(redactUrl("https://:pw@example.com/health")).toBe(`https://:${REDACTED}@example.com/health`);
+    expect(JSON.stringify(redact({ url: "https://ghp_SECRET@example.com/health" }))).not.toContain("ghp_");
   });
 
   it("redacts a parsed configuration without touching keyPrefix or apiKeyEnv", () => {
@@ -599,7 +634,7 @@ describe("redact", () => {
     expect(text).not.toContain("s3cret");
     expect(text).not.toContain("t0k");
     expect(out.processes.web?.measurement).toMatchObject({
-      url: `https://admin:${REDACTED}@example.com/hb?access_token=${REDACTED}&x=1`,
+      url: `https://${REDACTED}:${REDACTED}@example.com/hb?access_token=${REDACTED}&x=1`,
     });
     expect(out.keyPrefix).toBe("prod:token");
     expect(out.processes.web?.scaling.apiKeyEnv).toBe("HEROKU_API_KEY");
@@ -625,7 +660,7 @@ describe("redact", () => {
           { password: REDACTED, token: REDACTED, apiKey: REDACTED, clientSecret: REDACTED, name: "kept" },
         ],
       },
-      urls: [`https://a:${REDACTED}@h/`, "plain text"],
+      urls: [`https://${REDACTED}:${REDACTED}@h/`, "plain text"],
       count: 5,
       flag: true,
       none: null,

@@ -150,6 +150,19 @@ describe("schedule (the tutorial's 7am → 3, 10pm → 2, 3am → 1)", () => {
     expect(scheduleAt(schedule, at("2026-07-15T11:30:00Z").setZone("America/New_York")).processes).toBe(3);
   });
 
+  it("an entry in the hour a DST change skips takes effect when the clock jumps past it", () => {
+    // Berlin springs forward on 2026-03-29 from 2:00 to 3:00: 2:30 never happens that day.
+    const schedule = scheduleSchema.parse([
+      { cron: "30 2 * * *", processes: 1, mode: "exact" },
+      { cron: "0 22 * * *", processes: 3, mode: "exact" },
+    ]);
+    const berlin = (iso: string) => DateTime.fromISO(iso, { zone: "Europe/Berlin" });
+    expect(scheduleAt(schedule, berlin("2026-03-29T01:59")).processes).toBe(3);
+    expect(scheduleAt(schedule, berlin("2026-03-29T03:00")).processes).toBe(1);
+    // and on the day the clock falls back, 2:30 happens twice; it is in force from the first.
+    expect(scheduleAt(schedule, berlin("2026-10-25T02:30")).processes).toBe(1);
+  });
+
   it("rejects a bad cron expression by path", () => {
     const result = consecutiveThresholdSchema.safeParse({
       backend: "consecutive-threshold",

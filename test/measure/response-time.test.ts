@@ -99,6 +99,7 @@ describe("response-time: method and headers", () => {
     await closed.close();
     const readings = [
       await measure({ headers: { Authorization: secret }, url: `http://u:pa55word@${host}/hb` }),
+      await measure({ url: `http://ghp_sup3rtoken@${host}/hb` }),
     ];
     app.set({ latencyMs: 300 });
     readings.push(
@@ -113,20 +114,24 @@ describe("response-time: method and headers", () => {
     }
   });
 
-  it("rejects header values that fetch would quote in its error, without quoting them", () => {
+  it("rejects header values that fetch would quote in its error, without quoting them", async () => {
     const bad = { backend: "response-time", url: app.url, headers: { "X-Token": "sec\r\nret-value" } };
     const parsed = responseTimeSchema.safeParse(bad);
     expect(parsed.success).toBe(false);
     expect(JSON.stringify(parsed.error?.issues)).not.toContain("ret-value");
-    // Built without the schema, the probe still does not leak the value.
-    expect(() => new HttpProbe(app.url, { "X-Token": "sec\r\nret-value" })).toThrow(
-      'header "X-Token" has an invalid name or value',
-    );
-    try {
-      new HttpProbe(app.url, { "X-Token": "sec\r\nret-value" });
-    } catch (error) {
-      expect(String(error)).not.toContain("ret-value");
-    }
+    // Built without the schema, the probe neither throws nor leaks the value.
+    const reading = await new ResponseTimeMeasurement({
+      backend: "response-time",
+      url: app.url,
+    }).measure(never);
+    expect(reading.ok).toBe(true);
+    const probe = new HttpProbe(app.url, { "X-Token": "sec\r\nret-value" });
+    const result = await probe.fetch(never, { timeoutMs: 1000 });
+    expect(result).toMatchObject({
+      ok: false,
+      error: 'heartbeat failed: header "X-Token" has an invalid name or value',
+    });
+    expect(JSON.stringify(result)).not.toContain("ret-value");
   });
 });
 
@@ -164,6 +169,17 @@ describe("response-time: several samples", () => {
     // Ranked: 20, 200, failure -> the median is the 200 ms sample, not the 20 ms one.
     expect(reading.ok).toBe(true);
     expect(reading.value).toBeGreaterThanOrEqual(200);
+  });
+
+  it("fails with two samples when one fails: a partial outage does not read as healthy", async () => {
+    let n = 0;
+    app.set({ status: () => (n++ === 0 ? 200 : 503) });
+    const reading = await measure({ samples: 2, sampleWindowMs: 60 });
+    expect(app.hits()).toBe(2);
+    expect(reading).toMatchObject({
+      ok: false,
+      error: "1 of 2 samples failed; first: heartbeat answered HTTP 503",
+    });
   });
 
   it("fails when more than half the samples fail, saying how many", async () => {
@@ -210,13 +226,24 @@ describe("response-time: medianReading", () => {
   it.each<[string, Reading[], Partial<Reading>]>([
     ["one sample is itself", [ok(70)], { ok: true, value: 70 }],
     ["odd count: the middle", [ok(300), ok(100), ok(200)], { ok: true, value: 200 }],
-    [
-      "even count: the mean of the middle two",
-      [ok(400), ok(100), ok(200), ok(300)],
-      { ok: true, value: 250 },
-    ],
+    ["even count: the upper middle", [ok(400), ok(100), ok(200), ok(300)], { ok: true, value: 300 }],
+    ["two samples: the slower", [ok(100), ok(40)], { ok: true, value: 100 }],
     ["a failure ranks slowest", [fail(), ok(100), ok(300)], { ok: true, value: 300 }],
-    ["half failed (even): the lower middle stands", [fail(), ok(100)], { ok: true, value: 100 }],
+    [
+      "half failed (even): the reading fails",
+      [fail("a"), ok(100)],
+      { ok: false, error: "1 of 2 samples failed; first: a" },
+    ],
+    [
+      "half of four failed: the reading fails",
+      [ok(100), fail("a"), ok(50), fail("b")],
+      { ok: false, error: "2 of 4 samples failed; first: a" },
+    ],
+    [
+      "fewer than half of four failed: pushed up",
+      [ok(100), fail("a"), ok(50), ok(70)],
+      { ok: true, value: 100 },
+    ],
     [
       "more than half failed",
       [fail("a"), ok(1), fail("b")],
