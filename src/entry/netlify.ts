@@ -3,7 +3,7 @@ import { systemClock } from "../clock.js";
 import { ConfigError } from "../config/load.js";
 import { configForFunctions } from "../config/sources.js";
 import { tickFailed } from "../report.js";
-import { createStateStore, StoreConfigError } from "../state/select.js";
+import { createStateStore, emulatedLocally, StoreConfigError } from "../state/select.js";
 import { runTick, UnknownProcessError, type TickOptions } from "../tick.js";
 
 type Env = Record<string, string | undefined>;
@@ -22,7 +22,8 @@ function sameSecret(given: string, expected: string): boolean {
 
 async function tick(env: Env, bundledConfig: unknown, options: TickOptions) {
   const config = configForFunctions(env, bundledConfig);
-  const store = createStateStore(env, config.keyPrefix);
+  // These entry points run only as Netlify functions: files are for local emulation alone.
+  const store = createStateStore(env, config.keyPrefix, emulatedLocally(env));
   return runTick(config, { clock: systemClock, store, env }, options);
 }
 

@@ -14,26 +14,30 @@ export class StoreConfigError extends Error {
 
 export const DEFAULT_STATE_DIR = ".autoscalebot";
 
+/** Netlify's local emulation (`netlify dev`, @netlify/dev) sets one of these; its own runtime checks the same. */
+export const emulatedLocally = (env: Env): boolean => Boolean(env.NETLIFY_DEV || env.NETLIFY_LOCAL);
+
 /**
- * True on Netlify's servers. Local emulation (`netlify dev`, @netlify/dev) sets CONTEXT too, but
- * also NETLIFY_DEV or NETLIFY_LOCAL, and may keep state in local files.
+ * True where local files cannot hold state: on Netlify's servers. The functions know they run
+ * there (Netlify's runtime does not expose NETLIFY or CONTEXT to functions); the CLI looks for
+ * those build variables, which a CLI run inside a Netlify build would see.
  */
 export function onNetlify(env: Env): boolean {
-  return Boolean((env.NETLIFY || env.CONTEXT) && !env.NETLIFY_DEV && !env.NETLIFY_LOCAL);
+  return Boolean((env.NETLIFY || env.CONTEXT) && !emulatedLocally(env));
 }
 
 /**
  * Upstash when UPSTASH_REDIS_REST_URL and _TOKEN are set, else local files (the embedded
  * default). On Netlify, files would vanish between invocations: there it is an error instead.
  */
-export function createStateStore(env: Env, keyPrefix: string): StateStore {
+export function createStateStore(env: Env, keyPrefix: string, filesAllowed = !onNetlify(env)): StateStore {
   const url = env.UPSTASH_REDIS_REST_URL;
   const token = env.UPSTASH_REDIS_REST_TOKEN;
   if (url && token) return new UpstashStateStore({ url, token, keyPrefix });
   if (url || token) {
     throw new StoreConfigError("set both UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN, or neither");
   }
-  if (onNetlify(env)) {
+  if (!filesAllowed) {
     throw new StoreConfigError(
       "UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN must be set on Netlify: a function's files do not survive between ticks",
     );

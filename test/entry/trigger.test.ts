@@ -135,13 +135,26 @@ describe("POST /api/tick", () => {
     }
   });
 
-  it("on Netlify without Upstash settings it answers 503 naming them", async () => {
+  it("on Netlify without Upstash settings it answers 503 naming them (Netlify exposes no NETLIFY variable to functions)", async () => {
     const { status, body } = await call(post(), {
       UPSTASH_REDIS_REST_URL: undefined,
       UPSTASH_REDIS_REST_TOKEN: undefined,
-      NETLIFY: "true",
     });
     expect(status).toBe(503);
     expect(body.error).toMatch(/UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN must be set on Netlify/);
+  });
+
+  it("under local emulation (netlify dev) it may keep state in files", async () => {
+    const { mkdtemp } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const dir = await mkdtemp(`${tmpdir()}/asb-trigger-`);
+    const { status, body } = await call(post("?dryRun=1"), {
+      UPSTASH_REDIS_REST_URL: undefined,
+      UPSTASH_REDIS_REST_TOKEN: undefined,
+      NETLIFY_DEV: "true",
+      AUTOSCALE_STATE_DIR: dir,
+    });
+    expect(status).toBe(200);
+    expect(body.store).toBe("file");
   });
 });
