@@ -185,6 +185,11 @@ async function notify(
     notices: outcome.state.notices ?? {},
     now: input.now.toMillis(),
     repeatAfterMs: notification.repeatAfterMinutes * 60_000,
+    // A failure is over at the first success; a load condition must stay away a while.
+    resolveAfterMs: (kind) =>
+      kind === "scale-failed" || kind === "measurement-failed"
+        ? 0
+        : notification.resolveAfterMinutes * 60_000,
     resolved: event.resolved,
   });
   // A condition no longer notified on (notifyOn changed) is dropped, not announced as resolved.

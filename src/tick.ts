@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { DateTime } from "luxon";
 import type { Clock } from "./clock.js";
-import type { Config } from "./config/schema.js";
+import { storeReserveMs, type Config } from "./config/schema.js";
 import { emptyProcessState, type ProcessState } from "./decide/state.js";
 import { createNotifiers, type Notifiers } from "./notify/registry.js";
 import { tickProcess, type ProcessProgress, type ProcessTickResult } from "./process-tick.js";
@@ -25,8 +25,6 @@ export interface TickOptions {
 
 /** Margin over the deadline for the lock's own expiry, so a killed function never blocks the next minute. */
 const LOCK_MARGIN_MS = 5000;
-/** Time kept back from the processes for writing state and releasing the lock. */
-const STORE_RESERVE_MS = 3000;
 
 /**
  * One tick: lock → load → every process at once → save → unlock. The store sees four commands
@@ -71,8 +69,10 @@ export async function runTick(
     if (warning) report.warnings.push(warning);
 
     // The deadline counts from the tick's start and keeps a reserve for the save and the unlock.
-    const reserveMs = Math.min(STORE_RESERVE_MS, config.tickDeadlineMs / 5);
-    const budgetMs = Math.max(0, config.tickDeadlineMs - reserveMs - (performance.now() - wallStart));
+    const budgetMs = Math.max(
+      0,
+      config.tickDeadlineMs - storeReserveMs(config.tickDeadlineMs) - (performance.now() - wallStart),
+    );
     const results = await runProcesses(
       config,
       deps,

@@ -41,7 +41,9 @@ describe("a tick over several processes", () => {
   });
 
   it("reports a process that misses the tick deadline as timed out; the others finish and state is written", async () => {
-    const config = world.config({ tickDeadlineMs: 1000, measurementTimeoutMs: 5000 });
+    const config = world.config({ measurementTimeoutMs: 5000 });
+    // Set after validation, which refuses timeouts beyond the deadline: it can still be missed (a slow store, a slow app).
+    config.tickDeadlineMs = 1000;
     world.targets.urgent!.set({ latencyMs: 3000 });
     try {
       const report = await world.tick(config);
@@ -111,9 +113,9 @@ describe("robustness", () => {
   it("a process cut off by the deadline after its scale went through keeps the scale, so the next tick does not scale again", async () => {
     const config = world.config({
       processes: ["worker"],
-      tickDeadlineMs: 1500,
       decision: { failsToScaleUp: 1, postScaleWaitSeconds: 300 },
     });
+    config.tickDeadlineMs = 1500; // after validation, as above
     config.processes.worker!.notification = {
       ...config.processes.worker!.notification,
       notifyOn: ["scale"],

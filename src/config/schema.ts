@@ -33,7 +33,7 @@ const processName = z
   .regex(/^[-\w]{1,64}$/, { error: "expected a process name of letters, digits, - and _" });
 
 /** The one configuration schema: the CLI, the scheduled function and the trigger all parse it. */
-export const configSchema = z.strictObject({
+const configBody = z.strictObject({
   /** IANA zone in which time-of-day bounds are read. */
   timezone: timezone.default("UTC"),
   /** Prefix of the state store's keys, so several autoscalers can share one Redis. */
@@ -47,5 +47,55 @@ export const configSchema = z.strictObject({
     .record(processName, processSchema)
     .refine((processes) => Object.keys(processes).length > 0, { error: "expected at least one process" }),
 });
+
+export const configSchema = configBody.superRefine((config, ctx) => {
+  checkTimeBudgets(config, ctx);
+  checkFormationsUnique(config, ctx);
+});
 export type Config = z.infer<typeof configSchema>;
+
+/** Kept back from a tick's deadline for writing state and releasing the lock (see src/tick.ts). */
+export const storeReserveMs = (tickDeadlineMs: number) => Math.min(3000, tickDeadlineMs / 5);
+
+/**
+ * A process's calls must fit the tick: the measurement (with its sampling window) runs beside
+ * the formation read, then the scale, then the notifications. Otherwise a slow heartbeat would
+ * be cut off by the deadline as a timed-out process instead of counting as slow.
+ */
+function checkTimeBudgets(config: z.infer<typeof configBody>, ctx: z.RefinementCtx): void {
+  const available = config.tickDeadlineMs - storeReserveMs(config.tickDeadlineMs);
+  for (const [name, process] of Object.entries(config.processes)) {
+    const { measurement, scaling, notification } = process;
+    const measuring =
+      measurement.timeoutMs +
+      ("samples" in measurement && measurement.samples > 1 ? measurement.sampleWindowMs : 0);
+    const total = Math.max(measuring, scaling.timeoutMs) + scaling.timeoutMs + notification.timeoutMs;
+    if (total > available) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["processes", name],
+        message:
+          `timeouts add up to ${total} ms (measurement ${measuring}, scaling ${scaling.timeoutMs} twice, ` +
+          `notification ${notification.timeoutMs}), more than the ${available} ms a tick of tickDeadlineMs ${config.tickDeadlineMs} leaves`,
+      });
+    }
+  }
+}
+
+/** Two processes scaling one formation would fight over it every tick. */
+function checkFormationsUnique(config: z.infer<typeof configBody>, ctx: z.RefinementCtx): void {
+  const owners = new Map<string, string>();
+  for (const [name, { scaling }] of Object.entries(config.processes)) {
+    const formation = `${scaling.backend}:${scaling.app}:${scaling.processType ?? name}`;
+    const owner = owners.get(formation);
+    if (owner) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["processes", name, "scaling"],
+        message: `scales the same formation as processes.${owner}`,
+      });
+    }
+    owners.set(formation, name);
+  }
+}
 export type ConfigInput = z.input<typeof configSchema>;

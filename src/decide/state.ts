@@ -37,7 +37,12 @@ export const processStateSchema = z.object({
    * Lasting notification conditions sent and not yet resolved, by event kind (src/notify/conditions.ts):
    * kept in the same document so de-duplication costs no extra Redis command.
    */
-  notices: z.record(z.string(), z.object({ since: z.number(), lastSentAt: z.number() })).optional(),
+  notices: z
+    .record(
+      z.string(),
+      z.object({ since: z.number(), lastSentAt: z.number(), clearSince: z.number().optional() }),
+    )
+    .optional(),
 });
 export type ProcessState = z.infer<typeof processStateSchema>;
 

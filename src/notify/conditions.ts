@@ -19,7 +19,11 @@ export type LastingKind = (typeof lastingKinds)[number];
 export const isLasting = (kind: EventKind): kind is LastingKind =>
   (lastingKinds as readonly string[]).includes(kind);
 
-export const noticeSchema = z.object({ since: z.number(), lastSentAt: z.number() });
+export const noticeSchema = z.object({
+  since: z.number(),
+  lastSentAt: z.number(),
+  clearSince: z.number().optional(),
+});
 export type Notice = z.infer<typeof noticeSchema>;
 export type Notices = Partial<Record<LastingKind, Notice>>;
 
@@ -31,6 +35,11 @@ export interface ConditionInput {
   notices: Notices;
   now: number;
   repeatAfterMs: number;
+  /**
+   * How long a condition must stay away before it is resolved: an overloaded app at its maximum
+   * shows above-max on most ticks, not all, and must not flap between started and resolved.
+   */
+  resolveAfterMs: (kind: LastingKind) => number;
   /** Makes the event that says a condition ended. */
   resolved: (kind: LastingKind, since: number) => AutoscaleEvent;
 }
@@ -47,15 +56,21 @@ export function trackConditions(input: ConditionInput): { events: AutoscaleEvent
       notices[event.kind] = { since: input.now, lastSentAt: input.now };
       events.push({ ...event, phase: "started" });
     } else if (input.now - notice.lastSentAt >= input.repeatAfterMs) {
-      notices[event.kind] = { ...notice, lastSentAt: input.now };
+      notices[event.kind] = { since: notice.since, lastSentAt: input.now };
       events.push({ ...event, phase: "repeated" });
+    } else if (notice.clearSince !== undefined) {
+      notices[event.kind] = { since: notice.since, lastSentAt: notice.lastSentAt };
     }
   }
   for (const kind of lastingKinds) {
     const notice = notices[kind];
-    if (notice && input.evaluated.has(kind) && !activeKinds.has(kind)) {
+    if (!notice || !input.evaluated.has(kind) || activeKinds.has(kind)) continue;
+    const clearSince = notice.clearSince ?? input.now;
+    if (input.now - clearSince >= input.resolveAfterMs(kind)) {
       delete notices[kind];
       events.push({ ...input.resolved(kind, notice.since), phase: "resolved" });
+    } else {
+      notices[kind] = { ...notice, clearSince };
     }
   }
   return { events, notices };

@@ -27,6 +27,8 @@ export const notificationSchema = z
     timeoutMs: z.int().min(1).max(20_000).default(5000),
     /** A lasting condition (e.g. above-max) is sent again at most this often while it lasts. */
     repeatAfterMinutes: integer(1, 10_080).default(60),
+    /** A condition is resolved once it has stayed away this long (0: at the first tick without it). */
+    resolveAfterMinutes: integer(0, 1440).default(5),
     ...tooRapidFields,
   })
   .superRefine((config, ctx) => {

@@ -8,8 +8,9 @@ import type { ScaleRecord } from "../decide/state.js";
  * `scaleDiffPeriodMinutes`, e.g. more than 10 within 30 minutes.
  */
 export const tooRapidFields = {
-  tooRapidNumScales: integer(1).default(5),
-  tooRapidPeriodMinutes: integer(1, 1440).default(1),
+  /** The seed's 5 scales in 1 minute cannot happen with a tick a minute: more than 3 in 15 minutes can. */
+  tooRapidNumScales: integer(1).default(3),
+  tooRapidPeriodMinutes: integer(1, 1440).default(15),
   scaleDiffThreshold: integer(1).optional(),
   scaleDiffPeriodMinutes: integer(1, 1440).optional(),
   /** Failed measurements in a row before `measurement-failed` is sent. */

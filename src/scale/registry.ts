@@ -15,7 +15,8 @@ export const herokuScalingSchema = z.strictObject({
     .optional(),
   /** The variable that holds the API key: secrets never live in the config. */
   apiKeyEnv: envName.default("HEROKU_API_KEY"),
-  timeoutMs: integer(1, 28_000).default(10_000),
+  /** Heroku answers in well under a second; 5 s leaves the tick room for a slow heartbeat. */
+  timeoutMs: integer(1, 28_000).default(5000),
 });
 
 /** Every scaling backend by its `backend` name: one schema entry and one factory entry each. */

@@ -98,15 +98,16 @@ describe("parseConfig: valid configurations", () => {
         app: "dancing-forest-1234",
         processType: "web",
         apiKeyEnv: "HEROKU_API_KEY",
-        timeoutMs: 10_000,
+        timeoutMs: 5000,
       },
       notification: {
         backends: ["console"],
         notifyOn: ["scale", "above-max", "scale-failed"],
         timeoutMs: 5000,
         repeatAfterMinutes: 60,
-        tooRapidNumScales: 5,
-        tooRapidPeriodMinutes: 1,
+        resolveAfterMinutes: 5,
+        tooRapidNumScales: 3,
+        tooRapidPeriodMinutes: 15,
         measurementFailuresToNotify: 3,
       },
       intervalSeconds: 60,
@@ -144,15 +145,16 @@ describe("parseConfig: valid configurations", () => {
             backend: "heroku",
             app: "dancing-forest-1234",
             apiKeyEnv: "HEROKU_API_KEY",
-            timeoutMs: 10_000,
+            timeoutMs: 5000,
           },
           notification: {
             backends: ["console"],
             notifyOn: ["scale", "above-max", "scale-failed"],
             timeoutMs: 5000,
             repeatAfterMinutes: 60,
-            tooRapidNumScales: 5,
-            tooRapidPeriodMinutes: 1,
+            resolveAfterMinutes: 5,
+            tooRapidNumScales: 3,
+            tooRapidPeriodMinutes: 15,
             measurementFailuresToNotify: 3,
           },
           intervalSeconds: 60,
@@ -685,5 +687,38 @@ describe("decision defaults", () => {
       backend: "consecutive-threshold",
       failsToScaleUp: 3,
     });
+  });
+});
+
+describe("checks across settings", () => {
+  const process = (scaling: Record<string, unknown> = {}, measurement: Record<string, unknown> = {}) => ({
+    measurement: { backend: "response-time", url: "https://example.com/", ...measurement },
+    scaling: { backend: "heroku", app: "dancing-forest-1234", ...scaling },
+  });
+  const problemsOf = (input: unknown) => {
+    try {
+      parseConfig(input);
+      return [];
+    } catch (error) {
+      return (error as ConfigError).problems;
+    }
+  };
+
+  it("refuses timeouts that do not fit the tick's deadline", () => {
+    expect(
+      problemsOf({ tickDeadlineMs: 10_000, processes: { web: process({}, { timeoutMs: 5000 }) } }),
+    ).toEqual([
+      "processes.web: timeouts add up to 15000 ms (measurement 5000, scaling 5000 twice, notification 5000), more than the 8000 ms a tick of tickDeadlineMs 10000 leaves",
+    ]);
+    expect(problemsOf({ processes: { web: process({}, { samples: 3, sampleWindowMs: 10_000 }) } })).toEqual([
+      expect.stringMatching(/^processes\.web: timeouts add up to 25000 ms \(measurement 15000/) as unknown,
+    ]);
+  });
+
+  it("refuses two processes scaling one formation", () => {
+    expect(problemsOf({ processes: { web: process(), web2: process({ processType: "web" }) } })).toEqual([
+      "processes.web2.scaling: scales the same formation as processes.web",
+    ]);
+    expect(problemsOf({ processes: { web: process(), worker: process() } })).toEqual([]);
   });
 });

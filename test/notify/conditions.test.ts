@@ -17,7 +17,7 @@ const aboveMax: AutoscaleEvent = {
 };
 
 /** Runs the tracker over minutes with the condition active or not; returns the phases sent per minute. */
-function run(activeByMinute: boolean[], repeatAfterMinutes = 60) {
+function run(activeByMinute: boolean[], repeatAfterMinutes = 60, resolveAfterMinutes = 0) {
   let notices: Notices = {};
   return activeByMinute.map((active, minute) => {
     const result = trackConditions({
@@ -26,6 +26,7 @@ function run(activeByMinute: boolean[], repeatAfterMinutes = 60) {
       notices,
       now: T0 + minute * MINUTE,
       repeatAfterMs: repeatAfterMinutes * MINUTE,
+      resolveAfterMs: () => resolveAfterMinutes * MINUTE,
       resolved: factory.resolved,
     });
     notices = result.notices;
@@ -43,6 +44,17 @@ describe("lasting conditions", () => {
     expect(phases[125]).toBe("resolved");
   });
 
+  it("resolve only after staying away resolveAfterMinutes, so an intermittent condition does not flap", () => {
+    // Active three minutes in four, as above-max is for an app that stays overloaded at its maximum.
+    const flapping = Array.from({ length: 40 }, (_, minute) => minute % 4 !== 3);
+    expect(run([...flapping, false, false, false, false, false, false], 60, 5).filter(Boolean)).toEqual([
+      "started",
+      "resolved",
+    ]);
+    const phases = run([true, false, false, false, false, true], 60, 5);
+    expect(phases).toEqual(["started", "", "", "", "", ""]); // back within 5 minutes: still the same condition
+  });
+
   it("start afresh after they resolved", () => {
     expect(run([true, false, true], 60)).toEqual(["started", "resolved", "started"]);
   });
@@ -54,6 +66,7 @@ describe("lasting conditions", () => {
       notices: {},
       now: T0,
       repeatAfterMs: MINUTE,
+      resolveAfterMs: () => 0,
       resolved: factory.resolved,
     });
     const blind = trackConditions({
@@ -62,6 +75,7 @@ describe("lasting conditions", () => {
       notices: started.notices,
       now: T0 + MINUTE,
       repeatAfterMs: MINUTE,
+      resolveAfterMs: () => 0,
       resolved: factory.resolved,
     });
     expect(blind.events).toEqual([]);
@@ -75,6 +89,7 @@ describe("lasting conditions", () => {
       notices: { "above-max": { since: T0 - 30 * MINUTE, lastSentAt: T0 - 30 * MINUTE } },
       now: T0,
       repeatAfterMs: MINUTE,
+      resolveAfterMs: () => 0,
       resolved: factory.resolved,
     });
     expect(result.events).toEqual([

@@ -143,7 +143,7 @@ describe("notifications through real ticks", () => {
   it("above-max: started, not repeated within repeatAfterMinutes, repeated after, resolved once", async () => {
     world.heroku.setQuantity(APP, "web", 3);
     world.targets.web!.set({ latencyMs: 350 });
-    const cfg = config({ notifyOn: ["above-max"], repeatAfterMinutes: 3 });
+    const cfg = config({ notifyOn: ["above-max"], repeatAfterMinutes: 3, resolveAfterMinutes: 1 });
     for (let i = 0; i < 4; i++) await tick(cfg); // minutes 0..3: started at 0, repeated at 3
     world.targets.web!.set({ latencyMs: 150 });
     await tick(cfg);
@@ -160,10 +160,12 @@ describe("notifications through real ticks", () => {
   });
 
   it("below-min: started at the minimum with fast readings, resolved when load returns", async () => {
-    const cfg = config({ notifyOn: ["below-min"] });
+    const cfg = config({ notifyOn: ["below-min"], resolveAfterMinutes: 1 });
     await tick(cfg);
     await tick(cfg);
     world.targets.web!.set({ latencyMs: 150 });
+    await tick(cfg); // away for the first minute: not yet resolved
+    expect(memory.events.map((e) => e.phase)).toEqual(["started"]);
     await tick(cfg);
     expect(received()[0]).toEqual(["below-min/started", "below-min/resolved"]);
   });
@@ -199,7 +201,7 @@ describe("notifications through real ticks", () => {
   it("fail-safe: its own event when the app is down, resolved when it answers", async () => {
     world.targets.web!.set({ status: 503 });
     const cfg = config(
-      { notifyOn: ["fail-safe", "scale"] },
+      { notifyOn: ["fail-safe", "scale"], resolveAfterMinutes: 0 },
       { failSafe: {}, failsToScaleUp: 5, passesToScaleDown: 5 },
     );
     await tick(cfg);
