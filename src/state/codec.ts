@@ -7,12 +7,18 @@ import { processStateSchema, type ProcessState } from "../decide/state.js";
  */
 export const STATE_VERSION = 1;
 
-const stateSchema = z.object({
+/** Each process is checked on its own, so one malformed entry costs only that process's history. */
+const documentSchema = z.object({
   version: z.literal(STATE_VERSION),
   updatedAt: z.number(),
-  processes: z.record(z.string(), processStateSchema),
+  processes: z.record(z.string(), z.unknown()),
 });
-export type State = z.infer<typeof stateSchema>;
+
+export interface State {
+  version: typeof STATE_VERSION;
+  updatedAt: number;
+  processes: Record<string, ProcessState>;
+}
 
 export const emptyState = (): State => ({ version: STATE_VERSION, updatedAt: 0, processes: {} });
 
@@ -31,9 +37,18 @@ export function decodeState(raw: string | null): { state: State; warning?: strin
       warning: `stored state has version ${JSON.stringify(version)}, expected ${STATE_VERSION}; starting afresh`,
     };
   }
-  const result = stateSchema.safeParse(parsed);
-  if (!result.success) return { state: emptyState(), warning: "stored state is malformed; starting afresh" };
-  return { state: result.data };
+  const document = documentSchema.safeParse(parsed);
+  if (!document.success) return { state: emptyState(), warning: "stored state is malformed; starting afresh" };
+  const processes: Record<string, ProcessState> = {};
+  const malformed: string[] = [];
+  for (const [name, entry] of Object.entries(document.data.processes)) {
+    const result = processStateSchema.safeParse(entry);
+    if (result.success) processes[name] = result.data;
+    else malformed.push(name);
+  }
+  const state: State = { version: STATE_VERSION, updatedAt: document.data.updatedAt, processes };
+  if (malformed.length === 0) return { state };
+  return { state, warning: `stored state of ${malformed.join(", ")} is malformed; starting afresh for it` };
 }
 
 export function encodeState(processes: Record<string, ProcessState>, now: number): string {

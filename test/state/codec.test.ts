@@ -100,6 +100,13 @@ describe("decodeState", () => {
       "a process that is not an object",
       broken((d) => (d.processes.web = null as unknown as Record<string, unknown>)),
     ],
+  ])("resets only the malformed process, with a warning naming it (%s)", (_label, raw) => {
+    const { state, warning } = decodeState(raw);
+    expect(state.processes).toEqual({});
+    expect(warning).toBe("stored state of web is malformed; starting afresh for it");
+  });
+
+  it.each<[string, string]>([
     ["processes missing", broken((d) => delete (d as { processes?: unknown }).processes)],
     ["updatedAt a string", broken((d) => (d.updatedAt = "now"))],
   ])("starts afresh with a warning on a malformed document (%s)", (_label, raw) => {
@@ -108,11 +115,13 @@ describe("decodeState", () => {
     expect(warning).toBe("stored state is malformed; starting afresh");
   });
 
-  it("drops the whole document, not just the malformed process", () => {
+  it("keeps the other processes when one is malformed", () => {
     const raw = broken((d) => {
       d.processes.worker = { history: "x", lastScaleAt: null, scales: [] };
     });
-    expect(decodeState(raw).state.processes).toEqual({});
+    const { state, warning } = decodeState(raw);
+    expect(state.processes).toEqual({ web });
+    expect(warning).toBe("stored state of worker is malformed; starting afresh for it");
   });
 
   it("returns a fresh object each time", () => {
