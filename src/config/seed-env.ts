@@ -188,6 +188,16 @@ export function configFromSeedEnv(env: Env): Config {
       problems.push("AUTOSCALE_NOTIFICATION_BACKENDS: expected a comma-separated or JSON list");
     }
   }
+  // Seed 000's "more than N processes of change within M minutes": on when both are set.
+  const diff = env.AUTOSCALE_NOTIFY_IF_SCALE_DIFF_EXCEEDS_THRESHOLD;
+  const period = env.AUTOSCALE_NOTIFY_IF_SCALE_DIFF_EXCEEDS_PERIOD_IN_MINUTES;
+  if (diff !== undefined || period !== undefined) {
+    Object.assign(settings.notification!, {
+      scaleDiffThreshold: number(diff ?? ""),
+      scaleDiffPeriodMinutes: number(period ?? ""),
+    });
+    (settings.notification!.notifyOn as string[]).push("too-rapid");
+  }
   if (problems.length > 0) throw new ConfigError("AUTOSCALE_* variables", problems);
 
   const processType = settings.scaling!.processType;
@@ -220,6 +230,13 @@ function renameProblem(problem: string, processName: string): string {
     }
   }
   if (problem.startsWith("timezone:")) return `AUTOSCALE_TIME_ZONE${problem.slice("timezone".length)}`;
+  for (const [setting, variable] of [
+    ["scaleDiffThreshold", "AUTOSCALE_NOTIFY_IF_SCALE_DIFF_EXCEEDS_THRESHOLD"],
+    ["scaleDiffPeriodMinutes", "AUTOSCALE_NOTIFY_IF_SCALE_DIFF_EXCEEDS_PERIOD_IN_MINUTES"],
+  ] as const) {
+    const path = `${prefix}notification.${setting}`;
+    if (problem.startsWith(`${path}:`)) return `${variable}${problem.slice(path.length)}`;
+  }
   if (problem.startsWith(`${prefix}notification.backends`))
     return `AUTOSCALE_NOTIFICATION_BACKENDS${problem.slice(`${prefix}notification.backends`.length)}`;
   return problem;

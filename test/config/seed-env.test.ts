@@ -98,6 +98,22 @@ describe("the seeds' AUTOSCALE_* variables", () => {
     ]);
   });
 
+  it("map seed 000's scale-difference notification onto too-rapid", () => {
+    const config = configFromSeedEnv({
+      ...minimal,
+      AUTOSCALE_NOTIFY_IF_SCALE_DIFF_EXCEEDS_THRESHOLD: "10",
+      AUTOSCALE_NOTIFY_IF_SCALE_DIFF_EXCEEDS_PERIOD_IN_MINUTES: "30",
+    });
+    expect(config.processes.web!.notification).toMatchObject({
+      scaleDiffThreshold: 10,
+      scaleDiffPeriodMinutes: 30,
+      notifyOn: ["above-max", "too-rapid"],
+    });
+    expect(problems({ ...minimal, AUTOSCALE_NOTIFY_IF_SCALE_DIFF_EXCEEDS_THRESHOLD: "10" })).toEqual([
+      expect.stringMatching(/^AUTOSCALE_NOTIFY_IF_SCALE_DIFF_EXCEEDS_PERIOD_IN_MINUTES: /) as unknown,
+    ]);
+  });
+
   it("report problems under the variable's name", () => {
     expect(problems({ ...minimal, AUTOSCALE_MAX_DYNOS: "lots" })).toEqual([
       expect.stringMatching(/^AUTOSCALE_MAX_DYNOS: /),
