@@ -38,7 +38,8 @@ export function decodeState(raw: string | null): { state: State; warning?: strin
     };
   }
   const document = documentSchema.safeParse(parsed);
-  if (!document.success) return { state: emptyState(), warning: "stored state is malformed; starting afresh" };
+  if (!document.success)
+    return { state: emptyState(), warning: "stored state is malformed; starting afresh" };
   const processes: Record<string, ProcessState> = {};
   const malformed: string[] = [];
   for (const [name, entry] of Object.entries(document.data.processes)) {
