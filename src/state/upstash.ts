@@ -61,7 +61,12 @@ export class UpstashStateStore implements StateStore {
     const reply = await this.#run("acquireLock", () =>
       this.#redis.set(this.#lockKey, lockToken, { nx: true, px: Math.max(1, Math.ceil(ttlMs)) }),
     );
-    if (reply !== "OK") return null;
+    // The client retries a request whose answer was lost; if the first attempt took the lock,
+    // the retry finds it held — by us. One more read, only when the lock seemed taken, tells.
+    if (reply !== "OK") {
+      const holder = await this.#run("acquireLock", () => this.#redis.get<string>(this.#lockKey));
+      if (holder !== lockToken) return null;
+    }
     return {
       release: async () => {
         await this.#run("release", () => this.#redis.eval(RELEASE_SCRIPT, [this.#lockKey], [lockToken]));
