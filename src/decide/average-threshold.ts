@@ -1,7 +1,14 @@
 import { z } from "zod";
 import { integer, nonNegative } from "../config/fields.js";
 import type { Reading } from "../measure/types.js";
-import { checkBoundsOrder, commonDecisionFields, decision, prelude, settlingMs, step } from "./common.js";
+import {
+  checkBoundsOrder,
+  checkThresholdsOrder,
+  commonDecisionFields,
+  decision,
+  preludeAndSettling,
+  step,
+} from "./common.js";
 import type { HistoryEntry, Verdict } from "./state.js";
 import type { Decide } from "./types.js";
 
@@ -35,13 +42,7 @@ export const averageThresholdSchema = z
   })
   .superRefine((config, ctx) => {
     checkBoundsOrder(config, ctx);
-    if (config.minMeasurement >= config.maxMeasurement) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["minMeasurement"],
-        message: "expected minMeasurement < maxMeasurement",
-      });
-    }
+    checkThresholdsOrder(config, ctx);
     if (config.historyLength < config.numberOfMeasurementsToAverage) {
       ctx.addIssue({
         code: "custom",
@@ -78,33 +79,21 @@ const show = (n: number): string => String(Math.round(n * 100) / 100);
 
 export const decideAverageThreshold: Decide<AverageThresholdConfig> = (input) => {
   const { config, state, reading, current, now } = input;
-  const { decision: settled, bounds } = prelude(input);
+  const { decision: settled, bounds, record } = preludeAndSettling(input);
   if (settled) return settled;
-
-  const waitMs = settlingMs(config, state, now);
-  if (waitMs > 0)
-    return decision(
-      "hold",
-      current,
-      `cooling down for ${Math.ceil(waitMs / 1000)} s after the last scale`,
-      bounds,
-      state,
-    );
 
   // The history starts afresh at each scale (recordScale), so these are readings of the formation in place.
   const n = config.numberOfMeasurementsToAverage;
-  const entry: HistoryEntry = { at: now.toMillis(), value: recordedValue(reading) };
-  const recent = [...state.history, entry].slice(-n);
+  const value = recordedValue(reading);
+  const recent: HistoryEntry[] = [...state.history, { at: now.toMillis(), value }].slice(-n);
   if (recent.length < n) {
-    const history = [...state.history, entry].slice(-config.historyLength);
     const progress = `${recent.length} of ${n} readings to average`;
-    return decision("hold", current, progress, bounds, { ...state, history });
+    return decision("hold", current, progress, bounds, record({ value }));
   }
 
   const mean = meanOf(recent);
   const verdict = verdictOfMean(mean, config);
-  const history = [...state.history, { ...entry, verdict }].slice(-config.historyLength);
-  const next = { ...state, history };
+  const next = record({ value, verdict });
   const failures = recent.filter((e) => e.value === null).length;
   const of = `the mean of the last ${n} readings`;
 

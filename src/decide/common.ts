@@ -5,7 +5,7 @@ import type { Reading } from "../measure/types.js";
 import { boundSchema, changePoints, describeWallClock, resolveBound, type Bound } from "./bounds.js";
 import { failSafeReason, failSafeSchema, type FailSafe } from "./fail-safe.js";
 import { scheduleAt, scheduleSchema, type Schedule } from "./schedule.js";
-import type { ProcessState } from "./state.js";
+import type { HistoryEntry, ProcessState } from "./state.js";
 import type { Decision, DecisionCondition, DecisionInput } from "./types.js";
 
 /** Settings every decision backend shares; defaults are the seed's (autoscalebot 0.3 docs). */
@@ -65,6 +65,20 @@ export function checkBoundsOrder(config: CommonDecisionConfig, ctx: z.Refinement
       });
       return;
     }
+  }
+}
+
+/** Schema check shared by the threshold backends: minMeasurement below maxMeasurement. */
+export function checkThresholdsOrder(
+  config: { minMeasurement: number; maxMeasurement: number },
+  ctx: z.RefinementCtx,
+): void {
+  if (config.minMeasurement >= config.maxMeasurement) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["minMeasurement"],
+      message: "expected minMeasurement < maxMeasurement",
+    });
   }
 }
 
@@ -142,6 +156,39 @@ export function prelude(
   }
   if (reading.ok && reading.desired !== undefined) return { decision: honourDesired(input, reading, bounds) };
   return { bounds };
+}
+
+/** The state with this tick's reading appended to its history, trimmed by `keep`. */
+export type RecordReading = (
+  entry: Omit<HistoryEntry, "at">,
+  keep?: (history: HistoryEntry[]) => HistoryEntry[],
+) => ProcessState;
+
+/**
+ * The steps every backend takes before its own rule: the prelude, then a hold while the
+ * platform settles after a scale (the reading is not recorded then). Returns that decision, or
+ * the bounds for the rule to go on with and `record`, which gives the state with this tick's
+ * reading appended to the history: by default the newest `historyLength` entries are kept.
+ */
+export function preludeAndSettling(
+  input: DecisionInput<CommonDecisionConfig>,
+):
+  | { decision: Decision; bounds?: never; record?: never }
+  | { decision?: never; bounds: Bounds; record: RecordReading } {
+  const { config, state, current, now } = input;
+  const settled = prelude(input);
+  if (settled.decision) return settled;
+  const { bounds } = settled;
+  const waitMs = settlingMs(config, state, now);
+  if (waitMs > 0) {
+    const why = `cooling down for ${Math.ceil(waitMs / 1000)} s after the last scale`;
+    return { decision: decision("hold", current, why, bounds, state) };
+  }
+  const record: RecordReading = (entry, keep = (history) => history.slice(-config.historyLength)) => ({
+    ...state,
+    history: keep([...state.history, { at: now.toMillis(), ...entry }]),
+  });
+  return { bounds, record };
 }
 
 /**

@@ -1,7 +1,14 @@
 import { z } from "zod";
 import { integer, nonNegative } from "../config/fields.js";
 import type { Reading } from "../measure/types.js";
-import { checkBoundsOrder, commonDecisionFields, decision, prelude, settlingMs, step } from "./common.js";
+import {
+  checkBoundsOrder,
+  checkThresholdsOrder,
+  commonDecisionFields,
+  decision,
+  preludeAndSettling,
+  step,
+} from "./common.js";
 import type { Verdict } from "./state.js";
 import type { Decide } from "./types.js";
 
@@ -21,13 +28,7 @@ export const consecutiveThresholdSchema = z
   })
   .superRefine((config, ctx) => {
     checkBoundsOrder(config, ctx);
-    if (config.minMeasurement >= config.maxMeasurement) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["minMeasurement"],
-        message: "expected minMeasurement < maxMeasurement",
-      });
-    }
+    checkThresholdsOrder(config, ctx);
     const needed = Math.max(config.failsToScaleUp, config.passesToScaleDown);
     if (config.historyLength < needed) {
       ctx.addIssue({
@@ -56,26 +57,13 @@ export function streak(verdicts: readonly (Verdict | undefined)[], verdict: Verd
 }
 
 export const decideConsecutiveThreshold: Decide<ConsecutiveThresholdConfig> = (input) => {
-  const { config, state, reading, current, now } = input;
-  const { decision: settled, bounds } = prelude(input);
+  const { config, reading, current } = input;
+  const { decision: settled, bounds, record } = preludeAndSettling(input);
   if (settled) return settled;
 
-  const waitMs = settlingMs(config, state, now);
-  if (waitMs > 0)
-    return decision(
-      "hold",
-      current,
-      `cooling down for ${Math.ceil(waitMs / 1000)} s after the last scale`,
-      bounds,
-      state,
-    );
-
   const verdict = verdictOf(reading, config);
-  const history = [...state.history, { at: now.toMillis(), value: reading.value, verdict }].slice(
-    -config.historyLength,
-  );
-  const next = { ...state, history };
-  const verdicts = history.map((entry) => entry.verdict);
+  const next = record({ value: reading.value, verdict });
+  const verdicts = next.history.map((entry) => entry.verdict);
   const fails = streak(verdicts, "fail");
   const passes = streak(verdicts, "pass");
 

@@ -1,7 +1,7 @@
 import type { DateTime } from "luxon";
 import { z } from "zod";
 import { integer, nonNegative } from "../config/fields.js";
-import { checkBoundsOrder, commonDecisionFields, decision, moveTo, prelude, settlingMs } from "./common.js";
+import { checkBoundsOrder, commonDecisionFields, decision, moveTo, preludeAndSettling } from "./common.js";
 import type { HistoryEntry, ProcessState } from "./state.js";
 import type { Decide } from "./types.js";
 
@@ -134,18 +134,8 @@ export function stabilizedFloor(
 
 export const decideTargetTracking: Decide<TargetTrackingConfig> = (input) => {
   const { config, state, reading, current, now } = input;
-  const { decision: settled, bounds } = prelude(input);
+  const { decision: settled, bounds, record } = preludeAndSettling(input);
   if (settled) return settled;
-
-  const waitMs = settlingMs(config, state, now);
-  if (waitMs > 0)
-    return decision(
-      "hold",
-      current,
-      `cooling down for ${Math.ceil(waitMs / 1000)} s after the last scale`,
-      bounds,
-      state,
-    );
 
   let recommendation: number;
   let why: string;
@@ -158,12 +148,9 @@ export const decideTargetTracking: Decide<TargetTrackingConfig> = (input) => {
   }
 
   // A failed reading's value (a timeout's elapsed time) is not the metric: it is recorded as null.
-  const entry: HistoryEntry = {
-    at: now.toMillis(),
-    value: reading.ok ? reading.value : null,
-    recommendation,
-  };
-  const next = { ...state, history: keepHistory([...state.history, entry], config, now.toMillis()) };
+  const next = record({ value: reading.ok ? reading.value : null, recommendation }, (history) =>
+    keepHistory(history, config, now.toMillis()),
+  );
 
   if (recommendation > current) {
     const limit = config.maxScaleUpStep;

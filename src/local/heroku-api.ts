@@ -4,15 +4,9 @@
  * live demo talk to it exactly as they would talk to api.heroku.com. It keeps formations in memory.
  */
 import { randomUUID } from "node:crypto";
-import {
-  createServer,
-  STATUS_CODES,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type ServerResponse,
-} from "node:http";
-import { setTimeout as sleep } from "node:timers/promises";
-import { close, listen, readBody } from "./listen.js";
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
+import { checkStatus, pathOf, recordingServer, sendText, type RecordedRequest } from "./http-kit.js";
+import { listen } from "./listen.js";
 
 export interface HerokuApiOptions {
   apiKey: string;
@@ -24,14 +18,7 @@ export interface HerokuApiOptions {
   latencyMs?: number;
 }
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  /** Lower-case header names; `authorization` is always "[redacted]". */
-  headers: Record<string, string | undefined>;
-  /** Parsed JSON, the raw text when it is not JSON, or undefined when empty. */
-  body: unknown;
-}
+export type { RecordedRequest };
 
 export interface HerokuApiServer {
   /** Base URL, e.g. http://127.0.0.1:PORT */
@@ -187,8 +174,6 @@ export async function startHerokuApi(options: HerokuApiOptions): Promise<HerokuA
   let injected: { status: number; body: ErrorBody; times: number; method?: string } | undefined;
   let scales = 0;
   const requests: RecordedRequest[] = [];
-  // Aborts the latency waits on close, so no timer outlives the server.
-  const closing = new AbortController();
 
   /** App identity: its name or its id, as in the real API. */
   const findApp = (identity: string): App | undefined =>
@@ -355,7 +340,7 @@ export async function startHerokuApi(options: HerokuApiOptions): Promise<HerokuA
       return [status, body, status === 429 ? 0 : rateLimitRemaining];
     }
     const method = request.method ?? "GET";
-    const path = new URL(request.url ?? "/", "http://localhost").pathname;
+    const path = pathOf(request);
     try {
       checkAccept(request.headers.accept);
       checkAuth(request.headers.authorization);
@@ -371,30 +356,17 @@ export async function startHerokuApi(options: HerokuApiOptions): Promise<HerokuA
     }
   }
 
-  const server = createServer((request, response) => {
-    void (async () => {
-      try {
-        const bodyText = await readBody(request);
-        requests.push({
-          method: request.method ?? "GET",
-          path: request.url ?? "/",
-          headers: recordHeaders(request.headers),
-          body: recordBody(bodyText),
-        });
-        const [status, body, remaining] = respond(request, bodyText);
-        if (latencyMs > 0 && (!latencyMethod || latencyMethod === request.method)) {
-          await sleep(latencyMs, undefined, { signal: closing.signal });
-        }
-        send(response, status, body, remaining);
-      } catch (error) {
-        // Closing, or the client went away: nobody is left to answer.
-        if (closing.signal.aborted || response.destroyed) return;
-        console.error("heroku-api: unexpected error", error);
-        if (!response.headersSent) send(response, 500, DEFAULT_ERRORS[500], rateLimitRemaining);
-      }
-    })();
+  const stand = recordingServer({
+    name: "heroku-api",
+    recorded: requests,
+    async answer(request, response, bodyText) {
+      const [status, body, remaining] = respond(request, bodyText);
+      if (!latencyMethod || latencyMethod === request.method) await stand.delay(latencyMs);
+      send(response, status, body, remaining);
+    },
+    answerError: (response) => send(response, 500, DEFAULT_ERRORS[500], rateLimitRemaining),
   });
-  const url = await listen(server, options.port);
+  const url = await listen(stand.server, options.port);
 
   function existing(app: string, type: string): Formation {
     const formation = apps.get(app)?.formations.get(type);
@@ -413,9 +385,7 @@ export async function startHerokuApi(options: HerokuApiOptions): Promise<HerokuA
       formation.updatedAt = now();
     },
     failNext(status, error, times = 1, method) {
-      if (!Number.isInteger(status) || status < 400 || status > 599) {
-        throw new Error(`failNext: status must be 400-599, got ${status}`);
-      }
+      checkStatus("failNext", status, 400);
       if (!Number.isInteger(times) || times < 1)
         throw new Error(`failNext: times must be >= 1, got ${times}`);
       injected = { status, body: error ?? defaultError(status), times, method: method?.toUpperCase() };
@@ -428,44 +398,18 @@ export async function startHerokuApi(options: HerokuApiOptions): Promise<HerokuA
       rateLimitRemaining = n;
     },
     scaleCount: () => scales,
-    async close() {
-      if (closing.signal.aborted) return; // already closed
-      closing.abort();
-      await close(server);
-    },
+    close: () => stand.close(),
   };
 }
 
 function send(response: ServerResponse, status: number, body: unknown, rateLimitRemaining: number): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    "Content-Type": "application/json",
-    "Content-Length": Buffer.byteLength(text),
+  sendText(response, status, JSON.stringify(body), "application/json", {
     "RateLimit-Remaining": String(rateLimitRemaining),
     "Request-Id": randomUUID(),
   });
-  response.end(text);
 }
 
 function defaultError(status: number): ErrorBody {
   const text = STATUS_CODES[status] ?? "Error";
   return DEFAULT_ERRORS[status] ?? { id: text.toLowerCase().replace(/\W+/g, "_"), message: `${text}.` };
-}
-
-function recordHeaders(headers: IncomingHttpHeaders): Record<string, string | undefined> {
-  const recorded: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    recorded[name] = Array.isArray(value) ? value.join(", ") : value;
-  }
-  if (recorded.authorization !== undefined) recorded.authorization = "[redacted]";
-  return recorded;
-}
-
-function recordBody(text: string): unknown {
-  if (text === "") return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
 }

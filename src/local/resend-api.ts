@@ -5,23 +5,23 @@
  * as they would to api.resend.com. It sends nothing: it records what it was asked to send.
  */
 import { randomUUID } from "node:crypto";
-import { createServer, STATUS_CODES, type IncomingHttpHeaders, type ServerResponse } from "node:http";
-import { setTimeout as sleep } from "node:timers/promises";
-import { close, listen, readBody } from "./listen.js";
+import { STATUS_CODES, type IncomingHttpHeaders, type ServerResponse } from "node:http";
+import {
+  checkStatus,
+  pathOf,
+  recordingServer,
+  sendText,
+  type RecordedRequest,
+  type RecordingStandIn,
+} from "./http-kit.js";
+import { listen } from "./listen.js";
 
 export interface ResendApiOptions {
   apiKey: string;
   port?: number;
 }
 
-export interface ReceivedRequest {
-  method: string;
-  path: string;
-  /** Lower-case header names; `authorization` is always "[redacted]". */
-  headers: Record<string, string | undefined>;
-  /** Parsed JSON, the raw text when it is not JSON, or undefined when empty. */
-  body: unknown;
-}
+export type ReceivedRequest = RecordedRequest;
 
 /** Resend's error body; `statusCode` repeats the HTTP status. */
 export interface ResendErrorBody {
@@ -30,17 +30,10 @@ export interface ResendErrorBody {
   message: string;
 }
 
-export interface ResendApiServer {
-  /** Base URL for `new Resend(key, { baseUrl })` or RESEND_BASE_URL, e.g. http://127.0.0.1:PORT */
-  url: string;
-  /** Every request received, Authorization redacted. */
-  received: ReceivedRequest[];
+/** Its `url` is the base URL for `new Resend(key, { baseUrl })` or RESEND_BASE_URL. */
+export interface ResendApiServer extends RecordingStandIn {
   /** The next request is answered with this status and body (a Resend error for the status by default; a string is sent as is). */
   failNext(status: number, body?: unknown): void;
-  /** Delays every answer, to test timeouts. */
-  setLatency(ms: number): void;
-  /** Stops at once, dropping delayed answers; closing twice is harmless. */
-  close(): Promise<void>;
 }
 
 const ERRORS: Record<number, Omit<ResendErrorBody, "statusCode">> = {
@@ -140,8 +133,6 @@ export async function startResendApi(options: ResendApiOptions): Promise<ResendA
   const idempotent = new Map<string, { body: string; id: string }>();
   let injected: { status: number; body: unknown } | undefined;
   let latencyMs = 0;
-  // Aborts the latency waits on close, so no timer outlives the server.
-  const closing = new AbortController();
 
   function checkAuth(authorization: string | undefined): void {
     const [scheme, key] = (authorization ?? "").split(" ", 2);
@@ -196,75 +187,33 @@ export async function startResendApi(options: ResendApiOptions): Promise<ResendA
     }
   }
 
-  const server = createServer((request, response) => {
-    void (async () => {
-      try {
-        const text = await readBody(request);
-        const method = request.method ?? "GET";
-        const path = new URL(request.url ?? "/", "http://localhost").pathname;
-        received.push({
-          method,
-          path: request.url ?? "/",
-          headers: recordHeaders(request.headers),
-          body: parse(text),
-        });
-        const [status, body] = respond(method, path, request.headers, text);
-        if (latencyMs > 0) await sleep(latencyMs, undefined, { signal: closing.signal });
-        send(response, status, body);
-      } catch (error) {
-        // Closing, or the client went away: nobody is left to answer.
-        if (closing.signal.aborted || response.destroyed) return;
-        console.error("resend-api: unexpected error", error);
-        if (!response.headersSent) send(response, 500, resendError(500));
-      }
-    })();
+  const stand = recordingServer({
+    name: "resend-api",
+    recorded: received,
+    async answer(request, response, text) {
+      const [status, body] = respond(request.method ?? "GET", pathOf(request), request.headers, text);
+      await stand.delay(latencyMs);
+      send(response, status, body);
+    },
+    answerError: (response) => send(response, 500, resendError(500)),
   });
-  const url = await listen(server, options.port);
+  const url = await listen(stand.server, options.port);
 
   return {
     url,
     received,
     failNext(status, body) {
-      if (!Number.isInteger(status) || status < 400 || status > 599) {
-        throw new Error(`failNext: status must be 400-599, got ${status}`);
-      }
+      checkStatus("failNext", status, 400);
       injected = { status, body: body ?? resendError(status) };
     },
     setLatency(ms) {
       latencyMs = ms;
     },
-    async close() {
-      if (closing.signal.aborted) return;
-      closing.abort();
-      await close(server);
-    },
+    close: () => stand.close(),
   };
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {
-  const json = typeof body !== "string";
-  const text = json ? JSON.stringify(body) : body;
-  response.writeHead(status, {
-    "Content-Type": json ? "application/json; charset=utf-8" : "text/plain; charset=utf-8",
-    "Content-Length": Buffer.byteLength(text),
-  });
-  response.end(text);
-}
-
-function recordHeaders(headers: IncomingHttpHeaders): Record<string, string | undefined> {
-  const recorded: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    recorded[name] = Array.isArray(value) ? value.join(", ") : value;
-  }
-  if (recorded.authorization !== undefined) recorded.authorization = "[redacted]";
-  return recorded;
-}
-
-function parse(text: string): unknown {
-  if (text === "") return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
+  if (typeof body === "string") sendText(response, status, body, "text/plain; charset=utf-8");
+  else sendText(response, status, JSON.stringify(body), "application/json; charset=utf-8");
 }

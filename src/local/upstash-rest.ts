@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createClient, ErrorReply, MultiErrorReply } from "redis";
+import { pathOf } from "./http-kit.js";
 import { close, listen, readBody } from "./listen.js";
 
 /**
@@ -88,7 +89,7 @@ export async function startUpstashRest(options: {
     if (request.headers.authorization !== `Bearer ${options.token}`) throw new HttpError(401, "Unauthorized");
     // Fail fast while Redis is down or reconnecting rather than let a request wait for it.
     if (!redis.isReady) throw new HttpError(503, "Redis unavailable: not connected");
-    const path = new URL(request.url ?? "/", "http://localhost").pathname;
+    const path = pathOf(request);
     const body = await readBody(request);
     const base64 = request.headers["upstash-encoding"] === "base64";
     const send = (status: number, payload: unknown) => {

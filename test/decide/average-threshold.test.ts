@@ -1,4 +1,3 @@
-import { DateTime } from "luxon";
 import { describe, expect, it } from "vitest";
 import {
   averageThresholdSchema,
@@ -8,13 +7,19 @@ import {
   verdictOfMean,
   type AverageThresholdConfig,
 } from "../../src/decide/average-threshold.js";
-import { emptyProcessState, recordScale, type ProcessState, type Verdict } from "../../src/decide/state.js";
-import type { Decision } from "../../src/decide/types.js";
+import { recordScale, type Verdict } from "../../src/decide/state.js";
 import type { Reading } from "../../src/measure/types.js";
-
-const ZONE = "America/Vancouver";
-/** A plain winter day, far from any DST change. */
-const T0 = DateTime.fromISO("2026-01-15T12:00:00", { zone: ZONE });
+import {
+  actions,
+  afterScale,
+  failed,
+  followDecisions,
+  last,
+  repeat,
+  T0,
+  ticks,
+  unreachable,
+} from "../helpers/decide.js";
 
 function config(overrides: Record<string, unknown> = {}): AverageThresholdConfig {
   return averageThresholdSchema.parse({ backend: "average-threshold", ...overrides });
@@ -22,70 +27,12 @@ function config(overrides: Record<string, unknown> = {}): AverageThresholdConfig
 
 /** A queue size (the seed's use of this backend). */
 const jobs = (value: number): Reading => ({ backend: "queue", value, unit: "jobs", ok: true });
-/** A heartbeat that failed: a timeout or a 5xx means overload (the default). */
-const failed = (value: number | null = null): Reading => ({
-  backend: "response-time",
-  value,
-  unit: "ms",
-  ok: false,
-  error: "heartbeat answered HTTP 503",
-});
-const unreachable: Reading = {
-  backend: "queue",
-  value: null,
-  unit: "jobs",
-  ok: false,
-  error: "broker unreachable",
-  failureMeans: "unknown",
-};
 const HIGH = jobs(50);
 const LOW = jobs(1);
 const MID = jobs(10);
 
-function once(
-  cfg: AverageThresholdConfig,
-  reading: Reading,
-  {
-    current = 2,
-    state = emptyProcessState(),
-    now = T0,
-  }: { current?: number; state?: ProcessState; now?: DateTime } = {},
-): Decision {
-  return decideAverageThreshold({ config: cfg, state, reading, current, now });
-}
+const { once, run } = ticks(decideAverageThreshold, { current: 2, intervalSeconds: 60 });
 
-/** Ticks every `intervalSeconds`, carrying each decision's state on; the platform stays at `current`. */
-function run(
-  cfg: AverageThresholdConfig,
-  readings: Reading[],
-  {
-    current = 2,
-    state = emptyProcessState(),
-    start = T0,
-    intervalSeconds = 60,
-  }: { current?: number; state?: ProcessState; start?: DateTime; intervalSeconds?: number } = {},
-): Decision[] {
-  const decisions: Decision[] = [];
-  let carried = state;
-  readings.forEach((reading, i) => {
-    const d = once(cfg, reading, {
-      current,
-      state: carried,
-      now: start.plus({ seconds: i * intervalSeconds }),
-    });
-    decisions.push(d);
-    carried = d.state;
-  });
-  return decisions;
-}
-
-const actions = (decisions: Decision[]) => decisions.map((d) => d.action);
-const repeat = <T>(item: T, n: number): T[] => Array.from({ length: n }, () => item);
-const last = <T>(items: T[]): T => {
-  const item = items[items.length - 1];
-  if (item === undefined) throw new Error("empty");
-  return item;
-};
 /** A scaling config where one reading decides, so a case needs no warm-up. */
 const single = (overrides: Record<string, unknown> = {}) =>
   config({ numberOfMeasurementsToAverage: 1, minMeasurement: 5, ...overrides });
@@ -363,7 +310,7 @@ describe("decideAverageThreshold: increment and the bounds", () => {
 });
 
 describe("decideAverageThreshold: cool-downs", () => {
-  const scaled = recordScale(emptyProcessState(), { at: T0.toMillis(), from: 1, to: 2 });
+  const scaled = afterScale(1, 2);
 
   it("holds without recording while both directions cool down", () => {
     const cfg = single({ postScaleWaitSeconds: 60 });
@@ -468,7 +415,7 @@ describe("decideAverageThreshold: history", () => {
   });
 
   it("keeps lastScaleAt and the scale records", () => {
-    const state = recordScale(emptyProcessState(), { at: T0.toMillis(), from: 1, to: 2 });
+    const state = afterScale(1, 2);
     const d = once(config(), MID, { state, now: T0.plus({ minutes: 5 }) });
     expect(d.state.lastScaleAt).toBe(T0.toMillis());
     expect(d.state.scales).toEqual([{ at: T0.toMillis(), from: 1, to: 2 }]);
@@ -529,24 +476,10 @@ describe("decideAverageThreshold: the prelude still applies", () => {
 
 describe("the seed's defaults end to end (queue sizes, 0-20)", () => {
   it("scales 1 → 2 → 3 on a long queue, holds at 3 with above-max, and never scales down on an empty one", () => {
-    const cfg = config();
-    let state = emptyProcessState();
-    let current = 1;
-    let now = T0;
-    const log: string[] = [];
-    const tick = (reading: Reading) => {
-      const d = decideAverageThreshold({ config: cfg, state, reading, current, now });
-      log.push(d.action === "hold" ? (d.conditions[0] ?? "hold") : `${d.action}:${d.target}`);
-      if (d.action === "hold") state = d.state;
-      else {
-        state = recordScale(d.state, { at: now.toMillis(), from: current, to: d.target });
-        current = d.target;
-      }
-      now = now.plus({ minutes: 1 });
-    };
-    for (let i = 0; i < 9; i++) tick(jobs(40));
-    for (let i = 0; i < 5; i++) tick(jobs(0));
-    expect(log).toEqual([
+    const platform = followDecisions(decideAverageThreshold, config(), { current: 1, intervalSeconds: 60 });
+    for (let i = 0; i < 9; i++) platform.tick(jobs(40));
+    for (let i = 0; i < 5; i++) platform.tick(jobs(0));
+    expect(platform.log).toEqual([
       ...["hold", "hold", "up:2"],
       ...["hold", "hold", "up:3"],
       ...["hold", "hold", "above-max"],

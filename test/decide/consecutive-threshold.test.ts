@@ -1,4 +1,3 @@
-import { DateTime } from "luxon";
 import { describe, expect, it } from "vitest";
 import {
   consecutiveThresholdSchema,
@@ -15,77 +14,29 @@ import {
   type ProcessState,
   type Verdict,
 } from "../../src/decide/state.js";
-import type { Decision } from "../../src/decide/types.js";
 import type { Reading } from "../../src/measure/types.js";
-
-const ZONE = "America/Vancouver";
-/** A plain winter day, far from any DST change. */
-const T0 = DateTime.fromISO("2026-01-15T12:00:00", { zone: ZONE });
-const HOUR_MS = 60 * 60 * 1000;
+import {
+  actions,
+  afterScale,
+  failed,
+  followDecisions,
+  HOUR_MS,
+  last,
+  repeat,
+  T0,
+  ticks,
+} from "../helpers/decide.js";
 
 function config(overrides: Record<string, unknown> = {}): ConsecutiveThresholdConfig {
   return consecutiveThresholdSchema.parse({ backend: "consecutive-threshold", ...overrides });
 }
 
 const ms = (value: number): Reading => ({ backend: "response-time", value, unit: "ms", ok: true });
-const failed = (value: number | null = null): Reading => ({
-  backend: "response-time",
-  value,
-  unit: "ms",
-  ok: false,
-  error: "heartbeat answered HTTP 503",
-});
 const SLOW = ms(5000);
 const FAST = ms(100);
 const OK = ms(800);
 
-function once(
-  cfg: ConsecutiveThresholdConfig,
-  reading: Reading,
-  {
-    current = 2,
-    state = emptyProcessState(),
-    now = T0,
-  }: { current?: number; state?: ProcessState; now?: DateTime } = {},
-): Decision {
-  return decideConsecutiveThreshold({ config: cfg, state, reading, current, now });
-}
-
-/**
- * Ticks every `intervalSeconds`, carrying each decision's state into the next tick (no scale
- * is applied: the platform stays at `current`, as if every scale failed or none was asked for).
- */
-function run(
-  cfg: ConsecutiveThresholdConfig,
-  readings: Reading[],
-  {
-    current = 2,
-    state = emptyProcessState(),
-    start = T0,
-    intervalSeconds = 30,
-  }: { current?: number; state?: ProcessState; start?: DateTime; intervalSeconds?: number } = {},
-): Decision[] {
-  const decisions: Decision[] = [];
-  let carried = state;
-  readings.forEach((reading, i) => {
-    const d = once(cfg, reading, {
-      current,
-      state: carried,
-      now: start.plus({ seconds: i * intervalSeconds }),
-    });
-    decisions.push(d);
-    carried = d.state;
-  });
-  return decisions;
-}
-
-const actions = (decisions: Decision[]) => decisions.map((d) => d.action);
-const repeat = <T>(item: T, n: number): T[] => Array.from({ length: n }, () => item);
-const last = <T>(items: T[]): T => {
-  const item = items[items.length - 1];
-  if (item === undefined) throw new Error("empty");
-  return item;
-};
+const { once, run } = ticks(decideConsecutiveThreshold, { current: 2, intervalSeconds: 30 });
 
 describe("consecutiveThresholdSchema defaults (seed: autoscalebot 0.3 docs)", () => {
   it("fills in 400/1200 ms, 3 fails, 5 passes, min 1, max 3, increment 1, wait 5 s, history 10", () => {
@@ -355,7 +306,7 @@ describe("decideConsecutiveThreshold: running outside the bounds", () => {
   });
 
   it("corrects during the cool-down too", () => {
-    const state = recordScale(emptyProcessState(), { at: T0.toMillis(), from: 2, to: 3 });
+    const state = afterScale(2, 3);
     const cfg = config({ minProcesses: 2, maxProcesses: 4, postScaleWaitSeconds: 600 });
     const soon = T0.plus({ seconds: 1 });
     expect(once(cfg, OK, { current: 1, state, now: soon })).toMatchObject({ action: "up", target: 2 });
@@ -366,7 +317,7 @@ describe("decideConsecutiveThreshold: running outside the bounds", () => {
 
 describe("decideConsecutiveThreshold: cool-down after a scale", () => {
   const cfg = config({ postScaleWaitSeconds: 60, failsToScaleUp: 1 });
-  const scaled = recordScale(emptyProcessState(), { at: T0.toMillis(), from: 1, to: 2 });
+  const scaled = afterScale(1, 2);
 
   it.each([0, 1, 30, 59, 59.999])("holds %s s after the scale without recording the reading", (seconds) => {
     const d = once(cfg, SLOW, { state: scaled, now: T0.plus({ seconds }) });
@@ -454,7 +405,7 @@ describe("decideConsecutiveThreshold: history", () => {
   });
 
   it("keeps lastScaleAt and the scale records", () => {
-    const state = recordScale(emptyProcessState(), { at: T0.toMillis(), from: 1, to: 2 });
+    const state = afterScale(1, 2);
     const d = once(config(), OK, { state, now: T0.plus({ minutes: 5 }) });
     expect(d.state.lastScaleAt).toBe(T0.toMillis());
     expect(d.state.scales).toEqual([{ at: T0.toMillis(), from: 1, to: 2 }]);
@@ -543,32 +494,22 @@ describe("decideConsecutiveThreshold: a failed scale is retried", () => {
 
 describe("the seed's defaults end to end", () => {
   it("scales 1 → 2 → 3 under load, holds at 3 with above-max, then back down to 1", () => {
-    const cfg = config();
-    let state = emptyProcessState();
-    let current = 1;
-    let now = T0;
-    const log: string[] = [];
-    const tick = (reading: Reading) => {
-      const d = decideConsecutiveThreshold({ config: cfg, state, reading, current, now });
-      log.push(d.action === "hold" ? (d.conditions[0] ?? "hold") : `${d.action}:${d.target}`);
-      if (d.action === "hold") state = d.state;
-      else {
-        state = recordScale(d.state, { at: now.toMillis(), from: current, to: d.target });
-        current = d.target;
-      }
-      now = now.plus({ seconds: 30 }); // > 5 s: no tick falls within the cool-down
-    };
-    for (let i = 0; i < 9; i++) tick(SLOW);
-    for (let i = 0; i < 10; i++) tick(FAST);
-    expect(log).toEqual([
+    const platform = followDecisions(decideConsecutiveThreshold, config(), {
+      current: 1,
+      intervalSeconds: 30,
+    });
+    // 30 s > 5 s: no tick falls within the cool-down
+    for (let i = 0; i < 9; i++) platform.tick(SLOW);
+    for (let i = 0; i < 10; i++) platform.tick(FAST);
+    expect(platform.log).toEqual([
       ...["hold", "hold", "up:2"],
       ...["hold", "hold", "up:3"],
       ...["hold", "hold", "above-max"],
       ...["hold", "hold", "hold", "hold", "down:2"],
       ...["hold", "hold", "hold", "hold", "down:1"],
     ]);
-    expect(current).toBe(1);
-    expect(state.scales.map((s) => `${s.from}->${s.to}`)).toEqual(["1->2", "2->3", "3->2", "2->1"]);
+    expect(platform.current).toBe(1);
+    expect(platform.state.scales.map((s) => `${s.from}->${s.to}`)).toEqual(["1->2", "2->3", "3->2", "2->1"]);
   });
 });
 

@@ -1,4 +1,3 @@
-import { DateTime } from "luxon";
 import { describe, expect, it } from "vitest";
 import {
   emptyProcessState,
@@ -14,13 +13,8 @@ import {
   targetTrackingSchema,
   type TargetTrackingConfig,
 } from "../../src/decide/target-tracking.js";
-import type { Decision } from "../../src/decide/types.js";
 import type { Reading } from "../../src/measure/types.js";
-
-const ZONE = "America/Vancouver";
-/** A plain winter day, far from any DST change. */
-const T0 = DateTime.fromISO("2026-01-15T12:00:00", { zone: ZONE });
-const MINUTE_MS = 60 * 1000;
+import { afterScale, failed, last, MINUTE_MS, T0, ticks, unreachable } from "../helpers/decide.js";
 
 function parse(overrides: Record<string, unknown> = {}): TargetTrackingConfig {
   return targetTrackingSchema.parse({ backend: "target-tracking", targetValue: 100, ...overrides });
@@ -33,64 +27,9 @@ const stabilized = (overrides: Record<string, unknown> = {}) => parse({ maxProce
 
 /** A per-process value (jobs per process, say). */
 const per = (value: number): Reading => ({ backend: "queue", value, unit: "jobs", ok: true });
-const failed = (value: number | null = null): Reading => ({
-  backend: "response-time",
-  value,
-  unit: "ms",
-  ok: false,
-  error: "heartbeat answered HTTP 503",
-});
-const unreachable: Reading = {
-  backend: "queue",
-  value: null,
-  unit: "jobs",
-  ok: false,
-  error: "broker unreachable",
-  failureMeans: "unknown",
-};
 
-function once(
-  cfg: TargetTrackingConfig,
-  reading: Reading,
-  {
-    current = 4,
-    state = emptyProcessState(),
-    now = T0,
-  }: { current?: number; state?: ProcessState; now?: DateTime } = {},
-): Decision {
-  return decideTargetTracking({ config: cfg, state, reading, current, now });
-}
+const { once, run } = ticks(decideTargetTracking, { current: 4, intervalSeconds: 60 });
 
-/** Ticks every `intervalSeconds`, carrying each decision's state on; the platform stays at `current`. */
-function run(
-  cfg: TargetTrackingConfig,
-  readings: Reading[],
-  {
-    current = 4,
-    state = emptyProcessState(),
-    start = T0,
-    intervalSeconds = 60,
-  }: { current?: number; state?: ProcessState; start?: DateTime; intervalSeconds?: number } = {},
-): Decision[] {
-  const decisions: Decision[] = [];
-  let carried = state;
-  readings.forEach((reading, i) => {
-    const d = once(cfg, reading, {
-      current,
-      state: carried,
-      now: start.plus({ seconds: i * intervalSeconds }),
-    });
-    decisions.push(d);
-    carried = d.state;
-  });
-  return decisions;
-}
-
-const last = <T>(items: T[]): T => {
-  const item = items[items.length - 1];
-  if (item === undefined) throw new Error("empty");
-  return item;
-};
 /** A state whose history holds these recommendations, `minutesAgo` before T0. */
 const withRecommendations = (...entries: [minutesAgo: number, recommendation: number][]): ProcessState => ({
   ...emptyProcessState(),
@@ -448,7 +387,7 @@ describe("decideTargetTracking: the scale-down stabilization window", () => {
 
   it("after a scale down, keeps the formation at that count for the next window", () => {
     const cfg = stabilized({ postScaleWaitSeconds: 0 });
-    const state = recordScale(emptyProcessState(), { at: T0.toMillis(), from: 6, to: 4 });
+    const state = afterScale(6, 4);
     const d = run(
       cfg,
       Array.from({ length: 6 }, () => per(20)),
@@ -548,7 +487,7 @@ describe("decideTargetTracking: history and the window", () => {
   });
 
   it("keeps lastScaleAt and the scale records", () => {
-    const state = recordScale(emptyProcessState(), { at: T0.toMillis(), from: 1, to: 4 });
+    const state = afterScale(1, 4);
     const d = once(config(), per(100), { state, now: T0.plus({ minutes: 5 }) });
     expect(d.state.lastScaleAt).toBe(T0.toMillis());
     expect(d.state.scales).toEqual([{ at: T0.toMillis(), from: 1, to: 4 }]);
@@ -649,7 +588,7 @@ describe("decideTargetTracking: failed readings", () => {
 });
 
 describe("decideTargetTracking: cool-downs", () => {
-  const scaled = recordScale(emptyProcessState(), { at: T0.toMillis(), from: 2, to: 4 });
+  const scaled = afterScale(2, 4);
 
   it("holds without recording while both directions cool down", () => {
     const d = once(config({ postScaleWaitSeconds: 60 }), per(300), {

@@ -1,42 +1,19 @@
-import { createServer, type AddressInfo } from "node:net";
-import { createClient } from "redis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/clock.js";
-import { startRedisServer, type RedisServer } from "../../src/local/redis-server.js";
-import { startUpstashRest, type UpstashRestServer } from "../../src/local/upstash-rest.js";
 import { BullmqQueueMeasurement, bullmqQueueSchema } from "../../src/measure/bullmq-queue.js";
+import { closedPort } from "../helpers/net.js";
+import { never, T0, unknownFailure, upstash, useBrokers } from "../helpers/queues.js";
 
 const TOKEN = "upstash-token-bullmq-do-not-leak";
-/** 2026-01-01T00:00:00Z */
-const T0 = Date.UTC(2026, 0, 1);
 
-let server: RedisServer;
-let rest: UpstashRestServer;
-let writer: ReturnType<typeof createClient>;
-let env: Record<string, string | undefined>;
 const clock = new ManualClock(T0);
 
-beforeAll(async () => {
-  server = await startRedisServer();
-  rest = await startUpstashRest({ redisUrl: server.url, token: TOKEN });
-  writer = createClient({ url: server.url });
-  await writer.connect();
-  env = { REDIS_URL: server.url, UPSTASH_URL: rest.url, UPSTASH_TOKEN: TOKEN };
-});
+const brokers = useBrokers(TOKEN);
 
-afterAll(async () => {
-  writer?.destroy();
-  await rest?.close();
-  await server?.stop();
-});
-
-function measurement(settings: Record<string, unknown>, environment = env) {
+function measurement(settings: Record<string, unknown>, environment = brokers.env) {
   const config = bullmqQueueSchema.parse({ backend: "bullmq-queue", ...settings });
   return new BullmqQueueMeasurement(config, environment, clock);
 }
-
-const never = () => new AbortController().signal;
-const upstash = { brokerUrlEnv: "UPSTASH_URL", brokerTokenEnv: "UPSTASH_TOKEN" };
 
 /**
  * What BullMQ's addStandardJob / addPrioritizedJob scripts write: the id from INCR `<queue>:id`,
@@ -50,8 +27,8 @@ async function add(
 ): Promise<string> {
   const { priority = 0, prefix = "bull" } = options;
   const base = `${prefix}:${queue}:`;
-  const id = String(await writer.incr(`${base}id`));
-  await writer.hSet(`${base}${id}`, {
+  const id = String(await brokers.writer.incr(`${base}id`));
+  await brokers.writer.hSet(`${base}${id}`, {
     name: "transcode",
     data: JSON.stringify({ video: `v${id}.mp4` }),
     opts: JSON.stringify({ attempts: 3, priority, delay: 0 }),
@@ -60,20 +37,12 @@ async function add(
     priority: String(priority),
   });
   if (priority > 0) {
-    const counter = await writer.incr(`${base}pc`);
-    await writer.zAdd(`${base}prioritized`, { score: priority * 0x100000000 + counter, value: id });
+    const counter = await brokers.writer.incr(`${base}pc`);
+    await brokers.writer.zAdd(`${base}prioritized`, { score: priority * 0x100000000 + counter, value: id });
   } else {
-    await writer.lPush(`${base}wait`, id);
+    await brokers.writer.lPush(`${base}wait`, id);
   }
   return id;
-}
-
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 describe("bullmq-queue schema", () => {
@@ -133,7 +102,7 @@ describe("BullmqQueueMeasurement", () => {
   });
 
   it("skips an oldest id whose job is already gone", async () => {
-    await writer.lPush("bull:gone:wait", "removed-job"); // taken and removed between our reads
+    await brokers.writer.lPush("bull:gone:wait", "removed-job"); // taken and removed between our reads
     await add("gone", T0 - 8_000);
     clock.set(T0);
     expect(await measurement({ queue: "gone", metric: "latency" }).measure(never())).toMatchObject({
@@ -167,16 +136,11 @@ describe("BullmqQueueMeasurement", () => {
 
   it("reads a job with a malformed timestamp as a failed reading that says so", async () => {
     const id = await add("broken", T0);
-    await writer.hSet(`bull:broken:${id}`, "timestamp", "yesterday");
+    await brokers.writer.hSet(`bull:broken:${id}`, "timestamp", "yesterday");
     const reading = await measurement({ queue: "broken", metric: "latency" }).measure(never());
-    expect(reading).toEqual({
-      backend: "bullmq-queue",
-      value: null,
-      unit: "ms",
-      ok: false,
-      failureMeans: "unknown",
-      error: `malformed BullMQ job ${id}: timestamp is not epoch milliseconds`,
-    });
+    expect(reading).toEqual(
+      unknownFailure("bullmq-queue", "ms", `malformed BullMQ job ${id}: timestamp is not epoch milliseconds`),
+    );
   });
 
   it("reads depth and latency over Upstash REST", async () => {
@@ -184,12 +148,12 @@ describe("BullmqQueueMeasurement", () => {
     await add("rest", T0 - 1_000);
     const prioritizedId = await add("rest", T0 - 9_000, { priority: 3 });
     clock.set(T0);
-    rest.resetCount();
+    brokers.rest.resetCount();
     const depth = measurement({ ...upstash, queue: "rest", includePrioritized: true });
     expect(await depth.measure(never())).toMatchObject({ value: 3, ok: true });
     const latency = measurement({ ...upstash, queue: "rest", metric: "latency", includePrioritized: true });
     expect(await latency.measure(never())).toMatchObject({ value: 9_000, unit: "ms", ok: true });
-    expect(rest.commands).toEqual([
+    expect(brokers.rest.commands).toEqual([
       ["LLEN", "bull:rest:wait"],
       ["ZCARD", "bull:rest:prioritized"],
       ["LRANGE", "bull:rest:wait", "-3", "-1"],
@@ -203,14 +167,7 @@ describe("BullmqQueueMeasurement", () => {
   it("reads a broker that is down as unknown without the URL or password", async () => {
     const url = `redis://default:bull-pa55word@127.0.0.1:${await closedPort()}`;
     const reading = await measurement({ queue: "x" }, { REDIS_URL: url }).measure(never());
-    expect(reading).toEqual({
-      backend: "bullmq-queue",
-      value: null,
-      unit: "jobs",
-      ok: false,
-      failureMeans: "unknown",
-      error: "broker unreachable: ECONNREFUSED",
-    });
+    expect(reading).toEqual(unknownFailure("bullmq-queue", "jobs", "broker unreachable: ECONNREFUSED"));
   });
 
   it("reads an Upstash endpoint that is down as unknown without the token", async () => {

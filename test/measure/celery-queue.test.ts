@@ -2,40 +2,22 @@ import { randomUUID } from "node:crypto";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRedisServer, type RedisServer } from "../../src/local/redis-server.js";
-import { startUpstashRest, type UpstashRestServer } from "../../src/local/upstash-rest.js";
+import { startRedisServer } from "../../src/local/redis-server.js";
 import { CeleryQueueMeasurement, celeryQueueSchema } from "../../src/measure/celery-queue.js";
+import { closedPort } from "../helpers/net.js";
+import { never, unknownFailure, useBrokers } from "../helpers/queues.js";
 
 const TOKEN = "upstash-token-celery-do-not-leak";
 const SEP = "\x06\x16";
 
-let server: RedisServer;
-let rest: UpstashRestServer;
-let writer: ReturnType<typeof createClient>;
-let env: Record<string, string | undefined>;
+const brokers = useBrokers(TOKEN);
 
-beforeAll(async () => {
-  server = await startRedisServer();
-  rest = await startUpstashRest({ redisUrl: server.url, token: TOKEN });
-  writer = createClient({ url: server.url });
-  await writer.connect();
-  env = { REDIS_URL: server.url, UPSTASH_URL: rest.url, UPSTASH_TOKEN: TOKEN };
-});
-
-afterAll(async () => {
-  writer?.destroy();
-  await rest?.close();
-  await server?.stop();
-});
-
-function measurement(settings: Record<string, unknown> = {}, environment = env) {
+function measurement(settings: Record<string, unknown> = {}, environment = brokers.env) {
   return new CeleryQueueMeasurement(
     celeryQueueSchema.parse({ backend: "celery-queue", ...settings }),
     environment,
   );
 }
-
-const never = () => new AbortController().signal;
 
 /** A Celery (protocol 2) task message as kombu's Redis transport stores it. */
 function celeryMessage(task: string, args: unknown[], priority = 0): string {
@@ -72,15 +54,8 @@ function celeryMessage(task: string, args: unknown[], priority = 0): string {
 
 /** kombu LPUSHes each message onto the list of its priority step. */
 async function enqueue(key: string, count: number, priority = 0): Promise<void> {
-  for (let i = 0; i < count; i++) await writer.lPush(key, celeryMessage("tasks.add", [i, i], priority));
-}
-
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
+  for (let i = 0; i < count; i++)
+    await brokers.writer.lPush(key, celeryMessage("tasks.add", [i, i], priority));
 }
 
 describe("celery-queue schema", () => {
@@ -168,7 +143,7 @@ describe("CeleryQueueMeasurement over TCP", () => {
 });
 
 describe("CeleryQueueMeasurement connections", () => {
-  const clients = async () => (await writer.clientList()).length;
+  const clients = async () => (await brokers.writer.clientList()).length;
   const settle = () => new Promise((resolve) => setTimeout(resolve, 150));
 
   it("closes its connection after each measurement", async () => {
@@ -191,17 +166,17 @@ describe("CeleryQueueMeasurement connections", () => {
 
 describe("CeleryQueueMeasurement over Upstash REST", () => {
   it("reads the same depth in one pipeline of LLENs", async () => {
-    await writer.del(["urgent", `urgent${SEP}3`]);
+    await brokers.writer.del(["urgent", `urgent${SEP}3`]);
     await enqueue("urgent", 2);
     await enqueue(`urgent${SEP}3`, 1, 3);
-    rest.resetCount();
+    brokers.rest.resetCount();
     const reading = await measurement({
       queue: "urgent",
       brokerUrlEnv: "UPSTASH_URL",
       brokerTokenEnv: "UPSTASH_TOKEN",
     }).measure(never());
     expect(reading).toEqual({ backend: "celery-queue", value: 3, unit: "jobs", ok: true });
-    expect(rest.commands).toEqual([
+    expect(brokers.rest.commands).toEqual([
       ["LLEN", "urgent"],
       ["LLEN", `urgent${SEP}3`],
       ["LLEN", `urgent${SEP}6`],
@@ -212,7 +187,7 @@ describe("CeleryQueueMeasurement over Upstash REST", () => {
   it("fails on a wrong token without printing either token", async () => {
     const reading = await measurement(
       { brokerUrlEnv: "UPSTASH_URL", brokerTokenEnv: "UPSTASH_TOKEN" },
-      { UPSTASH_URL: rest.url, UPSTASH_TOKEN: "wrong-token-xyz" },
+      { UPSTASH_URL: brokers.rest.url, UPSTASH_TOKEN: "wrong-token-xyz" },
     ).measure(never());
     expect(reading).toMatchObject({ ok: false, value: null, failureMeans: "unknown" });
     expect(reading.error).toMatch(/^broker error: Unauthorized/);
@@ -225,7 +200,7 @@ describe("CeleryQueueMeasurement over Upstash REST", () => {
     expect(reading.error).toMatch(/brokerTokenEnv/);
     const missing = await measurement(
       { brokerUrlEnv: "UPSTASH_URL", brokerTokenEnv: "NO_SUCH_TOKEN" },
-      { UPSTASH_URL: rest.url },
+      { UPSTASH_URL: brokers.rest.url },
     ).measure(never());
     expect(missing.error).toBe("broker token missing: environment variable NO_SUCH_TOKEN is not set");
   });
@@ -237,14 +212,7 @@ describe("CeleryQueueMeasurement failures", () => {
     const started = Date.now();
     const reading = await measurement({}, { REDIS_URL: url }).measure(never());
     expect(Date.now() - started).toBeLessThan(2_000);
-    expect(reading).toEqual({
-      backend: "celery-queue",
-      value: null,
-      unit: "jobs",
-      ok: false,
-      failureMeans: "unknown",
-      error: "broker unreachable: ECONNREFUSED",
-    });
+    expect(reading).toEqual(unknownFailure("celery-queue", "jobs", "broker unreachable: ECONNREFUSED"));
   });
 
   it("reads an unreachable Upstash endpoint as unknown without the token", async () => {

@@ -1,43 +1,20 @@
 import { randomBytes } from "node:crypto";
-import { createServer, type AddressInfo } from "node:net";
-import { createClient } from "redis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/clock.js";
-import { startRedisServer, type RedisServer } from "../../src/local/redis-server.js";
-import { startUpstashRest, type UpstashRestServer } from "../../src/local/upstash-rest.js";
 import { SidekiqQueueMeasurement, sidekiqQueueSchema } from "../../src/measure/sidekiq-queue.js";
+import { closedPort } from "../helpers/net.js";
+import { never, T0, unknownFailure, upstash, useBrokers } from "../helpers/queues.js";
 
 const TOKEN = "upstash-token-sidekiq-do-not-leak";
-/** 2026-01-01T00:00:00Z */
-const T0 = Date.UTC(2026, 0, 1);
 
-let server: RedisServer;
-let rest: UpstashRestServer;
-let writer: ReturnType<typeof createClient>;
-let env: Record<string, string | undefined>;
 const clock = new ManualClock(T0);
 
-beforeAll(async () => {
-  server = await startRedisServer();
-  rest = await startUpstashRest({ redisUrl: server.url, token: TOKEN });
-  writer = createClient({ url: server.url });
-  await writer.connect();
-  env = { REDIS_URL: server.url, UPSTASH_URL: rest.url, UPSTASH_TOKEN: TOKEN };
-});
+const brokers = useBrokers(TOKEN);
 
-afterAll(async () => {
-  writer?.destroy();
-  await rest?.close();
-  await server?.stop();
-});
-
-function measurement(settings: Record<string, unknown> = {}, environment = env) {
+function measurement(settings: Record<string, unknown> = {}, environment = brokers.env) {
   const config = sidekiqQueueSchema.parse({ backend: "sidekiq-queue", ...settings });
   return new SidekiqQueueMeasurement(config, environment, clock);
 }
-
-const never = () => new AbortController().signal;
-const upstash = { brokerUrlEnv: "UPSTASH_URL", brokerTokenEnv: "UPSTASH_TOKEN" };
 
 /**
  * What Sidekiq::Client#push does: LPUSH the job JSON onto `queue:<name>` and SADD the name to
@@ -55,16 +32,8 @@ async function push(queue: string, enqueuedAtMs: number, options: { version?: 7 
     created_at: time,
     enqueued_at: time,
   };
-  await writer.sAdd(`${prefix}queues`, queue);
-  await writer.lPush(`${prefix}queue:${queue}`, JSON.stringify(job));
-}
-
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
+  await brokers.writer.sAdd(`${prefix}queues`, queue);
+  await brokers.writer.lPush(`${prefix}queue:${queue}`, JSON.stringify(job));
 }
 
 describe("sidekiq-queue schema", () => {
@@ -146,23 +115,18 @@ describe("SidekiqQueueMeasurement", () => {
   });
 
   it("reads a malformed job as a failed reading that says so", async () => {
-    await writer.lPush("queue:broken", "not json {");
+    await brokers.writer.lPush("queue:broken", "not json {");
     const reading = await measurement({ queue: "broken", metric: "latency" }).measure(never());
-    expect(reading).toEqual({
-      backend: "sidekiq-queue",
-      value: null,
-      unit: "ms",
-      ok: false,
-      failureMeans: "unknown",
-      error: "malformed Sidekiq job in queue:broken: not JSON",
-    });
-    await writer.rPush("queue:no-time", JSON.stringify({ class: "HardWorker", args: [], jid: "x" }));
+    expect(reading).toEqual(
+      unknownFailure("sidekiq-queue", "ms", "malformed Sidekiq job in queue:broken: not JSON"),
+    );
+    await brokers.writer.rPush("queue:no-time", JSON.stringify({ class: "HardWorker", args: [], jid: "x" }));
     const missing = await measurement({ queue: "no-time", metric: "latency" }).measure(never());
     expect(missing.error).toBe("malformed Sidekiq job in queue:no-time: no numeric enqueued_at");
   });
 
   it("reads a key of the wrong type as a broker error", async () => {
-    await writer.set("queue:string", "x");
+    await brokers.writer.set("queue:string", "x");
     const reading = await measurement({ queue: "string" }).measure(never());
     expect(reading).toMatchObject({ ok: false, failureMeans: "unknown" });
     expect(reading.error).toMatch(/^broker error: WRONGTYPE/);
@@ -172,7 +136,7 @@ describe("SidekiqQueueMeasurement", () => {
     await push("rest", T0 - 7_000);
     await push("rest", T0 - 3_000);
     clock.set(T0);
-    rest.resetCount();
+    brokers.rest.resetCount();
     expect(await measurement({ ...upstash, queue: "rest" }).measure(never())).toMatchObject({
       value: 2,
       ok: true,
@@ -184,7 +148,7 @@ describe("SidekiqQueueMeasurement", () => {
       unit: "ms",
       ok: true,
     });
-    expect(rest.commands).toEqual([
+    expect(brokers.rest.commands).toEqual([
       ["LLEN", "queue:rest"],
       ["LINDEX", "queue:rest", "-1"],
     ]);
@@ -200,14 +164,7 @@ describe("SidekiqQueueMeasurement", () => {
   it("reads a broker that is down as unknown without the URL or password", async () => {
     const url = `redis://:sidekiq-pa55word@127.0.0.1:${await closedPort()}`;
     const reading = await measurement({ metric: "latency" }, { REDIS_URL: url }).measure(never());
-    expect(reading).toEqual({
-      backend: "sidekiq-queue",
-      value: null,
-      unit: "ms",
-      ok: false,
-      failureMeans: "unknown",
-      error: "broker unreachable: ECONNREFUSED",
-    });
+    expect(reading).toEqual(unknownFailure("sidekiq-queue", "ms", "broker unreachable: ECONNREFUSED"));
   });
 
   it("names the missing environment variable", async () => {

@@ -1,11 +1,12 @@
 import { createServer as createHttpServer } from "node:http";
-import { createServer, type AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { close, listen } from "../../src/local/listen.js";
 import { startRedisServer, type RedisServer } from "../../src/local/redis-server.js";
 import { startUpstashRest, type UpstashRestServer } from "../../src/local/upstash-rest.js";
 import { StateStoreError } from "../../src/state/types.js";
 import { UpstashStateStore } from "../../src/state/upstash.js";
+import { closedPort } from "../helpers/net.js";
+import { describeStoreContract } from "../helpers/store-contract.js";
 
 const TOKEN = "secret-upstash-token-xyz";
 
@@ -16,15 +17,6 @@ let prefixCounter = 0;
 /** A store on its own key prefix, so tests do not see each other's locks and state. */
 function newStore(keyPrefix = `test-${++prefixCounter}`, token = TOKEN): UpstashStateStore {
   return new UpstashStateStore({ url: rest.url, token, keyPrefix, retry: false });
-}
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -41,60 +33,20 @@ afterAll(async () => {
 
 beforeEach(() => rest.resetCount());
 
+describeStoreContract("UpstashStateStore", () => {
+  const keyPrefix = `test-${++prefixCounter}`;
+  return {
+    store: newStore(keyPrefix),
+    elapse: async (ms) => void (await sleep(ms)),
+    twin: () => newStore(keyPrefix),
+    neighbour: () => newStore(),
+  };
+});
+
+// After the contract: the last test here stops Redis.
 describe("UpstashStateStore", () => {
   it("is of kind upstash", () => {
     expect(newStore().kind).toBe("upstash");
-  });
-
-  it("gives the lock to one holder at a time", async () => {
-    const store = newStore();
-    const lock = await store.acquireLock(10_000);
-    expect(lock).not.toBeNull();
-    expect(await store.acquireLock(10_000)).toBeNull();
-    await lock!.release();
-    expect(await store.acquireLock(10_000)).not.toBeNull();
-  });
-
-  it("lets the lock expire by itself", async () => {
-    const store = newStore();
-    expect(await store.acquireLock(100)).not.toBeNull();
-    await sleep(200);
-    expect(await store.acquireLock(10_000)).not.toBeNull();
-  });
-
-  it("releases only its own lock", async () => {
-    const store = newStore();
-    const ours = await store.acquireLock(100);
-    await sleep(200);
-    const theirs = await store.acquireLock(10_000);
-    expect(theirs).not.toBeNull();
-    await ours!.release();
-    expect(await store.acquireLock(10_000)).toBeNull();
-    await theirs!.release();
-    expect(await store.acquireLock(10_000)).not.toBeNull();
-  });
-
-  it("loads null when there is no state", async () => {
-    expect(await newStore().load()).toBeNull();
-  });
-
-  it("saves and loads the document unchanged", async () => {
-    const store = newStore();
-    const document = JSON.stringify({ version: 1, formations: { web: { quantity: 3 } }, note: "ünïcode ✓" });
-    await store.save(document);
-    expect(await store.load()).toBe(document);
-    // Strings that look like other JSON values must stay strings (no automatic deserialization).
-    await store.save("42");
-    expect(await store.load()).toBe("42");
-  });
-
-  it("keeps stores with different prefixes apart", async () => {
-    const a = newStore();
-    const b = newStore();
-    await a.save("a");
-    expect(await b.load()).toBeNull();
-    expect(await a.acquireLock(10_000)).not.toBeNull();
-    expect(await b.acquireLock(10_000)).not.toBeNull();
   });
 
   it("uses exactly one Redis command per call", async () => {

@@ -1,0 +1,79 @@
+/** What every StateStore promises about its lock and its document, tested once for each store. */
+import { describe, expect, it } from "vitest";
+import type { StateStore } from "../../src/state/types.js";
+
+export interface StoreFixture {
+  /** A store of its own: no other test sees its lock or state. */
+  store: StateStore;
+  /** Lets `ms` pass for the store's lock expiry (a manual clock's advance, or a real wait). */
+  elapse: (ms: number) => Promise<void>;
+  /** Another store on the same storage and key prefix. */
+  twin: () => StateStore;
+  /** Another store on the same storage under another key prefix. */
+  neighbour: () => StateStore;
+}
+
+export function describeStoreContract(name: string, makeStore: () => StoreFixture): void {
+  describe(`${name}: the StateStore contract`, () => {
+    it("gives the lock to one holder at a time", async () => {
+      const { store } = makeStore();
+      const lock = await store.acquireLock(10_000);
+      expect(lock).not.toBeNull();
+      expect(await store.acquireLock(10_000)).toBeNull();
+      await lock!.release();
+      expect(await store.acquireLock(10_000)).not.toBeNull();
+    });
+
+    it("lets the lock expire by itself", async () => {
+      const { store, elapse } = makeStore();
+      expect(await store.acquireLock(100)).not.toBeNull();
+      await elapse(200);
+      expect(await store.acquireLock(10_000)).not.toBeNull();
+    });
+
+    it("releases only its own lock", async () => {
+      const { store, elapse } = makeStore();
+      const ours = await store.acquireLock(100);
+      await elapse(200);
+      const theirs = await store.acquireLock(10_000);
+      expect(theirs).not.toBeNull();
+      await ours!.release();
+      expect(await store.acquireLock(10_000)).toBeNull();
+      await theirs!.release();
+      expect(await store.acquireLock(10_000)).not.toBeNull();
+    });
+
+    it("shares the lock between stores on the same storage and key prefix", async () => {
+      const { store, twin } = makeStore();
+      expect(await store.acquireLock(10_000)).not.toBeNull();
+      expect(await twin().acquireLock(10_000)).toBeNull();
+    });
+
+    it("keeps stores with different prefixes apart", async () => {
+      const { store, neighbour } = makeStore();
+      const other = neighbour();
+      await store.save("a");
+      expect(await other.load()).toBeNull();
+      expect(await store.acquireLock(10_000)).not.toBeNull();
+      expect(await other.acquireLock(10_000)).not.toBeNull();
+    });
+
+    it("loads null when there is no state", async () => {
+      expect(await makeStore().store.load()).toBeNull();
+    });
+
+    it("saves and loads the document unchanged", async () => {
+      const { store } = makeStore();
+      const document = JSON.stringify({
+        version: 1,
+        formations: { web: { quantity: 3 } },
+        note: "ünïcode ✓",
+      });
+      await store.save(document);
+      expect(await store.load()).toBe(document);
+      // Strings that look like other JSON values must stay strings (no automatic deserialization).
+      await store.save("42");
+      expect(await store.load()).toBe("42");
+    });
+  });
+}
