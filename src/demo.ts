@@ -2,63 +2,101 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ManualClock } from "./clock.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { DateTime } from "luxon";
+import { ManualClock, systemClock } from "./clock.js";
 import { parseConfig } from "./config/load.js";
+import type { Config } from "./config/schema.js";
 import { startHerokuApi } from "./local/heroku-api.js";
 import { startTargetApp } from "./local/target-app.js";
+import { createMeasurement } from "./measure/registry.js";
+import type { Reading } from "./measure/types.js";
+import { compare } from "./simulate/compare.js";
+import { emptyMinute, FormationModel, heartbeatReading } from "./simulate/model.js";
+import { SeededRandom } from "./simulate/random.js";
+import {
+  heartbeatOptions,
+  initialProcesses,
+  minuteBefore,
+  modelParams,
+  RunRecorder,
+} from "./simulate/replay.js";
+import { formatTable } from "./simulate/report.js";
+import { summarize } from "./simulate/summary.js";
+import { bundledTrace, compressTrace, type Trace } from "./simulate/trace.js";
 import { FileStateStore } from "./state/file.js";
 import { runTick } from "./tick.js";
 
 /**
- * `npm start`: the real autoscaler against a local world, no account and no network. A target
- * app whose latency grows with load per process, a Heroku-compatible API that owns the process
- * count, the embedded file store, and ticks one simulated minute apart (a fraction of a second
- * in real time) while the load rises into a spike and falls back.
+ * `npm start`: the real autoscaler against a local world, no account and no network.
+ *
+ * - A Heroku-compatible Platform API (src/local/heroku-api.ts) owns the process count.
+ * - A load generator replays the bundled trace (NASA, 1995-07-13, the launch day, x100),
+ *   `speedup` trace minutes per tick (10: the day in 144 ticks), as real HTTP requests to the
+ *   target app; each carries how many modelled requests it stands for, so a few dozen requests
+ *   a tick carry thousands.
+ * - The target app (src/local/target-app.ts) counts them and runs the simulator's capacity model
+ *   (src/simulate/model.ts) on that load and on the count the API holds, new processes booting
+ *   for `bootSeconds`: its heartbeat answers as late as the model says (a heartbeat the model
+ *   puts past the timeout answers 503 at once, which the policy counts the same way, so the
+ *   demo never waits seconds for it).
+ * - The real tick (runTick: heartbeat, formation read, decision, PATCH) runs once a simulated
+ *   minute with the embedded file store in a temporary directory and a clock moved a minute a
+ *   tick, `tickMs` of real time apart.
+ *
+ * Each tick prints a line; at the end (or on Ctrl-C, which stops after the tick in progress)
+ * the simulator's table compares the live run with the simulator's prediction for the same
+ * minutes and the baselines. The two agree up to the heartbeat's own few milliseconds on
+ * loopback, which can tip a reading that sits on a threshold.
  */
 const APP = "demo-app";
-const SERVICE_MS = 40; // one request's own time on an idle process
-const CAPACITY = 100; // requests per minute one process serves before it saturates
-const TICK_REAL_MS = 300;
+const DEFAULT_SPEEDUP = 10;
+const DEFAULT_TICK_MS = 250;
+/** At most this many real HTTP requests per tick carry the minute's load. */
+const MAX_LOAD_REQUESTS = 24;
 
-/** Load in requests per minute at a simulated minute: quiet, a ramp into a spike, quiet again. */
-function loadAt(minute: number): number {
-  if (minute < 6) return 60;
-  if (minute < 12) return 60 + (minute - 5) * 45;
-  if (minute < 24) return 360;
-  if (minute < 30) return 360 - (minute - 23) * 50;
-  return 50;
+export interface DemoOptions {
+  /** Ticks (simulated minutes) to run; default: the whole bundled day. */
+  minutes?: number;
+  /** Trace minutes per tick (default 10). */
+  speedup?: number;
+  /** Real time between ticks in ms (default 250). */
+  tickMs?: number;
+  out?: (line: string) => void;
+  /** Registers what stops the demo (default: SIGINT and SIGTERM); returns how to unregister it. */
+  onStop?: (stop: () => void) => () => void;
 }
 
-/** A queueing-flavoured latency: service time stretched by utilisation, saturating at 2 s. */
-function latencyFor(load: number, processes: number): number {
-  const utilisation = load / (CAPACITY * Math.max(processes, 0.01));
-  return utilisation >= 0.95 ? 2000 : Math.round(SERVICE_MS / (1 - utilisation));
-}
-
-export async function runDemo(minutes = 45): Promise<number> {
-  const apiKey = `demo-${randomUUID()}`;
-  const heroku = await startHerokuApi({ apiKey, apps: { [APP]: { web: 1 } } });
-  let minute = 0;
-  const target = await startTargetApp({
-    latencyMs: () => latencyFor(loadAt(minute), heroku.quantity(APP, "web") ?? 0),
-  });
-  const dir = await mkdtemp(join(tmpdir(), "autoscalebot-demo-"));
-  const clock = new ManualClock(Date.parse("2026-01-05T08:00:00Z"));
-  const store = new FileStateStore({ dir, keyPrefix: "demo", clock });
-  const config = parseConfig(
+/** The autoscaler the demo runs: the seeds' consecutive-threshold on the heartbeat, with the fail-safe. */
+export function demoConfig(targetUrl: string): Config {
+  return parseConfig(
     {
+      timezone: "America/New_York",
+      keyPrefix: "demo",
+      simulation: {
+        rateMultiplier: 100,
+        capacityPerProcess: 1200,
+        serviceTimeMs: 100,
+        bootSeconds: 30,
+        sloMs: 500,
+        sloMetric: "p95",
+        noise: { seed: 1, stddevMs: 20 },
+      },
       processes: {
         web: {
-          measurement: { backend: "response-time", url: `${target.url}/heartbeat`, timeoutMs: 1500 },
+          measurement: { backend: "response-time", url: `${targetUrl}/heartbeat`, timeoutMs: 2000 },
           decision: {
             backend: "consecutive-threshold",
-            minMeasurement: 60,
-            maxMeasurement: 150,
-            failsToScaleUp: 2,
-            passesToScaleDown: 3,
-            minProcesses: 1,
-            maxProcesses: 5,
-            postScaleWaitSeconds: 60,
+            minMeasurement: 130,
+            maxMeasurement: 250,
+            failsToScaleUp: 1,
+            passesToScaleDown: 5,
+            increment: 2,
+            minProcesses: 2,
+            maxProcesses: 40,
+            scaleUpCooldownSeconds: 60,
+            scaleDownCooldownSeconds: 120,
+            failSafe: { maxMs: 1500 },
           },
           scaling: { backend: "heroku", app: APP, processType: "web" },
           notification: { backends: ["memory"], notifyOn: ["scale"] },
@@ -67,39 +105,194 @@ export async function runDemo(minutes = 45): Promise<number> {
     },
     "demo",
   );
+}
+
+const defaultOnStop = (stop: () => void) => {
+  process.once("SIGINT", stop).once("SIGTERM", stop);
+  return () => void process.off("SIGINT", stop).off("SIGTERM", stop);
+};
+
+/** The first `minutes` minutes of a trace. */
+function head(trace: Trace, minutes: number): Trace {
+  return {
+    ...trace,
+    startMs: trace.startMs.subarray(0, minutes),
+    traceMs: trace.traceMs.subarray(0, minutes),
+    requests: trace.requests.subarray(0, minutes),
+  };
+}
+
+/** Sends a minute's load as a few real requests whose `x-demo-requests` headers add up to it. */
+async function sendLoad(url: string, requests: number, signal: AbortSignal): Promise<void> {
+  const count = Math.min(MAX_LOAD_REQUESTS, Math.max(1, Math.ceil(requests / 500)));
+  const share = Math.floor(requests / count);
+  await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const carries = i === count - 1 ? requests - share * (count - 1) : share;
+      const response = await fetch(`${url}/load`, {
+        headers: { "x-demo-requests": String(carries) },
+        signal,
+      });
+      await response.arrayBuffer();
+    }),
+  );
+}
+
+const CALIBRATION: Reading = { backend: "response-time", value: 20, unit: "ms", ok: true };
+
+/**
+ * The real measurement's own time on loopback (the timer's lateness, the HTTP exchange): the
+ * median of a few heartbeats the app delays by 20 ms, less 20. A few milliseconds, but enough
+ * to tip a reading that sits on a threshold away from the simulator's.
+ */
+async function loopbackOverhead(config: Config, calibrate: () => void): Promise<number> {
+  calibrate();
+  const measurement = createMeasurement(config.processes.web!.measurement, { env: {}, clock: systemClock });
+  const extra: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const reading = await measurement.measure(AbortSignal.timeout(5000));
+    if (reading.ok && reading.value !== null) extra.push(reading.value - CALIBRATION.value!);
+  }
+  extra.sort((a, b) => a - b);
+  return Math.max(0, extra[Math.floor(extra.length / 2)] ?? 0);
+}
+
+export async function runDemo(options: DemoOptions = {}): Promise<number> {
+  const out = options.out ?? ((line: string) => console.log(line));
+  const speedup = options.speedup ?? DEFAULT_SPEEDUP;
+  const tickMs = options.tickMs ?? DEFAULT_TICK_MS;
+  const day = compressTrace(bundledTrace(), speedup);
+  const trace = head(day, Math.min(options.minutes ?? day.requests.length, day.requests.length));
+
+  // The model's state, read by the target app as requests arrive.
+  let arrivals = 0;
+  /** What a heartbeat costs on loopback besides the app's delay: taken off, so the reading is the model's. */
+  let overheadMs = 0;
+  let heartbeat: Reading = { backend: "response-time", value: 0, unit: "ms", ok: true };
+  const target = await startTargetApp({
+    latencyMs: (request) => {
+      if (request.url.startsWith("/load")) {
+        arrivals += Number(request.headers["x-demo-requests"] ?? 0);
+        return 0;
+      }
+      return heartbeat.ok ? Math.max(0, (heartbeat.value ?? 0) - overheadMs) : 0;
+    },
+    status: (request) => (request.url.startsWith("/load") || heartbeat.ok ? 200 : 503),
+  });
+  const config = demoConfig(target.url);
+  const settings = config.simulation!;
+  const web = config.processes.web!;
+  const initial = initialProcesses(config, "web", trace, settings);
+  overheadMs = await loopbackOverhead(config, () => (heartbeat = CALIBRATION)).catch(
+    async (error: unknown) => {
+      await target.close();
+      throw error;
+    },
+  );
+  const apiKey = `demo-${randomUUID()}`;
+  const heroku = await startHerokuApi({ apiKey, apps: { [APP]: { web: initial } } }).catch(
+    async (error: unknown) => {
+      await target.close();
+      throw error;
+    },
+  );
+  const dir = await mkdtemp(join(tmpdir(), "autoscalebot-demo-"));
+  const clock = new ManualClock(trace.startMs[0]!);
+  const store = new FileStateStore({ dir, keyPrefix: config.keyPrefix, clock });
   const env = { HEROKU_API_KEY: apiKey, HEROKU_API_URL: heroku.url };
 
-  let stopped = false;
-  const stop = () => (stopped = true);
-  process.once("SIGINT", stop).once("SIGTERM", stop);
-  console.log(`local Heroku API ${heroku.url}, target app ${target.url}, state in ${dir}`);
-  console.log("time   load/min  latency   processes  decision");
-  let processMinutes = 0;
-  let scales = 0;
+  const model = new FormationModel(modelParams(settings), initial);
+  const random = new SeededRandom(settings.noise.seed);
+  const probe = heartbeatOptions(web, settings);
+  const recorder = new RunRecorder(
+    "live (this run)",
+    "policy",
+    "consecutive-threshold on response-time, over HTTP",
+    trace.requests.length,
+  );
+  let previous = minuteBefore(trace, settings, initial);
+  let minute = emptyMinute();
+
+  const stopping = new AbortController();
+  const unregister = (options.onStop ?? defaultOnStop)(() => stopping.abort());
+  const zone = trace.zone;
+  out(`autoscalebot demo: the real tick against a local world (no account, no network)`);
+  out(`  Heroku-compatible API ${heroku.url} (app ${APP}), target app ${target.url}, state in ${dir}`);
+  out(
+    `  load: ${trace.source} x${settings.rateMultiplier}, ${speedup} trace minutes per tick; ` +
+      `model: ${settings.capacityPerProcess} requests/min per process, boot ${settings.bootSeconds} s; Ctrl-C stops`,
+  );
+  out("");
+  out("trace time   load/min  heartbeat  processes  decision");
+  let done = 0;
   try {
-    for (; minute < minutes && !stopped; minute++) {
+    for (let i = 0; i < trace.requests.length && !stopping.signal.aborted; i++) {
+      const started = performance.now();
+      const startMs = trace.startMs[i]!;
+      clock.set(startMs);
+      const noise = settings.noise.stddevMs > 0 ? random.normal() * settings.noise.stddevMs : 0;
+      heartbeat = heartbeatReading(previous, probe, noise);
+
       const report = await runTick(config, { clock, store, env });
-      const web = report.processes[0];
-      const processes = heroku.quantity(APP, "web") ?? 0;
-      processMinutes += processes;
-      if (web?.scaled) scales++;
-      const time = new Date(clock.now()).toISOString().slice(11, 16);
-      const latency = web?.reading?.value === null || !web?.reading ? "-" : `${web.reading.value} ms`;
-      const decision = web?.scaled
-        ? `scaled ${web.scaled.from} -> ${web.scaled.to}: ${web.decision?.reason}`
-        : (web?.decision?.reason ?? web?.error?.message ?? report.error ?? "");
-      console.log(
-        `${time}  ${String(loadAt(minute)).padStart(8)}  ${latency.padStart(7)}   ${String(processes).padStart(9)}  ${decision}`,
+      const result = report.processes[0];
+      const quantity = heroku.quantity(APP, "web") ?? 0;
+      if (quantity !== model.processes) model.scaleTo(quantity, startMs);
+      if (result?.scaled)
+        recorder.run.scales.push({ at: startMs, ...result.scaled, reason: result.decision?.reason ?? "" });
+
+      arrivals = 0;
+      const load = trace.requests[i]! * settings.rateMultiplier;
+      try {
+        await sendLoad(target.url, load, stopping.signal);
+      } catch (error) {
+        if (stopping.signal.aborted) break;
+        throw error;
+      }
+      model.step(arrivals, startMs, settings.sloMs, minute);
+      recorder.record(startMs, trace.traceMs[i]!, minute, result?.reading ?? null);
+      done = i + 1;
+
+      const reading = result?.reading;
+      const shown = !reading
+        ? "-"
+        : reading.ok
+          ? `${reading.value} ms`
+          : reading.error?.includes("HTTP")
+            ? "503"
+            : "timeout";
+      const decision = result?.scaled
+        ? `scaled ${result.scaled.from} -> ${result.scaled.to}: ${result.decision?.reason}`
+        : (result?.decision?.reason ?? result?.error?.message ?? report.error ?? "");
+      const time = DateTime.fromMillis(trace.traceMs[i]!, { zone }).toFormat("MM-dd HH:mm");
+      out(
+        `${time}  ${Math.round(arrivals).toLocaleString("en-US").padStart(9)}  ${shown.padStart(9)}  ${String(quantity).padStart(9)}  ${decision}`,
       );
-      clock.advance(60_000);
-      await new Promise((resolve) => setTimeout(resolve, TICK_REAL_MS));
+      const swap = previous;
+      previous = minute;
+      minute = swap;
+      const wait = tickMs - (performance.now() - started);
+      if (wait > 0) await sleep(wait, undefined, { signal: stopping.signal }).catch(() => {});
     }
-    console.log(
-      `\n${minute} simulated minutes: ${scales} scale events, ${(processMinutes / 60).toFixed(2)} process-hours`,
-    );
+
+    if (done > 0) {
+      const ran = head(trace, done);
+      const zones = { zone: config.timezone, traceZone: zone };
+      const live = summarize(recorder.run, settings, zones);
+      const predicted = compare([{ label: "simulator (same minutes)", config }], "web", ran, settings);
+      out("");
+      out(
+        `${stopping.signal.aborted ? "stopped after " : ""}${done} ticks (${done * speedup} trace minutes): ` +
+          `SLO ${settings.sloMetric} <= ${settings.sloMs} ms, $${settings.pricePerProcessHour}/process-hour`,
+      );
+      out("");
+      out(formatTable([live, ...predicted.summaries], settings, zone));
+      out("");
+      for (const s of predicted.summaries.filter((s) => s.kind === "baseline"))
+        out(`${s.label}: ${s.description}`);
+    }
     return 0;
   } finally {
-    process.off("SIGINT", stop).off("SIGTERM", stop);
+    unregister();
     await Promise.all([target.close(), heroku.close()]);
     await rm(dir, { recursive: true, force: true });
   }

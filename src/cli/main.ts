@@ -13,6 +13,7 @@ const USAGE = `usage:
   autoscalebot validate [--config <file.json>]
   autoscalebot run [--config <file.json>] [--interval 60]
   autoscalebot demo
+  autoscalebot simulate --trace <csv|bundled> --config <file.json> [--policy NAME=JSON]... [--speedup N] [--report out.html] [--json]
 
 Without --config, the seeds' AUTOSCALE_* variables configure one process (see the README).
 Secrets come from the environment: HEROKU_API_KEY (or the variable a process names in apiKeyEnv),
@@ -119,6 +120,11 @@ async function runForever(config: Config, opts: ReturnType<typeof options>, io: 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    // The simulator has options of its own (autoscalebot simulate --help).
+    if (command === "simulate") {
+      const { runSimulate } = await import("../simulate/cli.js");
+      return await runSimulate(rest, io);
+    }
     const opts = options(rest);
     if (opts.help || !command || command === "help") {
       io.out(USAGE);

@@ -3,6 +3,7 @@ import { decisionSchema } from "../decide/registry.js";
 import { measurementSchema } from "../measure/registry.js";
 import { notificationSchema } from "../notify/registry.js";
 import { scalingSchema } from "../scale/registry.js";
+import { simulationSchema } from "../simulate/schema.js";
 import { integer, timezone } from "./fields.js";
 
 /** The seeds' default decision backend, taken when `decision` is left out or names no backend. */
@@ -43,6 +44,8 @@ const configBody = z.strictObject({
     .default("autoscalebot"),
   /** The tick's overall budget: Netlify stops a scheduled function at 30 s, and state must be written before. */
   tickDeadlineMs: integer(1000, 28_000).default(25_000),
+  /** The what-if simulator's capacity model (src/simulate/schema.ts); the tick ignores it. */
+  simulation: simulationSchema.optional(),
   processes: z
     .record(processName, processSchema)
     .refine((processes) => Object.keys(processes).length > 0, { error: "expected at least one process" }),

@@ -1,0 +1,66 @@
+import type { Config } from "../config/schema.js";
+import { processesFor } from "./model.js";
+import { modelParams, replayFixed, scheduleCounter, type Run } from "./replay.js";
+import type { SimulationSettings } from "./schema.js";
+import type { Trace } from "./trace.js";
+
+/** The median of the values (the upper middle one for an even count). */
+export function median(values: Float64Array): number {
+  if (values.length === 0) return 0;
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/**
+ * What a team would run without an autoscaler, through the same model:
+ *
+ * - `static peak`: the fewest processes whose steady latency at the trace's busiest minute
+ *   meets the SLO, all the time (provisioning for the peak);
+ * - `static median`: the same for the median minute (provisioning for a typical minute);
+ * - `schedule`: the tutorial's time-of-day scaling, when `simulation.schedule` or the
+ *   process's `decision.schedule` is configured: each cron entry's count, from when it fires
+ *   (read in the config's zone) until the next one does, load ignored. It follows the trace's
+ *   own time of day, also when the trace is compressed (the policies' clock then runs at the
+ *   simulated speed, so their time-of-day rules see simulated time).
+ */
+export function baselineRuns(
+  trace: Trace,
+  settings: SimulationSettings,
+  config: Config,
+  processName: string,
+): Run[] {
+  const params = modelParams(settings);
+  const arrivals = trace.requests.map((r) => r * settings.rateMultiplier);
+  const peak = arrivals.reduce((a, b) => Math.max(a, b), 0);
+  const sized = (rate: number) => processesFor(params, rate, settings.sloMs, settings.sloMetric);
+  const atPeak = sized(peak);
+  const atMedian = sized(median(arrivals));
+  const slo = `${settings.sloMetric} <= ${settings.sloMs} ms`;
+  const runs = [
+    replayFixed(
+      `static peak`,
+      `${atPeak} processes: ${slo} at the busiest minute`,
+      trace,
+      settings,
+      () => atPeak,
+    ),
+    replayFixed(
+      `static median`,
+      `${atMedian} processes: ${slo} at the median minute`,
+      trace,
+      settings,
+      () => atMedian,
+    ),
+  ];
+  const schedule = settings.schedule ?? config.processes[processName]?.decision.schedule;
+  if (schedule) {
+    const counter = scheduleCounter(schedule, config.timezone);
+    const entries = schedule.map((e) => `${e.cron} -> ${e.processes}`).join(", ");
+    runs.push(
+      replayFixed("schedule", `cron (${config.timezone}): ${entries}`, trace, settings, (_, traceMs) =>
+        counter(traceMs),
+      ),
+    );
+  }
+  return runs;
+}

@@ -1,0 +1,184 @@
+import { writeFile } from "node:fs/promises";
+import { basename, extname } from "node:path";
+import { parseArgs } from "node:util";
+import type { CliIo } from "../cli/main.js";
+import { ConfigError, loadConfigFile } from "../config/load.js";
+import type { Config } from "../config/schema.js";
+import { compare, settingsOf, variant, type Policy } from "./compare.js";
+import { renderHtml } from "./html.js";
+import { formatReport } from "./report.js";
+import {
+  compressTrace,
+  parseTimestamp,
+  readTraceFile,
+  sliceTrace,
+  TraceError,
+  type ValueIs,
+} from "./trace.js";
+
+export const SIMULATE_USAGE = `usage:
+  autoscalebot simulate --trace <csv|bundled> --config <file.json> [--config <other.json>]...
+                        [--policy 'NAME={"passesToScaleDown":2}']... [--process web]
+                        [--speedup N] [--from TIME] [--to TIME] [--seed N]
+                        [--value count|per-minute|per-second] [--zone ZONE]
+                        [--report out.html] [--json] [--no-baselines]
+
+Replays a request-rate trace minute by minute through the capacity model in the first
+config's "simulation" settings and through each policy's real decision backend, and compares
+cost, latency against the SLO and scale events with static and scheduled baselines.
+
+  --trace     the NASA CSV of ../shared/traces, a "timestamp,value" CSV at any fixed interval,
+              or "bundled" (the NASA launch day, 1995-07-13, shipped in the repository)
+  --config    a configuration file; several compare side by side
+  --policy    a variant of the first config: JSON merged into the process's decision
+  --speedup   N trace minutes per simulated minute (rate averaged): traffic changes N times
+              faster while the policy's clock, cool-downs and boot delay keep real speed
+  --from/--to trace time (ISO 8601; without an offset, in the trace's zone)
+  --value     what a generic trace's values are: requests per interval (count, default) or a rate
+  --zone      zone of a generic trace's timestamps without an offset (default UTC)
+  --seed      the noise seed (default simulation.noise.seed)`;
+
+class UsageError extends Error {}
+
+function options(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      options: {
+        trace: { type: "string", short: "t" },
+        config: { type: "string", short: "c", multiple: true },
+        policy: { type: "string", multiple: true },
+        process: { type: "string", short: "p" },
+        speedup: { type: "string" },
+        from: { type: "string" },
+        to: { type: "string" },
+        seed: { type: "string" },
+        value: { type: "string" },
+        zone: { type: "string" },
+        report: { type: "string" },
+        json: { type: "boolean" },
+        "no-baselines": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+const label = (path: string) => basename(path, extname(path));
+
+/** `NAME=JSON`: a named override of the first config's decision. */
+function parsePolicy(text: string): { name: string; override: Record<string, unknown> } {
+  const eq = text.indexOf("=");
+  if (eq < 1) throw new UsageError(`--policy expects NAME=JSON, got ${JSON.stringify(text)}`);
+  const name = text.slice(0, eq).trim();
+  let override: unknown;
+  try {
+    override = JSON.parse(text.slice(eq + 1));
+  } catch {
+    throw new UsageError(`--policy ${name}: not valid JSON`);
+  }
+  if (typeof override !== "object" || override === null || Array.isArray(override))
+    throw new UsageError(`--policy ${name}: expected a JSON object of decision settings`);
+  return { name, override: override as Record<string, unknown> };
+}
+
+function integerOption(text: string | undefined, name: string, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} expects an integer >= ${min}`);
+  return n;
+}
+
+/** `autoscalebot simulate ...`: exit 0 done, 2 bad usage, configuration or trace. */
+export async function runSimulate(args: string[], io: CliIo): Promise<number> {
+  try {
+    const opts = options(args);
+    if (opts.help) {
+      io.out(SIMULATE_USAGE);
+      return 0;
+    }
+    if (!opts.trace) throw new UsageError("--trace <csv> is required");
+    const paths = opts.config ?? [];
+    if (paths.length === 0) throw new UsageError("--config <file.json> is required");
+    const valueIs = opts.value ?? "count";
+    if (!["count", "per-minute", "per-second"].includes(valueIs))
+      throw new UsageError("--value expects count, per-minute or per-second");
+    const speedup = integerOption(opts.speedup, "speedup", 1) ?? 1;
+    const seed = integerOption(opts.seed, "seed", 0);
+
+    const configs: Config[] = [];
+    for (const path of paths) configs.push(await loadConfigFile(path));
+    const first = configs[0]!;
+    const processName = opts.process ?? (first.processes.web ? "web" : Object.keys(first.processes)[0]!);
+    configs.forEach((config, i) => {
+      if (!config.processes[processName])
+        throw new UsageError(
+          `${paths[i]}: no process ${JSON.stringify(processName)} (configured: ${Object.keys(config.processes).join(", ")})`,
+        );
+    });
+
+    let settings = settingsOf(first);
+    if (seed !== undefined) settings = { ...settings, noise: { ...settings.noise, seed } };
+    const labels = new Set<string>();
+    const unique = (name: string) => {
+      let candidate = name;
+      for (let i = 2; labels.has(candidate); i++) candidate = `${name}-${i}`;
+      labels.add(candidate);
+      return candidate;
+    };
+    const policies: Policy[] = configs.map((config, i) => ({ label: unique(label(paths[i]!)), config }));
+    for (const text of opts.policy ?? []) {
+      const { name, override } = parsePolicy(text);
+      policies.push({ label: unique(name), config: variant(first, processName, override, name) });
+    }
+
+    let trace = await readTraceFile(opts.trace, { zone: opts.zone ?? "UTC", valueIs: valueIs as ValueIs });
+    if (opts.from !== undefined || opts.to !== undefined) {
+      const at = (text: string | undefined, name: string) => {
+        if (text === undefined) return undefined;
+        const ms = parseTimestamp(text, trace.zone);
+        if (ms === null) throw new UsageError(`--${name}: not a time: ${JSON.stringify(text)}`);
+        return ms;
+      };
+      trace = sliceTrace(trace, at(opts.from, "from"), at(opts.to, "to"));
+    }
+    trace = compressTrace(trace, speedup);
+
+    const { runs, report } = compare(policies, processName, trace, settings, {
+      baselines: !opts["no-baselines"],
+    });
+    configs.slice(1).forEach((config, i) => {
+      if (JSON.stringify(settingsOf(config)) !== JSON.stringify(settingsOf(first)))
+        report.trace.notes.push(
+          `${paths[i + 1]}: its "simulation" settings differ; the model is the first config's (${paths[0]})`,
+        );
+    });
+    for (const policy of policies) {
+      const backend = policy.config.processes[processName]!.measurement.backend;
+      if (!["response-time", "queue-time", "service-time"].includes(backend) && !settings.measurement)
+        report.trace.notes.push(
+          `${policy.label}: ${processName} measures ${backend}, but the model reports heartbeat response times (ms): its thresholds must be in ms`,
+        );
+    }
+    io.out(opts.json ? JSON.stringify(report, null, 2) : formatReport(report));
+    if (opts.report) {
+      await writeFile(opts.report, renderHtml(report, runs));
+      if (!opts.json) io.out(`\nreport written to ${opts.report}`);
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`${error.message}\n\n${SIMULATE_USAGE}`);
+      return 2;
+    }
+    if (error instanceof ConfigError || error instanceof TraceError) {
+      io.err(error.message);
+      return 2;
+    }
+    throw error;
+  }
+}

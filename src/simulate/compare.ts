@@ -1,0 +1,71 @@
+import { parseConfig } from "../config/load.js";
+import type { Config } from "../config/schema.js";
+import { commonDecisionFields } from "../decide/common.js";
+import { baselineRuns } from "./baselines.js";
+import { replayPolicy, type Run } from "./replay.js";
+import { buildReport, type SimulationReport } from "./report.js";
+import { defaultSimulation, type SimulationSettings } from "./schema.js";
+import { summarize, type Summary } from "./summary.js";
+import type { Trace } from "./trace.js";
+
+/** A policy to replay: a whole configuration (its zone, and the process's measurement and decision). */
+export interface Policy {
+  label: string;
+  config: Config;
+}
+
+export interface Comparison {
+  runs: Run[];
+  summaries: Summary[];
+  report: SimulationReport;
+}
+
+/** The model settings of a config: its `simulation` key with the defaults filled in. */
+export const settingsOf = (config: Config): SimulationSettings => config.simulation ?? defaultSimulation();
+
+/** Every policy, then the baselines (when asked for), through the same model and trace. */
+export function compare(
+  policies: Policy[],
+  processName: string,
+  trace: Trace,
+  settings: SimulationSettings,
+  options: { baselines?: boolean } = {},
+): Comparison {
+  const first = policies[0];
+  if (!first) throw new Error("no policy to simulate");
+  const runs = policies.map((p) => replayPolicy(p.label, p.config, processName, trace, settings));
+  if (options.baselines ?? true) runs.push(...baselineRuns(trace, settings, first.config, processName));
+  const zones = { zone: first.config.timezone, traceZone: trace.zone };
+  const summaries = runs.map((run) => summarize(run, settings, zones));
+  return { runs, summaries, report: buildReport(processName, trace, settings, summaries) };
+}
+
+const COMMON_KEYS = Object.keys(commonDecisionFields);
+
+/**
+ * A variant of a config: `override` merged into the process's decision and the result checked
+ * by the one schema. An override naming another backend keeps only the settings every backend
+ * shares (bounds, increment, cool-downs, schedule, fail-safe) from the original. A `null`
+ * removes a setting (back to its default: `"failSafe": null` turns the fail-safe off).
+ */
+export function variant(
+  config: Config,
+  processName: string,
+  override: Record<string, unknown>,
+  label: string,
+): Config {
+  const process = config.processes[processName];
+  if (!process) throw new Error(`no process ${JSON.stringify(processName)} in the config`);
+  const base: Record<string, unknown> = { ...process.decision };
+  const otherBackend = typeof override.backend === "string" && override.backend !== process.decision.backend;
+  const kept = otherBackend
+    ? Object.fromEntries(Object.entries(base).filter(([key]) => COMMON_KEYS.includes(key)))
+    : base;
+  const decision = Object.fromEntries(
+    Object.entries({ ...kept, ...override }).filter(([, value]) => value !== undefined && value !== null),
+  );
+  return parseConfig(
+    { ...config, processes: { ...config.processes, [processName]: { ...process, decision } } },
+    `--policy ${label}`,
+  );
+}

@@ -1,0 +1,338 @@
+import { CronExpressionParser } from "cron-parser";
+import { DateTime } from "luxon";
+import type { Config, ProcessConfig } from "../config/schema.js";
+import { boundsAt, enforceBounds, decision as makeDecision } from "../decide/common.js";
+import { resolveBound } from "../decide/bounds.js";
+import { decide, type DecisionConfig } from "../decide/registry.js";
+import { scheduleAt, type Schedule, type ScheduleEntry } from "../decide/schedule.js";
+import { emptyProcessState, recordScale, type ProcessState } from "../decide/state.js";
+import type { Decision } from "../decide/types.js";
+import type { Reading } from "../measure/types.js";
+import {
+  emptyMinute,
+  FormationModel,
+  heartbeatReading,
+  MINUTE_MS,
+  processesFor,
+  simulateMinute,
+  type HeartbeatOptions,
+  type MinuteResult,
+} from "./model.js";
+import { SeededRandom } from "./random.js";
+import type { SimulationSettings } from "./schema.js";
+import type { Trace } from "./trace.js";
+import { CachedZone } from "./zone.js";
+
+/** A scale the run made (a policy's decision, or a baseline's schedule). */
+export interface ScaleEvent {
+  at: number;
+  from: number;
+  to: number;
+  reason: string;
+}
+
+/** One policy or baseline over a trace: per-minute series (typed arrays: 40,000 minutes stay small) and its scales. */
+export interface Run {
+  label: string;
+  kind: "policy" | "baseline";
+  /** What the run is, in a few words (the decision backend, or how a baseline is sized). */
+  description: string;
+  minutes: number;
+  startMs: Float64Array;
+  traceMs: Float64Array;
+  arrivals: Float64Array;
+  processes: Float64Array;
+  meanMs: Float64Array;
+  p95Ms: Float64Array;
+  lateShare: Float64Array;
+  backlog: Float64Array;
+  /** The reading the policy acted on at the minute's start (NaN: none, or failed). */
+  readingMs: Float64Array;
+  scales: ScaleEvent[];
+  failedReadings: number;
+  /** Minutes whose decision reported the condition. */
+  failSafes: number;
+  aboveMax: number;
+}
+
+/** Collects a run minute by minute: the simulator's replay and the live demo both fill one. */
+export class RunRecorder {
+  readonly run: Run;
+  #i = 0;
+
+  constructor(label: string, kind: Run["kind"], description: string, capacity: number) {
+    const series = () => new Float64Array(capacity);
+    this.run = {
+      label,
+      kind,
+      description,
+      minutes: 0,
+      startMs: series(),
+      traceMs: series(),
+      arrivals: series(),
+      processes: series(),
+      meanMs: series(),
+      p95Ms: series(),
+      lateShare: series(),
+      backlog: series(),
+      readingMs: series(),
+      scales: [],
+      failedReadings: 0,
+      failSafes: 0,
+      aboveMax: 0,
+    };
+  }
+
+  record(startMs: number, traceMs: number, minute: MinuteResult, reading: Reading | null): void {
+    const r = this.run;
+    const i = this.#i++;
+    r.startMs[i] = startMs;
+    r.traceMs[i] = traceMs;
+    r.arrivals[i] = minute.arrivals;
+    r.processes[i] = minute.processes;
+    r.meanMs[i] = minute.meanMs;
+    r.p95Ms[i] = minute.p95Ms;
+    r.lateShare[i] = minute.lateShare;
+    r.backlog[i] = minute.backlog;
+    r.readingMs[i] = reading?.ok && reading.value !== null ? reading.value : NaN;
+    if (reading && !reading.ok) r.failedReadings++;
+    r.minutes = this.#i;
+  }
+
+  noteDecision(decision: Decision): void {
+    if (decision.conditions.includes("fail-safe")) this.run.failSafes++;
+    if (decision.conditions.includes("above-max")) this.run.aboveMax++;
+  }
+}
+
+/** The model's part of the settings. */
+export const modelParams = (s: SimulationSettings) => ({
+  capacityPerProcess: s.capacityPerProcess,
+  serviceTimeMs: s.serviceTimeMs,
+  queueing: s.queueing,
+  bootSeconds: s.bootSeconds,
+});
+
+/** What the policy's heartbeat is: the settings' choice, else what the process measures. */
+export function heartbeatOptions(
+  processConfig: ProcessConfig,
+  settings: SimulationSettings,
+): HeartbeatOptions {
+  const backend = processConfig.measurement.backend;
+  return {
+    measurement: settings.measurement ?? (backend === "queue-time" ? "queue-time" : "response-time"),
+    timeoutMs: "timeoutMs" in processConfig.measurement ? processConfig.measurement.timeoutMs : 5000,
+  };
+}
+
+/**
+ * Processes at the start: `simulation.initialProcesses`, else the fewest that meet the SLO at
+ * the first minute's load, within the policy's bounds then (a warm start, not a cold one).
+ */
+export function initialProcesses(
+  config: Config,
+  processName: string,
+  trace: Trace,
+  settings: SimulationSettings,
+): number {
+  if (settings.initialProcesses !== undefined) return settings.initialProcesses;
+  const decision = config.processes[processName]!.decision;
+  const bounds = boundsAt(decision, DateTime.fromMillis(trace.startMs[0]!, { zone: config.timezone }));
+  const needed = processesFor(
+    modelParams(settings),
+    trace.requests[0]! * settings.rateMultiplier,
+    settings.sloMs,
+    settings.sloMetric,
+  );
+  return Math.min(Math.max(needed, bounds.min), bounds.max);
+}
+
+/** What the first tick's heartbeat sees: a steady minute at the first minute's load. */
+export function minuteBefore(trace: Trace, settings: SimulationSettings, processes: number): MinuteResult {
+  const arrivals = trace.requests[0]! * settings.rateMultiplier;
+  return simulateMinute(
+    modelParams(settings),
+    arrivals,
+    0,
+    processes,
+    processes,
+    settings.sloMs,
+    emptyMinute(),
+  );
+}
+
+/** Ticks run every minute; as in src/process-tick.ts, half a tick of slack for longer intervals. */
+const TICK_SLACK_MS = 30_000;
+
+/**
+ * Replays a trace through one policy: each minute the tick's steps, with the model in place of
+ * the world. At the minute's start the heartbeat reports the end of the minute before; the
+ * REAL decision backend (src/decide/registry.ts) decides on it with the process's state, the
+ * count and the clock in the config's zone; an accepted scale is recorded as the tick records
+ * it (recordScale) and new processes boot; then the minute runs. Cool-downs, bounds, schedules
+ * and the fail-safe behave as in production because they are the production code.
+ */
+export function replayPolicy(
+  label: string,
+  config: Config,
+  processName: string,
+  trace: Trace,
+  settings: SimulationSettings,
+  options: { exactSchedule?: boolean } = {},
+): Run {
+  const processConfig = config.processes[processName];
+  if (!processConfig) throw new Error(`no process ${JSON.stringify(processName)} in the config`);
+  const decisionConfig = processConfig.decision;
+  const heartbeat = heartbeatOptions(processConfig, settings);
+  const params = modelParams(settings);
+  const n = trace.requests.length;
+  const recorder = new RunRecorder(
+    label,
+    "policy",
+    `${decisionConfig.backend} on ${heartbeat.measurement}`,
+    n,
+  );
+  const random = new SeededRandom(settings.noise.seed);
+  const zone = new CachedZone(config.timezone);
+  const initial = initialProcesses(config, processName, trace, settings);
+  const model = new FormationModel(params, initial);
+  let previous = minuteBefore(trace, settings, initial);
+  let minute = emptyMinute();
+  let state: ProcessState = emptyProcessState();
+  const intervalMs = processConfig.intervalSeconds * 1000;
+  const configAt = options.exactSchedule ? () => decisionConfig : decisionConfigAt(decisionConfig);
+
+  for (let i = 0; i < n; i++) {
+    const startMs = trace.startMs[i]!;
+    if (i > 0 && startMs - trace.startMs[i - 1]! > MINUTE_MS) model.backlog = 0; // a gap: nothing is known
+    const noise = settings.noise.stddevMs > 0 ? random.normal() * settings.noise.stddevMs : 0;
+    const now = DateTime.fromMillis(startMs, { zone });
+    const effective = configAt(now);
+    const current = model.processes;
+    const due =
+      processConfig.intervalSeconds <= 60 ||
+      state.lastMeasuredAt === undefined ||
+      startMs >= state.lastMeasuredAt + intervalMs - TICK_SLACK_MS;
+    let reading: Reading | null = null;
+    let decision: Decision;
+    if (due) {
+      reading = heartbeatReading(previous, heartbeat, noise);
+      state = { ...state, lastMeasuredAt: startMs };
+      decision = decide({ config: effective, state, reading, current, now });
+      recorder.noteDecision(decision);
+    } else {
+      const corrected = enforceBounds(effective, state, current, now);
+      decision = corrected.decision ?? makeDecision("hold", current, "waiting", corrected.bounds, state);
+    }
+    if (decision.action !== "hold" && decision.target !== current) {
+      state = recordScale(decision.state, { at: startMs, from: current, to: decision.target });
+      model.scaleTo(decision.target, startMs);
+      recorder.run.scales.push({ at: startMs, from: current, to: decision.target, reason: decision.reason });
+    } else {
+      state = decision.state;
+    }
+    model.step(trace.requests[i]! * settings.rateMultiplier, startMs, settings.sloMs, minute);
+    recorder.record(startMs, trace.traceMs[i]!, minute, reading);
+    const done = minute;
+    minute = previous;
+    previous = done;
+  }
+  return recorder.run;
+}
+
+/**
+ * Replays a trace on a count that does not look at load: a fixed formation, or one set by a
+ * schedule. `countAt` gives the count for a minute (its start on the simulated clock and the
+ * trace time it stands for); a change scales (and boots).
+ */
+export function replayFixed(
+  label: string,
+  description: string,
+  trace: Trace,
+  settings: SimulationSettings,
+  countAt: (startMs: number, traceMs: number) => number,
+): Run {
+  const params = modelParams(settings);
+  const n = trace.requests.length;
+  const recorder = new RunRecorder(label, "baseline", description, n);
+  const model = new FormationModel(params, countAt(trace.startMs[0]!, trace.traceMs[0]!));
+  const minute = emptyMinute();
+  for (let i = 0; i < n; i++) {
+    const startMs = trace.startMs[i]!;
+    if (i > 0 && startMs - trace.startMs[i - 1]! > MINUTE_MS) model.backlog = 0;
+    const target = countAt(startMs, trace.traceMs[i]!);
+    const current = model.processes;
+    if (target !== current) {
+      model.scaleTo(target, startMs);
+      recorder.run.scales.push({ at: startMs, from: current, to: target, reason: "schedule" });
+    }
+    model.step(trace.requests[i]! * settings.rateMultiplier, startMs, settings.sloMs, minute);
+    recorder.record(startMs, trace.traceMs[i]!, minute, null);
+  }
+  return recorder.run;
+}
+
+/**
+ * The schedule entry in force minute by minute, from the decision's own `scheduleAt`, called
+ * only when some cron fires (or the wall clock goes back, at the end of summer time): the
+ * entry in force can change only then. Parsing every cron every minute would make a four-week
+ * replay take seconds.
+ */
+export function scheduleCursor(schedule: Schedule): (now: DateTime) => ScheduleEntry {
+  let entry: ScheduleEntry | undefined;
+  let nextChange = -Infinity; // wall-clock ms at which some entry fires next
+  let lastWallClock = -Infinity;
+  return (now) => {
+    const wallClock = now.toMillis() + now.offset * MINUTE_MS;
+    if (!entry || wallClock >= nextChange || wallClock < lastWallClock) {
+      entry = scheduleAt(schedule, now);
+      nextChange = Math.min(
+        ...schedule.map((e) =>
+          CronExpressionParser.parse(e.cron, { currentDate: new Date(wallClock), tz: "UTC" })
+            .next()
+            .getTime(),
+        ),
+      );
+    }
+    lastWallClock = wallClock;
+    return entry;
+  };
+}
+
+/** The schedule's count at a moment (epoch ms), for the schedule baseline. */
+export function scheduleCounter(schedule: Schedule, zoneName: string): (startMs: number) => number {
+  const zone = new CachedZone(zoneName);
+  const cursor = scheduleCursor(schedule);
+  return (startMs) => cursor(DateTime.fromMillis(startMs, { zone })).processes;
+}
+
+/**
+ * The decision config to hand `decide` at a moment. Without a schedule, the config itself.
+ * With one, the same config with the schedule already applied to the bounds: `schedule`
+ * removed and `minProcesses`/`maxProcesses` set to the bounds in force, combined as
+ * `boundsAt` (src/decide/common.ts) combines them, the entry coming from `scheduleCursor`.
+ * The schedule is read nowhere else, so the decisions are the same
+ * (test/simulate/replay.test.ts checks a replay both ways), fifty times faster.
+ */
+export function decisionConfigAt(config: DecisionConfig): (now: DateTime) => DecisionConfig {
+  const { schedule } = config;
+  if (!schedule) return () => config;
+  const cursor = scheduleCursor(schedule);
+  let cached = config;
+  let key = "";
+  return (now) => {
+    const entry = cursor(now);
+    const min = resolveBound(config.minProcesses, now);
+    const max = resolveBound(config.maxProcesses, now);
+    const bounds =
+      entry.mode === "exact"
+        ? { min: entry.processes, max: entry.processes }
+        : { min: Math.min(Math.max(min, entry.processes), max), max };
+    const next = `${bounds.min}:${bounds.max}`;
+    if (next !== key) {
+      key = next;
+      cached = { ...config, schedule: undefined, minProcesses: bounds.min, maxProcesses: bounds.max };
+    }
+    return cached;
+  };
+}

@@ -1,0 +1,369 @@
+import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
+import { DateTime } from "luxon";
+import { MINUTE_MS } from "./model.js";
+import { NASA_1995_07_13 } from "./traces/nasa-1995-07-13.js";
+
+/**
+ * A request-rate trace, one entry per minute. Minutes the source does not cover are gaps: they
+ * are reported and left out (the replay neither bills nor simulates them), never invented.
+ */
+export interface Trace {
+  source: string;
+  /** Each minute's start on the simulated clock (epoch ms): the trace's own time unless compressed. */
+  startMs: Float64Array;
+  /** The trace time each minute stands for (its first trace minute, when compressed). */
+  traceMs: Float64Array;
+  /** Requests in each minute. */
+  requests: Float64Array;
+  /** The source's sample interval in seconds. */
+  intervalSeconds: number;
+  /** Trace minutes with no data, on the trace's own clock. */
+  gaps: Gap[];
+  /**
+   * Runs of at least ZERO_RUN_MINUTES minutes without a request, on the trace's own clock:
+   * kept as no traffic, but reported (they are often a logging gap, not a quiet site).
+   */
+  zeroRuns: Gap[];
+  /** Zone the trace's own wall clock is in, for display (the NASA trace: America/New_York). */
+  zone: string;
+  /** Trace minutes per simulated minute (1: real time). */
+  speedup: number;
+  warnings: string[];
+}
+
+export interface Gap {
+  startMs: number;
+  minutes: number;
+}
+
+/** How a generic trace's values count requests. */
+export type ValueIs = "count" | "per-minute" | "per-second";
+
+export interface ReadOptions {
+  /** Zone of timestamps written without an offset (default UTC). */
+  zone?: string;
+  /** `count` (default): requests in the interval that starts at the timestamp; or a rate. */
+  valueIs?: ValueIs;
+}
+
+export class TraceError extends Error {
+  constructor(source: string, message: string) {
+    super(`${source}: ${message}`);
+    this.name = "TraceError";
+  }
+}
+
+/** Runs of zero traffic at least this long are reported (they are often a logging gap, not a quiet site). */
+export const ZERO_RUN_MINUTES = 10;
+
+function splitLines(text: string): { line: string; number: number }[] {
+  const lines: { line: string; number: number }[] = [];
+  const raw = text.split("\n");
+  for (let i = 0; i < raw.length; i++) {
+    const line = raw[i]!.replace(/\r$/, "").trim();
+    if (line !== "" && !line.startsWith("#")) lines.push({ line, number: i + 1 });
+  }
+  return lines;
+}
+
+const OFFSET = /(Z|[+-]\d\d(:?\d\d)?)$/i;
+
+/** Epoch ms from a timestamp: epoch seconds or ms (told apart by magnitude), or ISO 8601. */
+export function parseTimestamp(text: string, zone = "UTC"): number | null {
+  const trimmed = text.trim().replace(/^"|"$/g, "");
+  if (/^\d+(\.\d+)?$/.test(trimmed)) {
+    const n = Number(trimmed);
+    return n >= 1e11 ? n : n * 1000;
+  }
+  const iso = trimmed.replace(" ", "T");
+  if (OFFSET.test(iso)) {
+    const ms = Date.parse(iso);
+    return Number.isNaN(ms) ? null : ms;
+  }
+  const local = DateTime.fromISO(iso, { zone });
+  return local.isValid ? local.toMillis() : null;
+}
+
+const isNumeric = (text: string | undefined): boolean =>
+  text !== undefined && text.trim() !== "" && Number.isFinite(Number(text));
+
+/**
+ * Parses a trace: the NASA format of ../shared/traces (`minute_start_edt,epoch_s,requests,note`,
+ * one row a minute) or a generic `timestamp,value` CSV at any fixed interval (a header line is
+ * optional), resampled to minutes.
+ */
+export function parseTrace(text: string, source: string, options: ReadOptions = {}): Trace {
+  const lines = splitLines(text);
+  if (lines.length === 0) throw new TraceError(source, "no rows");
+  const header = lines[0]!.line.split(",").map((h) => h.trim().toLowerCase());
+  if (header.includes("epoch_s") && header.includes("requests")) {
+    return resample(
+      readColumns(lines.slice(1), source, header.indexOf("epoch_s"), header.indexOf("requests"), "UTC"),
+      {
+        source,
+        zone: "America/New_York",
+        valueIs: "count",
+      },
+    );
+  }
+  const hasHeader = !isNumeric(lines[0]!.line.split(",")[1]);
+  const rows = readColumns(hasHeader ? lines.slice(1) : lines, source, 0, 1, options.zone ?? "UTC");
+  return resample(rows, { source, zone: options.zone ?? "UTC", valueIs: options.valueIs ?? "count" });
+}
+
+interface Sample {
+  ms: number;
+  /** null: the row is there but says nothing (an empty value): a gap. */
+  value: number | null;
+}
+
+function readColumns(
+  lines: { line: string; number: number }[],
+  source: string,
+  timeColumn: number,
+  valueColumn: number,
+  zone: string,
+): Sample[] {
+  const samples: Sample[] = [];
+  for (const { line, number } of lines) {
+    const fields = line.split(",");
+    const time = fields[timeColumn];
+    const ms = time === undefined ? null : parseTimestamp(time, zone);
+    if (ms === null)
+      throw new TraceError(source, `line ${number}: not a timestamp: ${JSON.stringify(time ?? "")}`);
+    const raw = (fields[valueColumn] ?? "").trim();
+    if (raw === "") {
+      samples.push({ ms, value: null });
+      continue;
+    }
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < 0)
+      throw new TraceError(source, `line ${number}: not a request count >= 0: ${JSON.stringify(raw)}`);
+    samples.push({ ms, value });
+  }
+  if (samples.length === 0) throw new TraceError(source, "no rows");
+  return samples;
+}
+
+/** Spreads each sample's requests over the minutes its interval covers; minutes not wholly covered are gaps. */
+function resample(samples: Sample[], meta: { source: string; zone: string; valueIs: ValueIs }): Trace {
+  const warnings: string[] = [];
+  for (let i = 1; i < samples.length; i++) {
+    if (samples[i]!.ms < samples[i - 1]!.ms) {
+      samples.sort((a, b) => a.ms - b.ms);
+      warnings.push("rows were not in time order: sorted");
+      break;
+    }
+  }
+  const diffs: number[] = [];
+  for (let i = 1; i < samples.length; i++) {
+    const diff = samples[i]!.ms - samples[i - 1]!.ms;
+    if (diff === 0)
+      throw new TraceError(meta.source, `two rows at ${new Date(samples[i]!.ms).toISOString()}`);
+    diffs.push(diff);
+  }
+  diffs.sort((a, b) => a - b);
+  // The fixed interval: the median spacing (a gap widens a few spacings, never the median).
+  const interval = diffs.length > 0 ? diffs[Math.floor(diffs.length / 2)]! : MINUTE_MS;
+  if (interval < 1000)
+    throw new TraceError(meta.source, `an interval of ${interval} ms: expected 1 s or more`);
+  const perSample =
+    meta.valueIs === "count" ? 1 : meta.valueIs === "per-minute" ? interval / MINUTE_MS : interval / 1000;
+
+  const firstMinute = Math.floor(samples[0]!.ms / MINUTE_MS);
+  const lastMinute = Math.floor((samples[samples.length - 1]!.ms + interval - 1) / MINUTE_MS);
+  const span = lastMinute - firstMinute + 1;
+  const counts = new Float64Array(span);
+  const covered = new Float64Array(span);
+  for (const { ms, value } of samples) {
+    if (value === null) continue;
+    const end = ms + interval;
+    const requests = value * perSample;
+    for (let t = ms; t < end;) {
+      const minute = Math.floor(t / MINUTE_MS);
+      const next = Math.min(end, (minute + 1) * MINUTE_MS);
+      const share = (next - t) / interval;
+      counts[minute - firstMinute]! += requests * share;
+      covered[minute - firstMinute]! += next - t;
+      t = next;
+    }
+  }
+
+  const valid = (i: number) => covered[i]! >= MINUTE_MS - 1e-6;
+  let first = 0;
+  while (first < span && !valid(first)) first++;
+  let last = span - 1;
+  while (last >= first && !valid(last)) last--;
+  if (first > last)
+    throw new TraceError(
+      meta.source,
+      "no whole minute covered: is the interval longer than the rows' spacing?",
+    );
+  const startMs: number[] = [];
+  const requests: number[] = [];
+  const gaps: Gap[] = [];
+  for (let i = first; i <= last; i++) {
+    if (valid(i)) {
+      startMs.push((firstMinute + i) * MINUTE_MS);
+      requests.push(counts[i]!);
+      continue;
+    }
+    const gapStart = i;
+    while (i <= last && !valid(i)) i++;
+    gaps.push({ startMs: (firstMinute + gapStart) * MINUTE_MS, minutes: i - gapStart });
+    i--;
+  }
+  const times = Float64Array.from(startMs);
+  const values = Float64Array.from(requests);
+  return {
+    source: meta.source,
+    startMs: times,
+    traceMs: times.slice(),
+    requests: values,
+    intervalSeconds: interval / 1000,
+    gaps,
+    zeroRuns: zeroRuns(times, values),
+    zone: meta.zone,
+    speedup: 1,
+    warnings,
+  };
+}
+
+/** Runs of zero requests long enough to look like a logging gap. */
+function zeroRuns(traceMs: Float64Array, requests: Float64Array): Gap[] {
+  const runs: Gap[] = [];
+  for (let i = 0; i < requests.length; i++) {
+    if (requests[i] !== 0) continue;
+    const start = i;
+    while (i + 1 < requests.length && requests[i + 1] === 0 && traceMs[i + 1]! - traceMs[i]! === MINUTE_MS)
+      i++;
+    const minutes = i - start + 1;
+    if (minutes >= ZERO_RUN_MINUTES) runs.push({ startMs: traceMs[start]!, minutes });
+  }
+  return runs;
+}
+
+/** What a reader of the figures should know about the trace: gaps, zero runs, reordering. */
+export function traceNotes(trace: Trace): string[] {
+  const notes = [...trace.warnings];
+  for (const gap of trace.gaps)
+    notes.push(
+      `gap: no data for ${gap.minutes} min from ${formatTime(gap.startMs, trace.zone)} (not simulated, not billed)`,
+    );
+  for (const run of trace.zeroRuns)
+    notes.push(
+      `${run.minutes} minutes of zero requests from ${formatTime(run.startMs, trace.zone)}: kept as no traffic (a logging gap?)`,
+    );
+  return notes;
+}
+
+export function formatTime(ms: number, zone: string): string {
+  return DateTime.fromMillis(ms, { zone }).toFormat("yyyy-MM-dd HH:mm");
+}
+
+export async function readTraceFile(path: string, options: ReadOptions = {}): Promise<Trace> {
+  if (path === "bundled" || path === NASA_1995_07_13.name) return bundledTrace();
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new TraceError(
+      path,
+      `cannot read the file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
+  }
+  const trace = parseTrace(text, basename(path), options);
+  return trace;
+}
+
+/** The day shipped in the repository (src/simulate/traces/): the NASA launch day, 1995-07-13 EDT. */
+export function bundledTrace(): Trace {
+  const values = Float64Array.from(NASA_1995_07_13.requestsPerMinute.trim().split(/[,\n]/), Number);
+  const start = NASA_1995_07_13.firstEpochSeconds * 1000;
+  const startMs = Float64Array.from(values, (_, i) => start + i * MINUTE_MS);
+  return {
+    source: NASA_1995_07_13.name,
+    startMs,
+    traceMs: startMs.slice(),
+    requests: values,
+    intervalSeconds: 60,
+    gaps: [],
+    zeroRuns: zeroRuns(startMs, values),
+    zone: NASA_1995_07_13.zone,
+    speedup: 1,
+    warnings: [],
+  };
+}
+
+/** The minutes from `fromMs` (inclusive) to `toMs` (exclusive), on the trace's own clock. */
+export function sliceTrace(trace: Trace, fromMs = -Infinity, toMs = Infinity): Trace {
+  let first = 0;
+  while (first < trace.traceMs.length && trace.traceMs[first]! < fromMs) first++;
+  let end = first;
+  while (end < trace.traceMs.length && trace.traceMs[end]! < toMs) end++;
+  if (end === first) throw new TraceError(trace.source, "no minute in the range asked for");
+  const lo = trace.traceMs[first]!;
+  const hi = trace.traceMs[end - 1]!;
+  return {
+    ...trace,
+    startMs: trace.startMs.slice(first, end),
+    traceMs: trace.traceMs.slice(first, end),
+    requests: trace.requests.slice(first, end),
+    gaps: trace.gaps.filter((g) => g.startMs > lo && g.startMs < hi),
+    zeroRuns: trace.zeroRuns.filter((r) => r.startMs >= lo && r.startMs <= hi),
+  };
+}
+
+/**
+ * Time compressed `speedup` times: each simulated minute carries the mean rate of `speedup`
+ * consecutive trace minutes, so the day's shape passes that many times faster while the rate
+ * (and so the load per process) stays that of the trace. The policy's clock, cool-downs and the
+ * boot delay keep running at real speed: it shows whether the policy keeps up with traffic that
+ * changes `speedup` times faster. A group never spans a gap; the simulated clock runs from the
+ * trace's first minute.
+ */
+export function compressTrace(trace: Trace, speedup: number): Trace {
+  if (!Number.isInteger(speedup) || speedup < 1)
+    throw new TraceError(trace.source, "speedup must be an integer >= 1");
+  if (speedup === 1) return trace;
+  const startMs: number[] = [];
+  const traceMs: number[] = [];
+  const requests: number[] = [];
+  const origin = trace.traceMs[0]!;
+  let i = 0;
+  while (i < trace.requests.length) {
+    let sum = 0;
+    let n = 0;
+    const groupStart = trace.traceMs[i]!;
+    while (
+      i < trace.requests.length &&
+      n < speedup &&
+      (n === 0 || trace.traceMs[i]! - trace.traceMs[i - 1]! === MINUTE_MS)
+    ) {
+      sum += trace.requests[i]!;
+      n++;
+      i++;
+    }
+    const simulated = origin + Math.floor((groupStart - origin) / speedup / MINUTE_MS) * MINUTE_MS;
+    const previous = startMs[startMs.length - 1];
+    startMs.push(previous !== undefined && simulated <= previous ? previous + MINUTE_MS : simulated);
+    traceMs.push(groupStart);
+    requests.push(sum / n);
+  }
+  return {
+    ...trace,
+    startMs: Float64Array.from(startMs),
+    traceMs: Float64Array.from(traceMs),
+    requests: Float64Array.from(requests),
+    speedup: trace.speedup * speedup,
+  };
+}
+
+/** Gaps on the simulated clock: where one minute does not follow the one before. */
+export function simulatedGapCount(trace: Trace): number {
+  let gaps = 0;
+  for (let i = 1; i < trace.startMs.length; i++)
+    if (trace.startMs[i]! - trace.startMs[i - 1]! > MINUTE_MS) gaps++;
+  return gaps;
+}

@@ -1,0 +1,51 @@
+import { existsSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { runDemo } from "../../src/demo.js";
+
+describe("npm start (the live demo)", () => {
+  it("runs the real tick against the local world and ends with the simulator's table", async () => {
+    const lines: string[] = [];
+    const code = await runDemo({
+      minutes: 6,
+      tickMs: 0,
+      out: (line) => lines.push(line),
+      onStop: () => () => {},
+    });
+    expect(code).toBe(0);
+    const text = lines.join("\n");
+    expect(text).toContain("trace time   load/min  heartbeat  processes  decision");
+    const ticks = lines.filter((line) => /^07-13 \d\d:\d\d /.test(line));
+    expect(ticks).toHaveLength(6);
+    expect(ticks[0]).toMatch(/^07-13 00:00\s+5,380\s+\d+ ms\s+5\s+\S/);
+    expect(text).toContain("6 ticks (60 trace minutes)");
+    expect(text).toMatch(/^policy\s+proc-hours\s+cost/m);
+    expect(text).toMatch(/^live \(this run\)\s/m);
+    expect(text).toMatch(/^simulator \(same minutes\)\s/m);
+    expect(text).toMatch(/^static peak\s/m);
+    // The temporary state directory is gone.
+    const dir = /state in (\S+)/.exec(text)?.[1];
+    expect(dir).toBeDefined();
+    expect(existsSync(dir!)).toBe(false);
+  });
+
+  it("stops cleanly when told to, after the tick in progress", async () => {
+    const lines: string[] = [];
+    let stop: () => void = () => {};
+    let unregistered = false;
+    const code = await runDemo({
+      tickMs: 50,
+      out: (line) => {
+        lines.push(line);
+        if (lines.filter((l) => l.startsWith("07-13 ")).length === 3) stop();
+      },
+      onStop: (fn) => {
+        stop = fn;
+        return () => (unregistered = true);
+      },
+    });
+    expect(code).toBe(0);
+    expect(lines.filter((l) => l.startsWith("07-13 "))).toHaveLength(3);
+    expect(lines.join("\n")).toContain("stopped after 3 ticks (30 trace minutes)");
+    expect(unregistered).toBe(true);
+  });
+});

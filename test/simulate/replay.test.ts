@@ -1,0 +1,242 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config/load.js";
+import { baselineRuns } from "../../src/simulate/baselines.js";
+import { compare, variant } from "../../src/simulate/compare.js";
+import { replayPolicy } from "../../src/simulate/replay.js";
+import { defaultSimulation, type SimulationInput } from "../../src/simulate/schema.js";
+import { countFlaps, summarize } from "../../src/simulate/summary.js";
+import { bundledTrace, type Trace } from "../../src/simulate/trace.js";
+
+const T0 = Date.parse("2026-01-05T00:00:00Z");
+
+/** A trace from per-minute counts, starting at `start`. */
+function traceOf(requests: number[], start = T0): Trace {
+  const startMs = Float64Array.from(requests, (_, i) => start + i * 60_000);
+  return {
+    source: "test",
+    startMs,
+    traceMs: startMs.slice(),
+    requests: Float64Array.from(requests),
+    intervalSeconds: 60,
+    gaps: [],
+    zeroRuns: [],
+    zone: "UTC",
+    speedup: 1,
+    warnings: [],
+  };
+}
+
+function configWith(decision: Record<string, unknown>, simulation: SimulationInput = {}, timezone = "UTC") {
+  return parseConfig({
+    timezone,
+    simulation,
+    processes: {
+      web: {
+        measurement: { backend: "response-time", url: "https://example.com/heartbeat", timeoutMs: 5000 },
+        decision,
+        scaling: { backend: "heroku", app: "sim-app" },
+      },
+    },
+  });
+}
+
+const THRESHOLD = {
+  minMeasurement: 130,
+  maxMeasurement: 250,
+  failsToScaleUp: 1,
+  passesToScaleDown: 3,
+  minProcesses: 1,
+  maxProcesses: 6,
+  postScaleWaitSeconds: 60,
+};
+
+describe("a replay through the real decision backend", () => {
+  const settings = defaultSimulation({ capacityPerProcess: 1200, bootSeconds: 30 });
+  const spike = traceOf([
+    ...Array<number>(10).fill(600),
+    ...Array<number>(20).fill(4000),
+    ...Array<number>(30).fill(600),
+  ]);
+
+  it("scales up on a spike and back down after it", () => {
+    const run = replayPolicy("threshold", configWith(THRESHOLD, {}), "web", spike, settings);
+    expect(run.processes[0]).toBe(1);
+    const during = Math.max(...run.processes.subarray(10, 30));
+    expect(during).toBeGreaterThanOrEqual(4);
+    expect(run.processes[59]).toBeLessThanOrEqual(2);
+    const ups = run.scales.filter((s) => s.to > s.from);
+    const downs = run.scales.filter((s) => s.to < s.from);
+    expect(ups.length).toBeGreaterThan(0);
+    expect(downs.length).toBeGreaterThan(0);
+    expect(ups[0]!.at).toBeLessThan(downs[0]!.at);
+    // The reasons are the decision backend's own.
+    expect(ups[0]!.reason).toMatch(/fails in a row/);
+    expect(downs[0]!.reason).toMatch(/passes in a row/);
+    // The first reading after the spike starts sees the minute before: the scale comes a minute late.
+    expect(ups[0]!.at).toBe(spike.startMs[11]);
+  });
+
+  it("the same seed gives the same numbers, another seed others", () => {
+    const noisy = (seed: number) => {
+      const config = configWith(THRESHOLD, { capacityPerProcess: 1200, noise: { seed, stddevMs: 40 } });
+      return JSON.stringify(
+        compare([{ label: "p", config }], "web", bundledTrace(), config.simulation!).report,
+      );
+    };
+    expect(noisy(7)).toBe(noisy(7));
+    expect(noisy(8)).not.toBe(noisy(7));
+  });
+
+  it("cool-downs, the fail-safe and the bounds are the decision's", () => {
+    const config = configWith({ ...THRESHOLD, failSafe: { maxMs: 1000 }, maxProcesses: 5 });
+    const run = replayPolicy("fail-safe", config, "web", spike, settings);
+    // The spike overloads a single process at once: the fail-safe scales straight to the maximum.
+    expect(run.scales[0]).toMatchObject({ from: 1, to: 5 });
+    expect(run.scales[0]!.reason).toMatch(/^fail-safe/);
+    expect(run.failSafes).toBeGreaterThan(0);
+    expect(Math.max(...run.processes)).toBe(5);
+  });
+
+  it("a process measured every 3 minutes reads every third minute", () => {
+    const config = parseConfig({
+      processes: {
+        web: {
+          measurement: { backend: "response-time", url: "https://example.com/heartbeat" },
+          decision: THRESHOLD,
+          scaling: { backend: "heroku", app: "sim-app" },
+          intervalSeconds: 180,
+        },
+      },
+    });
+    const run = replayPolicy("slow", config, "web", traceOf(Array<number>(9).fill(600)), settings);
+    expect([...run.readingMs].map((v) => !Number.isNaN(v))).toEqual([
+      true,
+      false,
+      false,
+      true,
+      false,
+      false,
+      true,
+      false,
+      false,
+    ]);
+  });
+
+  it("a schedule gives the same decisions as scheduleAt called every minute", () => {
+    const config = configWith(
+      {
+        ...THRESHOLD,
+        maxProcesses: 40,
+        schedule: [
+          { cron: "0 7 * * *", processes: 8, mode: "floor" },
+          { cron: "30 12 * * *", processes: 12, mode: "exact" },
+          { cron: "0 14 * * *", processes: 2 },
+        ],
+      },
+      {},
+      "America/New_York",
+    );
+    const s = defaultSimulation({ rateMultiplier: 100, noise: { seed: 3, stddevMs: 30 } });
+    const fast = replayPolicy("fast", config, "web", bundledTrace(), s);
+    const exact = replayPolicy("fast", config, "web", bundledTrace(), s, { exactSchedule: true });
+    expect(fast.scales.length).toBeGreaterThan(5);
+    expect(fast.scales).toEqual(exact.scales);
+    expect([...fast.processes]).toEqual([...exact.processes]);
+    // 12:30 EDT pins 12 processes.
+    const pinned = bundledTrace().startMs.indexOf(Date.parse("1995-07-13T16:45:00Z"));
+    expect(fast.processes[pinned]).toBe(12);
+  });
+
+  it("a gap is skipped: not billed, the backlog dropped", () => {
+    const gapped = traceOf([600, 600, 600]);
+    gapped.startMs[2] = T0 + 60 * 60_000; // an hour later
+    const run = replayPolicy("gap", configWith(THRESHOLD), "web", gapped, settings);
+    expect(run.minutes).toBe(3);
+    const summary = summarize(run, settings, { zone: "UTC", traceZone: "UTC" });
+    expect(summary.processHours).toBeCloseTo(3 / 60, 2);
+  });
+});
+
+describe("baselines, by hand", () => {
+  // Fluid queue, 1200 a minute per process, 100 ms of service; SLO p95 500 ms.
+  const settings = defaultSimulation({ capacityPerProcess: 1200, queueing: "fluid", bootSeconds: 0 });
+  const trace = traceOf([600, 1200, 1800, 600]);
+  const config = configWith(THRESHOLD);
+  const zones = { zone: "UTC", traceZone: "UTC" };
+
+  it("static at peak: 2 processes; static at median: 1, overloaded at the peak and the minute after", () => {
+    const [peak, median] = baselineRuns(trace, settings, config, "web").map((r) =>
+      summarize(r, settings, zones),
+    );
+    expect(peak).toMatchObject({
+      label: "static peak",
+      description: "2 processes: p95 <= 500 ms at the busiest minute",
+      processHours: 0.13, // 8 process-minutes
+      cost: 0,
+      minutesOverSlo: 0,
+      lateRequests: 0,
+      scaleEvents: 0,
+    });
+    // 1800 against 1200: 600 queued, waits rising 0.5 ms per ms (p95 28.6 s); then 600 queued drain through the last minute.
+    expect(median).toMatchObject({ label: "static median", processHours: 0.07, minutesOverSlo: 2 });
+    expect(median!.worst).toMatchObject({ latencyMs: 28_600, processes: 1, requests: 1800 });
+    // Waits above 400 ms: all but the first 0.8 s of minute 3, all but the last 0.8 s of minute 4.
+    expect(median!.lateRequests).toBe(Math.round(1800 * (59.2 / 60) + 600 * (59.2 / 60)));
+    expect(median!.backlogAtEnd).toBe(0);
+  });
+
+  it("the schedule baseline follows the crons in the config's zone", () => {
+    const scheduled = configWith(THRESHOLD, {
+      schedule: [
+        { cron: "0 7 * * *", processes: 3, mode: "exact" },
+        { cron: "0 22 * * *", processes: 1, mode: "exact" },
+      ],
+    });
+    const around7 = traceOf([600, 600, 600, 600], Date.parse("2026-01-05T06:58:00Z"));
+    const runs = baselineRuns(around7, scheduled.simulation!, scheduled, "web");
+    const schedule = runs.find((r) => r.label === "schedule")!;
+    expect([...schedule.processes]).toEqual([1, 1, 3, 3]);
+    expect(schedule.scales).toEqual([
+      { at: Date.parse("2026-01-05T07:00:00Z"), from: 1, to: 3, reason: "schedule" },
+    ]);
+  });
+
+  it("flapping: a scale in the other direction within 10 minutes", () => {
+    const m = 60_000;
+    const scales = [
+      { at: 0, from: 1, to: 2, reason: "" },
+      { at: 5 * m, from: 2, to: 1, reason: "" }, // flap
+      { at: 20 * m, from: 1, to: 2, reason: "" },
+      { at: 25 * m, from: 2, to: 3, reason: "" },
+      { at: 35 * m, from: 3, to: 2, reason: "" }, // flap (exactly 10 minutes)
+    ];
+    expect(countFlaps(scales)).toBe(2);
+  });
+});
+
+describe("policy variants", () => {
+  const config = configWith(THRESHOLD, { capacityPerProcess: 1200 });
+
+  it("merge into the decision and are checked by the schema", () => {
+    const fast = variant(config, "web", { passesToScaleDown: 1 }, "fast");
+    expect(fast.processes.web!.decision).toMatchObject({ ...THRESHOLD, passesToScaleDown: 1 });
+    expect(() => variant(config, "web", { passesToScaleDown: 0 }, "bad")).toThrow(
+      /--policy bad[\s\S]*passesToScaleDown/,
+    );
+  });
+
+  it("naming another backend keeps only the shared settings; null removes one", () => {
+    const tracking = variant(config, "web", { backend: "target-tracking", targetValue: 150 }, "tt");
+    expect(tracking.processes.web!.decision).toMatchObject({
+      backend: "target-tracking",
+      targetValue: 150,
+      maxProcesses: 6,
+      postScaleWaitSeconds: 60,
+    });
+    expect(tracking.processes.web!.decision).not.toHaveProperty("minMeasurement");
+    const safe = variant(config, "web", { failSafe: {} }, "safe");
+    expect(
+      variant(safe, "web", { failSafe: null }, "unsafe").processes.web!.decision.failSafe,
+    ).toBeUndefined();
+  });
+});

@@ -1,0 +1,58 @@
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { loadConfigFile, parseConfig, type ConfigError } from "../../src/config/load.js";
+
+const base = {
+  processes: {
+    web: {
+      measurement: { backend: "response-time", url: "https://example.com/heartbeat" },
+      scaling: { backend: "heroku", app: "sim-app" },
+    },
+  },
+};
+
+describe("the simulation settings in the one config schema", () => {
+  it("are optional, and take their defaults when present", () => {
+    expect(parseConfig(base).simulation).toBeUndefined();
+    expect(parseConfig({ ...base, simulation: {} }).simulation).toEqual({
+      capacityPerProcess: 1200,
+      serviceTimeMs: 100,
+      queueing: "mmc",
+      bootSeconds: 30,
+      rateMultiplier: 1,
+      pricePerProcessHour: 0.035,
+      sloMs: 500,
+      sloMetric: "p95",
+      noise: { seed: 1, stddevMs: 0 },
+    });
+  });
+
+  it("report every problem by path", () => {
+    const bad = {
+      ...base,
+      simulation: { capacityPerProcess: 0, sloMetric: "p99", noise: { seed: -1 }, schedule: [], speed: 2 },
+    };
+    let problems: string[] = [];
+    try {
+      parseConfig(bad);
+    } catch (error) {
+      problems = (error as ConfigError).problems;
+    }
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        "simulation.capacityPerProcess: expected requests per minute > 0",
+        expect.stringMatching(/^simulation\.sloMetric: /),
+        "simulation.noise.seed: expected integer from 0 to 4294967295",
+        "simulation.schedule: expected at least one schedule entry",
+        "simulation.speed: unknown setting",
+      ]),
+    );
+  });
+
+  it.each(["threshold.json", "queue-time.json"])("the example %s is valid", async (name) => {
+    const config = await loadConfigFile(
+      fileURLToPath(new URL(`../../src/simulate/examples/${name}`, import.meta.url)),
+    );
+    expect(config.simulation).toMatchObject({ rateMultiplier: 100, noise: { seed: 1, stddevMs: 20 } });
+  });
+});
