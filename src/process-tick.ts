@@ -3,7 +3,7 @@ import type { Clock } from "./clock.js";
 import type { ProcessConfig } from "./config/schema.js";
 import { enforceBounds, decision as makeDecision } from "./decide/common.js";
 import { decide } from "./decide/registry.js";
-import { recordScale, type ProcessState } from "./decide/state.js";
+import { recordScale, type ProcessState, type ScaleRecord } from "./decide/state.js";
 import type { Decision } from "./decide/types.js";
 import { createMeasurement } from "./measure/registry.js";
 import type { Reading } from "./measure/types.js";
@@ -67,7 +67,7 @@ async function measureDecideScale(input: ProcessTickInput, event: EventFactory):
     const error = asScaleError(caught);
     return {
       report: errorReport(name, error, null),
-      state: input.state,
+      state: { ...input.state, platformFailure: "read" },
       events: [event.scaleFailed(error)],
       evaluated: ["scale-failed"],
     };
@@ -82,7 +82,7 @@ async function measureDecideScale(input: ProcessTickInput, event: EventFactory):
     scaler.current(signal).catch(asScaleError),
   ]);
   const events: AutoscaleEvent[] = [];
-  const evaluated: LastingKind[] = ["scale-failed"];
+  const evaluated: LastingKind[] = [];
   let state = input.state;
   if (reading) {
     const failedReadings = reading.ok ? 0 : (state.failedReadings ?? 0) + 1;
@@ -96,11 +96,23 @@ async function measureDecideScale(input: ProcessTickInput, event: EventFactory):
   if (current instanceof ScaleError) {
     // Without the platform's count no decision is safe; the reading is not recorded, so none is half-counted.
     events.push(event.scaleFailed(current));
-    const kept = { ...input.state, ...(reading ? { failedReadings: state.failedReadings } : {}) };
+    evaluated.push("scale-failed");
+    const kept: ProcessState = {
+      ...input.state,
+      ...(reading ? { failedReadings: state.failedReadings } : {}),
+      platformFailure: "read",
+    };
     return { report: errorReport(name, current, reading), state: kept, events, evaluated };
   }
+  if (state.platformFailure === "read") {
+    // The failing call was the read, and it works again.
+    evaluated.push("scale-failed");
+    state = withoutPlatformFailure(state);
+  }
 
-  state = settlePendingScale(state, current);
+  const settled = settlePendingScale(state, current);
+  state = settled.state;
+  if (settled.applied) events.push(event.scale(settled.applied.from, settled.applied.to, null, null));
   let decision: Decision;
   if (reading) {
     decision = decide({ config: config.decision, state, reading, current, now });
@@ -120,6 +132,7 @@ async function measureDecideScale(input: ProcessTickInput, event: EventFactory):
   };
   const outcome = await applyDecision(input, scaler, decision, current, report, event, reading);
   events.push(...outcome.events);
+  if (outcome.scaleCall) evaluated.push("scale-failed"); // a scale tried tells whether scaling works
   const tooRapid = tooRapidReason(config.notification, outcome.state.scales, now.toMillis());
   if (tooRapid) events.push(event.tooRapid(tooRapid, report.scaled?.to ?? current));
   return { report, state: outcome.state, events, evaluated };
@@ -134,7 +147,7 @@ async function applyDecision(
   report: ProcessReport,
   event: EventFactory,
   reading: Reading | null,
-): Promise<{ state: ProcessState; events: AutoscaleEvent[] }> {
+): Promise<{ state: ProcessState; events: AutoscaleEvent[]; scaleCall?: "ok" | "failed" }> {
   const at = input.now.toMillis();
   if (decision.action === "hold") return { state: decision.state, events: [] };
   if (input.dryRun) {
@@ -143,18 +156,17 @@ async function applyDecision(
   }
   try {
     const to = await scaler.scaleTo(decision.target, input.signal);
-    const state = recordScale(decision.state, { at, from: current, to });
+    const state = withoutPlatformFailure(recordScale(decision.state, { at, from: current, to }));
     if (input.progress) Object.assign(input.progress, { state, scaled: { from: current, to } });
     Object.assign(report, { status: "scaled", scaled: { from: current, to } });
-    return { state, events: [event.scale(current, to, decision, reading)] };
+    return { state, events: [event.scale(current, to, decision, reading)], scaleCall: "ok" };
   } catch (caught) {
     // The history is kept, so the same decision is taken, and the scale tried, again next tick.
     const error = asScaleError(caught);
     Object.assign(report, { status: "error", error: { id: error.id, message: error.message } });
-    const state = unclear(error)
-      ? { ...decision.state, pendingScale: { at, from: current, to: decision.target } }
-      : decision.state;
-    return { state, events: [event.scaleFailed(error, decision)] };
+    const state: ProcessState = { ...decision.state, platformFailure: "scale" };
+    if (unclear(error)) state.pendingScale = { at, from: current, to: decision.target };
+    return { state, events: [event.scaleFailed(error, decision)], scaleCall: "failed" };
   }
 }
 
@@ -196,10 +208,12 @@ async function notify(
   const events = [...wanted.filter((e) => !isLasting(e.kind)), ...tracked.events].filter((e) =>
     notification.notifyOn.includes(e.kind),
   );
-  const warnings = await dispatch(events, notification, input.notifiers, input.env, input.signal);
   const notices = Object.keys(tracked.notices).length > 0 ? tracked.notices : undefined;
   const state: ProcessState = { ...outcome.state, notices };
   if (!notices) delete state.notices;
+  // Kept before sending: a deadline that cuts the sends short must not make the next tick re-send "started".
+  if (input.progress) input.progress.state = state;
+  const warnings = await dispatch(events, notification, input.notifiers, input.env, input.signal);
   return {
     report: {
       ...outcome.report,
@@ -219,10 +233,19 @@ function unclear(error: ScaleError): boolean {
  * A scale that got no clear answer last tick took effect if the formation now has its count:
  * then it is recorded (its cool-down and a fresh history apply); either way it is settled.
  */
-function settlePendingScale(state: ProcessState, current: number): ProcessState {
+function settlePendingScale(
+  state: ProcessState,
+  current: number,
+): { state: ProcessState; applied?: ScaleRecord } {
   const { pendingScale, ...rest } = state;
-  if (!pendingScale) return state;
-  return current === pendingScale.to ? recordScale(rest, pendingScale) : rest;
+  if (!pendingScale) return { state };
+  if (current !== pendingScale.to) return { state: rest };
+  return { state: withoutPlatformFailure(recordScale(rest, pendingScale)), applied: pendingScale };
+}
+
+function withoutPlatformFailure(state: ProcessState): ProcessState {
+  const { platformFailure: _, ...rest } = state;
+  return rest;
 }
 
 /** Ticks run every minute; half a tick of slack keeps a 120 s interval from slipping to 180 s. */

@@ -157,7 +157,10 @@ async function runProcesses(
           notifiers,
           signal: deadline.signal,
           progress,
-        }).catch((error: unknown) => ({ report: internalErrorReport(name, error), state }));
+        }).catch((error: unknown) => ({
+          report: internalErrorReport(name, error),
+          state: progress.state ?? state,
+        }));
         // A process cut off after its scale went through keeps what it did, or the next tick would scale again.
         return (
           (await Promise.race([run, timedOut])) ?? {

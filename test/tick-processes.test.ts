@@ -159,8 +159,17 @@ describe("robustness", () => {
       expect(first.processes[0]).toMatchObject({ status: "error", error: { id: "timeout" } });
       expect(world.heroku.quantity(APP, "mailer")).toBe(2);
       world.clock.advance(60_000);
+      world.memory.events.length = 0;
       const second = await world.tick(config);
       expect(second.processes[0]).toMatchObject({ status: "held", current: 2 });
+      expect(world.memory.events).toEqual([
+        expect.objectContaining({
+          kind: "scale",
+          from: 1,
+          to: 2,
+          reason: "the request of the previous tick got no answer, but the platform applied it",
+        }),
+      ]);
       expect(second.processes[0]!.decision!.reason).toMatch(/cooling down/);
       expect(world.heroku.quantity(APP, "mailer")).toBe(2);
     } finally {

@@ -31,6 +31,11 @@ export const processStateSchema = z.object({
    * platform may have applied it. The next tick checks the formation and, if it did, records it.
    */
   pendingScale: scaleRecordSchema.optional(),
+  /**
+   * Which platform call failed last, while it keeps failing: reading the formation or scaling it.
+   * Only a success of that same call resolves the scale-failed notification.
+   */
+  platformFailure: z.enum(["read", "scale"]).optional(),
   /** Failed measurements in a row (for the measurement-failed notification). */
   failedReadings: z.number().optional(),
   /**

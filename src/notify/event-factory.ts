@@ -60,14 +60,18 @@ export function eventFactory(process: string, tickId: string, now: DateTime) {
           : `${reading.backend} failed: ${reading.error}`,
         value(reading),
       ),
-    scale: (from: number, to: number, decision: Decision, reading: Reading | null) =>
-      make("scale", `scaled ${from} -> ${to}: ${decision.reason}`, {
+    /** Without a decision: a scale whose request timed out last tick, found applied now. */
+    scale: (from: number, to: number, decision: Decision | null, reading: Reading | null) => {
+      const reason =
+        decision?.reason ?? "the request of the previous tick got no answer, but the platform applied it";
+      return make("scale", `scaled ${from} -> ${to}: ${reason}`, {
         ...(reading ? value(reading) : {}),
         from,
         to,
-        reason: decision.reason,
-        readings: readings(decision.state.history),
-      }),
+        reason,
+        ...(decision ? { readings: readings(decision.state.history) } : {}),
+      });
+    },
     aboveMax: (decision: Decision, reading: Reading) =>
       make(
         "above-max",

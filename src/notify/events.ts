@@ -30,7 +30,7 @@ export interface AutoscaleEvent {
   /**
    * For lasting conditions (above-max, below-min, too-rapid, measurement-failed, fail-safe):
    * `started` when it begins, `repeated` at most every `repeatAfterMinutes` while it lasts,
-   * `resolved` once when it ends. Absent for one-off events (measurement, scale, scale-failed).
+   * `resolved` once when it ends. Absent for one-off events (measurement, scale).
    */
   phase?: "started" | "repeated" | "resolved";
   /** The recent readings that led here, oldest first (for "why" in emails and webhooks). */

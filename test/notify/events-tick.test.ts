@@ -198,6 +198,25 @@ describe("notifications through real ticks", () => {
     });
   });
 
+  it("scale-failed from a refused scale is not resolved by ticks that do not scale, only by a scale that works", async () => {
+    const cfg = config({ notifyOn: ["scale-failed"] });
+    world.targets.web!.set({ latencyMs: 350 });
+    world.heroku.failNext(
+      422,
+      { id: "invalid_params", message: "Cannot update to more than 1 Basic size dynos per process type." },
+      2,
+      "PATCH",
+    );
+    await tick(cfg); // slow: scale refused
+    world.targets.web!.set({ latencyMs: 150 });
+    await tick(cfg); // in range: no scale tried, the failure is not over
+    world.targets.web!.set({ latencyMs: 350 });
+    await tick(cfg); // refused again: still the same condition
+    await tick(cfg); // accepted
+    expect(received()[0]).toEqual(["scale-failed/started", "scale-failed/resolved"]);
+    expect(world.heroku.quantity(APP, "web")).toBe(2);
+  });
+
   it("fail-safe: its own event when the app is down, resolved when it answers", async () => {
     world.targets.web!.set({ status: 503 });
     const cfg = config(
