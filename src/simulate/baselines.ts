@@ -1,5 +1,5 @@
 import type { Config } from "../config/schema.js";
-import { processesFor } from "./model.js";
+import { PROCESSES_LIMIT, processesFor } from "./model.js";
 import { modelParams, replayFixed, scheduleCounter, type Run } from "./replay.js";
 import type { SimulationSettings } from "./schema.js";
 import type { Trace } from "./trace.js";
@@ -22,36 +22,35 @@ export function median(values: Float64Array): number {
  *   (read in the config's zone) until the next one does, load ignored. It follows the trace's
  *   own time of day, also when the trace is compressed (the policies' clock then runs at the
  *   simulated speed, so their time-of-day rules see simulated time).
+ *
+ * A static baseline no count of processes (up to PROCESSES_LIMIT) sizes is left out, and said
+ * so in `notes` when given.
  */
 export function baselineRuns(
   trace: Trace,
   settings: SimulationSettings,
   config: Config,
   processName: string,
+  notes?: string[],
 ): Run[] {
   const params = modelParams(settings);
   const arrivals = trace.requests.map((r) => r * settings.rateMultiplier);
   const peak = arrivals.reduce((a, b) => Math.max(a, b), 0);
-  const sized = (rate: number) => processesFor(params, rate, settings.sloMs, settings.sloMetric);
-  const atPeak = sized(peak);
-  const atMedian = sized(median(arrivals));
   const slo = `${settings.sloMetric} <= ${settings.sloMs} ms`;
-  const runs = [
-    replayFixed(
-      `static peak`,
-      `${atPeak} processes: ${slo} at the busiest minute`,
-      trace,
-      settings,
-      () => atPeak,
-    ),
-    replayFixed(
-      `static median`,
-      `${atMedian} processes: ${slo} at the median minute`,
-      trace,
-      settings,
-      () => atMedian,
-    ),
-  ];
+  const runs: Run[] = [];
+  for (const [label, rate, minute] of [
+    ["static peak", peak, "the busiest minute"],
+    ["static median", median(arrivals), "the median minute"],
+  ] as const) {
+    const count = processesFor(params, rate, settings.sloMs, settings.sloMetric);
+    if (count === null) {
+      notes?.push(
+        `${label}: not attainable: no count up to ${PROCESSES_LIMIT.toLocaleString("en-US")} processes meets ${slo} at ${minute} (${Math.round(rate).toLocaleString("en-US")}/min)`,
+      );
+      continue;
+    }
+    runs.push(replayFixed(label, `${count} processes: ${slo} at ${minute}`, trace, settings, () => count));
+  }
   const schedule = settings.schedule ?? config.processes[processName]?.decision.schedule;
   if (schedule) {
     const counter = scheduleCounter(schedule, config.timezone);

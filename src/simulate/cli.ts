@@ -1,6 +1,8 @@
-import { writeFile } from "node:fs/promises";
-import { basename, extname } from "node:path";
+import { constants } from "node:fs";
+import { access, stat, writeFile } from "node:fs/promises";
+import { basename, dirname, extname } from "node:path";
 import { parseArgs } from "node:util";
+import { IANAZone } from "luxon";
 import type { CliIo } from "../cli/main.js";
 import { ConfigError, loadConfigFile } from "../config/load.js";
 import type { Config } from "../config/schema.js";
@@ -33,12 +35,16 @@ cost, latency against the SLO and scale events with static and scheduled baselin
   --policy    a variant of the first config: JSON merged into the process's decision
   --speedup   N trace minutes per simulated minute (rate averaged): traffic changes N times
               faster while the policy's clock, cool-downs and boot delay keep real speed
-  --from/--to trace time (ISO 8601; without an offset, in the trace's zone)
+  --from/--to trace time, ISO 8601 (a bare date: its midnight); without an offset, in the
+              trace's zone
   --value     what a generic trace's values are: requests per interval (count, default) or a rate
-  --zone      zone of a generic trace's timestamps without an offset (default UTC)
-  --seed      the noise seed (default simulation.noise.seed)`;
+  --zone      IANA zone of a generic trace's timestamps without an offset (default UTC)
+  --seed      the noise seed, an integer from 0 to 4294967295 (default simulation.noise.seed)
+  --report    also write the comparison as one HTML page (checked writable before the replay)`;
 
 class UsageError extends Error {}
+/** The HTML report cannot be written: exit 2, without the usage. */
+class ReportError extends Error {}
 
 function options(args: string[]) {
   try {
@@ -86,11 +92,38 @@ function parsePolicy(text: string): { name: string; override: Record<string, unk
   return { name, override: override as Record<string, unknown> };
 }
 
-function integerOption(text: string | undefined, name: string, min: number): number | undefined {
+function integerOption(
+  text: string | undefined,
+  name: string,
+  min: number,
+  max?: number,
+): number | undefined {
   if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} expects an integer >= ${min}`);
+  const n = /^\s*[+-]?\d+\s*$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || (max !== undefined && n > max))
+    throw new UsageError(
+      `--${name} expects an integer ${max === undefined ? `>= ${min}` : `from ${min} to ${max}`}`,
+    );
   return n;
+}
+
+/** Whether `path` can be written (an existing file, or a new one in an existing directory), before the replay. */
+async function checkWritable(path: string): Promise<void> {
+  let problem: string | undefined;
+  try {
+    if ((await stat(path)).isDirectory()) problem = "EISDIR";
+    else await access(path, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT") problem = code ?? String(error);
+    else
+      try {
+        await access(dirname(path), constants.W_OK);
+      } catch (inner) {
+        problem = (inner as NodeJS.ErrnoException).code ?? String(inner);
+      }
+  }
+  if (problem !== undefined) throw new ReportError(`--report ${path}: cannot write the file: ${problem}`);
 }
 
 /** `autoscalebot simulate ...`: exit 0 done, 2 bad usage, configuration or trace. */
@@ -108,7 +141,12 @@ export async function runSimulate(args: string[], io: CliIo): Promise<number> {
     if (!["count", "per-minute", "per-second"].includes(valueIs))
       throw new UsageError("--value expects count, per-minute or per-second");
     const speedup = integerOption(opts.speedup, "speedup", 1) ?? 1;
-    const seed = integerOption(opts.seed, "seed", 0);
+    const seed = integerOption(opts.seed, "seed", 0, 2 ** 32 - 1);
+    if (opts.zone !== undefined && !IANAZone.isValidZone(opts.zone))
+      throw new UsageError(
+        `--zone expects an IANA time zone such as Europe/Berlin, got ${JSON.stringify(opts.zone)}`,
+      );
+    if (opts.report !== undefined) await checkWritable(opts.report);
 
     const configs: Config[] = [];
     for (const path of paths) configs.push(await loadConfigFile(path));
@@ -165,8 +203,13 @@ export async function runSimulate(args: string[], io: CliIo): Promise<number> {
         );
     }
     io.out(opts.json ? JSON.stringify(report, null, 2) : formatReport(report));
-    if (opts.report) {
-      await writeFile(opts.report, renderHtml(report, runs));
+    if (opts.report !== undefined) {
+      try {
+        await writeFile(opts.report, renderHtml(report, runs));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? String(error);
+        throw new ReportError(`--report ${opts.report}: cannot write the file: ${code}`);
+      }
       if (!opts.json) io.out(`\nreport written to ${opts.report}`);
     }
     return 0;
@@ -175,7 +218,7 @@ export async function runSimulate(args: string[], io: CliIo): Promise<number> {
       io.err(`${error.message}\n\n${SIMULATE_USAGE}`);
       return 2;
     }
-    if (error instanceof ConfigError || error instanceof TraceError) {
+    if (error instanceof ConfigError || error instanceof TraceError || error instanceof ReportError) {
       io.err(error.message);
       return 2;
     }

@@ -34,10 +34,14 @@ export function compare(
   const first = policies[0];
   if (!first) throw new Error("no policy to simulate");
   const runs = policies.map((p) => replayPolicy(p.label, p.config, processName, trace, settings));
-  if (options.baselines ?? true) runs.push(...baselineRuns(trace, settings, first.config, processName));
+  const notes: string[] = [];
+  if (options.baselines ?? true)
+    runs.push(...baselineRuns(trace, settings, first.config, processName, notes));
   const zones = { zone: first.config.timezone, traceZone: trace.zone };
   const summaries = runs.map((run) => summarize(run, settings, zones));
-  return { runs, summaries, report: buildReport(processName, trace, settings, summaries) };
+  const report = buildReport(processName, trace, settings, summaries);
+  report.trace.notes.push(...notes);
+  return { runs, summaries, report };
 }
 
 const COMMON_KEYS = Object.keys(commonDecisionFields);
@@ -46,7 +50,9 @@ const COMMON_KEYS = Object.keys(commonDecisionFields);
  * A variant of a config: `override` merged into the process's decision and the result checked
  * by the one schema. An override naming another backend keeps only the settings every backend
  * shares (bounds, increment, cool-downs, schedule, fail-safe) from the original. A `null`
- * removes a setting (back to its default: `"failSafe": null` turns the fail-safe off).
+ * removes a setting (back to its default: `"failSafe": null` turns the fail-safe off). An
+ * override of `postScaleWaitSeconds` that sets neither `scaleUpCooldownSeconds` nor
+ * `scaleDownCooldownSeconds` removes the original's (they would win over it).
  */
 export function variant(
   config: Config,
@@ -61,6 +67,16 @@ export function variant(
   const kept = otherBackend
     ? Object.fromEntries(Object.entries(base).filter(([key]) => COMMON_KEYS.includes(key)))
     : base;
+  // The per-direction cool-downs win over postScaleWaitSeconds: an override of the one wait
+  // replaces the base's cool-downs too, unless it sets one of them itself.
+  if (
+    override.postScaleWaitSeconds !== undefined &&
+    !("scaleUpCooldownSeconds" in override) &&
+    !("scaleDownCooldownSeconds" in override)
+  ) {
+    delete kept.scaleUpCooldownSeconds;
+    delete kept.scaleDownCooldownSeconds;
+  }
   const decision = Object.fromEntries(
     Object.entries({ ...kept, ...override }).filter(([, value]) => value !== undefined && value !== null),
   );

@@ -234,17 +234,24 @@ export function steadyLatency(
   return metric === "p95" ? out.p95Ms : out.meanMs;
 }
 
-/** The fewest processes whose steady latency at this load meets the SLO (at most `limit`). */
+/** How many processes `processesFor` tries at most. */
+export const PROCESSES_LIMIT = 10_000;
+
+/**
+ * The fewest processes whose steady latency at this load meets the SLO; null when no count up
+ * to `limit` does (not attainable: an SLO at or below the service time, or just above it).
+ */
 export function processesFor(
   params: ModelParams,
   arrivals: number,
   sloMs: number,
   metric: "p95" | "mean",
-  limit = 10_000,
-): number {
-  let n = Math.max(1, Math.ceil(arrivals / params.capacityPerProcess));
-  while (n < limit && steadyLatency(params, arrivals, n, metric) > sloMs) n++;
-  return n;
+  limit = PROCESSES_LIMIT,
+): number | null {
+  if (sloMs < params.serviceTimeMs) return null; // every request takes the service time
+  for (let n = Math.max(1, Math.ceil(arrivals / params.capacityPerProcess)); n <= limit; n++)
+    if (steadyLatency(params, arrivals, n, metric) <= sloMs) return n;
+  return null;
 }
 
 export interface HeartbeatOptions {

@@ -127,7 +127,9 @@ export function heartbeatOptions(
 
 /**
  * Processes at the start: `simulation.initialProcesses`, else the fewest that meet the SLO at
- * the first minute's load, within the policy's bounds then (a warm start, not a cold one).
+ * the first minute's load (the most the policy allows when none does), held within the
+ * policy's bounds then (a warm start, not a cold one, and no scale at the first tick just to
+ * enter the bounds).
  */
 export function initialProcesses(
   config: Config,
@@ -135,30 +137,34 @@ export function initialProcesses(
   trace: Trace,
   settings: SimulationSettings,
 ): number {
-  if (settings.initialProcesses !== undefined) return settings.initialProcesses;
   const decision = config.processes[processName]!.decision;
   const bounds = boundsAt(decision, DateTime.fromMillis(trace.startMs[0]!, { zone: config.timezone }));
-  const needed = processesFor(
-    modelParams(settings),
-    trace.requests[0]! * settings.rateMultiplier,
-    settings.sloMs,
-    settings.sloMetric,
-  );
-  return Math.min(Math.max(needed, bounds.min), bounds.max);
+  const wanted =
+    settings.initialProcesses ??
+    processesFor(
+      modelParams(settings),
+      trace.requests[0]! * settings.rateMultiplier,
+      settings.sloMs,
+      settings.sloMetric,
+    ) ??
+    bounds.max;
+  return Math.min(Math.max(wanted, bounds.min), bounds.max);
 }
 
-/** What the first tick's heartbeat sees: a steady minute at the first minute's load. */
-export function minuteBefore(trace: Trace, settings: SimulationSettings, processes: number): MinuteResult {
-  const arrivals = trace.requests[0]! * settings.rateMultiplier;
-  return simulateMinute(
-    modelParams(settings),
-    arrivals,
-    0,
-    processes,
-    processes,
-    settings.sloMs,
-    emptyMinute(),
-  );
+/**
+ * What the heartbeat reports at minute `index` when the minute before is not in the trace (the
+ * first minute, or the first after a gap): a steady minute at that minute's load on
+ * `processes`. Written into `out` when given.
+ */
+export function minuteBefore(
+  trace: Trace,
+  settings: SimulationSettings,
+  processes: number,
+  index = 0,
+  out: MinuteResult = emptyMinute(),
+): MinuteResult {
+  const arrivals = trace.requests[index]! * settings.rateMultiplier;
+  return simulateMinute(modelParams(settings), arrivals, 0, processes, processes, settings.sloMs, out);
 }
 
 /** Ticks run every minute; as in src/process-tick.ts, half a tick of slack for longer intervals. */
@@ -204,7 +210,12 @@ export function replayPolicy(
 
   for (let i = 0; i < n; i++) {
     const startMs = trace.startMs[i]!;
-    if (i > 0 && startMs - trace.startMs[i - 1]! > MINUTE_MS) model.backlog = 0; // a gap: nothing is known
+    if (i > 0 && startMs - trace.startMs[i - 1]! > MINUTE_MS) {
+      // A gap: nothing is known of the minutes before. The heartbeat sees a steady minute at
+      // this one's load on the processes there are, as for the first minute.
+      model.backlog = 0;
+      previous = minuteBefore(trace, settings, model.processes, i, previous);
+    }
     const noise = settings.noise.stddevMs > 0 ? random.normal() * settings.noise.stddevMs : 0;
     const now = DateTime.fromMillis(startMs, { zone });
     const effective = configAt(now);

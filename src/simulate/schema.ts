@@ -17,43 +17,49 @@ const positive = (what = "number") =>
  * minute at full use (20 a second), 100 ms of work per request, 30 s from `ps:scale` to serving,
  * $25 a month prorated to the second ($25 / 720 h ≈ $0.035 an hour).
  */
-export const simulationSchema = z.strictObject({
-  /** Requests per minute one process completes when fully busy (its concurrency is folded in). */
-  capacityPerProcess: positive("requests per minute").default(1200),
-  /** A request's own time on an idle process (taken as constant): the latency floor. */
-  serviceTimeMs: nonNegative("ms").default(100),
-  /**
-   * `"mmc"`: M/M/c waiting (Erlang C) below saturation plus the fluid backlog above it;
-   * `"fluid"`: the fluid backlog only (no waiting until a minute's arrivals exceed capacity).
-   */
-  queueing: z.enum(["mmc", "fluid"]).default("mmc"),
-  /** Seconds from a scale-up until the new process serves (Heroku dynos take tens of seconds). */
-  bootSeconds: nonNegative("seconds").default(30),
-  /** Every trace value is multiplied by this (the NASA trace of 1995 is small: x100 models a modern site). */
-  rateMultiplier: positive().default(1),
-  /** What one process costs per hour, booting included (Heroku bills per second). */
-  pricePerProcessHour: nonNegative().default(0.035),
-  /** The latency objective. */
-  sloMs: positive("ms").default(500),
-  /** Which latency a minute is judged on: its 95th percentile or its mean. */
-  sloMetric: z.enum(["p95", "mean"]).default("p95"),
-  /**
-   * What the policy reads: the heartbeat's response time or its queue time (response time less
-   * the service time). Default: `queue-time` when the process measures queue time, else `response-time`.
-   */
-  measurement: z.enum(["response-time", "queue-time"]).optional(),
-  /** Gaussian noise on every reading, from a seeded generator: the same seed gives the same numbers. */
-  noise: z
-    .strictObject({
-      seed: integer(0, 2 ** 32 - 1).default(1),
-      stddevMs: nonNegative("ms").default(0),
-    })
-    .prefault({}),
-  /** Processes at the start. Default: the fewest that meet the SLO at the first minute, within the policy's bounds. */
-  initialProcesses: integer(0, 10_000).optional(),
-  /** The time-of-day schedule baseline (cron entries, as `decision.schedule`). Default: the decision's own schedule. */
-  schedule: scheduleSchema.optional(),
-});
+export const simulationSchema = z
+  .strictObject({
+    /** Requests per minute one process completes when fully busy (its concurrency is folded in). */
+    capacityPerProcess: positive("requests per minute").default(1200),
+    /** A request's own time on an idle process (taken as constant): the latency floor. */
+    serviceTimeMs: nonNegative("ms").default(100),
+    /**
+     * `"mmc"`: M/M/c waiting (Erlang C) below saturation plus the fluid backlog above it;
+     * `"fluid"`: the fluid backlog only (no waiting until a minute's arrivals exceed capacity).
+     */
+    queueing: z.enum(["mmc", "fluid"]).default("mmc"),
+    /** Seconds from a scale-up until the new process serves (Heroku dynos take tens of seconds). */
+    bootSeconds: nonNegative("seconds").default(30),
+    /** Every trace value is multiplied by this (the NASA trace of 1995 is small: x100 models a modern site). */
+    rateMultiplier: positive().default(1),
+    /** What one process costs per hour, booting included (Heroku bills per second). */
+    pricePerProcessHour: nonNegative().default(0.035),
+    /** The latency objective: above `serviceTimeMs`. */
+    sloMs: positive("ms").default(500),
+    /** Which latency a minute is judged on: its 95th percentile or its mean. */
+    sloMetric: z.enum(["p95", "mean"]).default("p95"),
+    /**
+     * What the policy reads: the heartbeat's response time or its queue time (response time less
+     * the service time). Default: `queue-time` when the process measures queue time, else `response-time`.
+     */
+    measurement: z.enum(["response-time", "queue-time"]).optional(),
+    /** Gaussian noise on every reading, from a seeded generator: the same seed gives the same numbers. */
+    noise: z
+      .strictObject({
+        seed: integer(0, 2 ** 32 - 1).default(1),
+        stddevMs: nonNegative("ms").default(0),
+      })
+      .prefault({}),
+    /** Processes at the start, held within the policy's bounds then. Default: the fewest that meet the SLO at the first minute. */
+    initialProcesses: integer(0, 10_000).optional(),
+    /** The time-of-day schedule baseline (cron entries, as `decision.schedule`). Default: the decision's own schedule. */
+    schedule: scheduleSchema.optional(),
+  })
+  // No count of processes answers faster than the service time: the baselines could not be sized.
+  .refine((s) => s.sloMs > s.serviceTimeMs, {
+    path: ["sloMs"],
+    error: "expected ms > serviceTimeMs (no request is answered faster than its service time)",
+  });
 export type SimulationSettings = z.infer<typeof simulationSchema>;
 export type SimulationInput = z.input<typeof simulationSchema>;
 

@@ -3,6 +3,7 @@ import { basename } from "node:path";
 import { DateTime } from "luxon";
 import { MINUTE_MS } from "./model.js";
 import { NASA_1995_07_13 } from "./traces/nasa-1995-07-13.js";
+import { WallClock } from "./zone.js";
 
 /**
  * A request-rate trace, one entry per minute. Minutes the source does not cover are gaps: they
@@ -67,23 +68,73 @@ function splitLines(text: string): { line: string; number: number }[] {
   return lines;
 }
 
-const OFFSET = /(Z|[+-]\d\d(:?\d\d)?)$/i;
+/** An offset at the end of a time (not the day of a bare date: `1995-07-13` has none). */
+const OFFSET = /T\d\d.*(Z|[+-]\d\d(:?\d\d)?)$/i;
+/** A wall-clock time without an offset, read field by field (luxon only for other ISO forms). */
+const WALL = /^(\d{4})-(\d\d)-(\d\d)(?:T(\d\d):(\d\d)(?::(\d\d)(?:[.,](\d+))?)?)?$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-/** Epoch ms from a timestamp: epoch seconds or ms (told apart by magnitude), or ISO 8601. */
-export function parseTimestamp(text: string, zone = "UTC"): number | null {
+const isLeap = (year: number) => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+
+/** What a timestamp's text is: an instant (epoch, or with an offset), a wall-clock time, or not a time. */
+type Parsed = { instant: number } | { wall: number } | null;
+
+function parseText(text: string): Parsed {
   const trimmed = text.trim().replace(/^"|"$/g, "");
   if (/^\d+(\.\d+)?$/.test(trimmed)) {
     const n = Number(trimmed);
-    return n >= 1e11 ? n : n * 1000;
+    return { instant: n >= 1e11 ? n : n * 1000 };
   }
   const iso = trimmed.replace(" ", "T");
   if (OFFSET.test(iso)) {
     const ms = Date.parse(iso);
-    return Number.isNaN(ms) ? null : ms;
+    if (!Number.isNaN(ms)) return { instant: ms };
+    const parsed = DateTime.fromISO(iso, { zone: "UTC" });
+    return parsed.isValid ? { instant: parsed.toMillis() } : null;
   }
-  const local = DateTime.fromISO(iso, { zone });
-  return local.isValid ? local.toMillis() : null;
+  const m = WALL.exec(iso);
+  if (m) {
+    const year = Number(m[1]);
+    const month = Number(m[2]);
+    const day = Number(m[3]);
+    const hour = m[4] === undefined ? 0 : Number(m[4]);
+    const minute = m[5] === undefined ? 0 : Number(m[5]);
+    const second = m[6] === undefined ? 0 : Number(m[6]);
+    const ms = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, "0"));
+    const days = month === 2 && isLeap(year) ? 29 : DAYS_IN_MONTH[month - 1];
+    if (days === undefined || day < 1 || day > days || hour > 23 || minute > 59 || second > 59) return null;
+    return { wall: Date.UTC(year, month - 1, day, hour, minute, second, ms) };
+  }
+  // Other ISO 8601 forms (basic, ordinal, week dates): luxon reads the wall clock, in UTC.
+  const parsed = DateTime.fromISO(iso, { zone: "UTC" });
+  return parsed.isValid ? { wall: parsed.toMillis() } : null;
 }
+
+const clocks = new Map<string, WallClock>();
+
+/** The wall clock of a zone, one per zone name (its offsets cached per hour). */
+function wallClock(zone: string): WallClock {
+  let clock = clocks.get(zone);
+  if (!clock) {
+    clock = new WallClock(zone);
+    clocks.set(zone, clock);
+  }
+  return clock;
+}
+
+/**
+ * Epoch ms from a timestamp: epoch seconds or ms (told apart by magnitude), or ISO 8601 with
+ * an offset, or without one in `zone` (a bare date is its midnight there). A wall-clock time
+ * the clock repeats (the hour summer time ends) is its first instant; a skipped one moves forward.
+ */
+export function parseTimestamp(text: string, zone = "UTC"): number | null {
+  const parsed = parseText(text);
+  if (parsed === null || "instant" in parsed) return parsed?.instant ?? null;
+  const clock = wallClock(zone);
+  return clock.isValid ? clock.instants(parsed.wall).earlier : null;
+}
+
+const HOUR_MS = 60 * MINUTE_MS;
 
 const isNumeric = (text: string | undefined): boolean =>
   text !== undefined && text.trim() !== "" && Number.isFinite(Number(text));
@@ -116,6 +167,10 @@ interface Sample {
   ms: number;
   /** null: the row is there but says nothing (an empty value): a gap. */
   value: number | null;
+  /** A wall-clock time the clock repeats (summer time ends): its second instant, until resolved. */
+  later?: number;
+  /** The row's time is in an hour the clock repeats. */
+  repeated?: boolean;
 }
 
 function readColumns(
@@ -126,24 +181,64 @@ function readColumns(
   zone: string,
 ): Sample[] {
   const samples: Sample[] = [];
+  const clock = wallClock(zone);
+  let repeats = false;
   for (const { line, number } of lines) {
     const fields = line.split(",");
     const time = fields[timeColumn];
-    const ms = time === undefined ? null : parseTimestamp(time, zone);
-    if (ms === null)
+    const parsed = time === undefined ? null : parseText(time);
+    if (parsed === null)
       throw new TraceError(source, `line ${number}: not a timestamp: ${JSON.stringify(time ?? "")}`);
-    const raw = (fields[valueColumn] ?? "").trim();
-    if (raw === "") {
-      samples.push({ ms, value: null });
-      continue;
+    let sample: Sample;
+    if ("instant" in parsed) sample = { ms: parsed.instant, value: null };
+    else {
+      if (!clock.isValid) throw new TraceError(source, `not a time zone: ${JSON.stringify(zone)}`);
+      const { earlier, later } = clock.instants(parsed.wall);
+      sample = later === earlier ? { ms: earlier, value: null } : { ms: earlier, value: null, later };
+      if (later !== earlier) repeats = true;
     }
+    samples.push(sample);
+    const raw = (fields[valueColumn] ?? "").trim();
+    if (raw === "") continue;
     const value = Number(raw);
     if (!Number.isFinite(value) || value < 0)
       throw new TraceError(source, `line ${number}: not a request count >= 0: ${JSON.stringify(raw)}`);
-    samples.push({ ms, value });
+    sample.value = value;
   }
   if (samples.length === 0) throw new TraceError(source, "no rows");
+  if (repeats) resolveRepeats(samples);
   return samples;
+}
+
+/**
+ * Rows in the hour the clock repeats when summer time ends (01:00-01:59 twice in New York),
+ * written without an offset: read in the file's order, the first pass is the earlier instant
+ * and the second, where the time goes back by up to the change, the later one (mirrored for a
+ * file newest first). An hour written once is taken as its first pass.
+ */
+function resolveRepeats(samples: Sample[]): void {
+  let rising = 0;
+  for (let i = 1; i < samples.length; i++) rising += Math.sign(samples[i]!.ms - samples[i - 1]!.ms);
+  const ascending = rising >= 0;
+  for (let i = 0; i < samples.length; i++) {
+    if (samples[i]!.later === undefined) continue;
+    let pass = 0;
+    let previous = samples[i]!.ms;
+    for (let j = i; j < samples.length; j++) {
+      const sample = samples[j]!;
+      const later = sample.later;
+      if (later === undefined) break;
+      const diff = sample.ms - previous; // on the first instants: the wall clock's steps
+      if (Math.abs(diff) >= HOUR_MS * 24) break; // another year's repeat
+      if (j > i && (ascending ? diff <= 0 : diff >= 0)) pass++;
+      previous = sample.ms;
+      sample.repeated = true;
+      sample.later = undefined;
+      const secondPass = pass > 0;
+      if (secondPass === ascending) sample.ms = later; // newest first: the first pass read is the later
+      i = j;
+    }
+  }
 }
 
 /** Spreads each sample's requests over the minutes its interval covers; minutes not wholly covered are gaps. */
@@ -159,8 +254,16 @@ function resample(samples: Sample[], meta: { source: string; zone: string; value
   const diffs: number[] = [];
   for (let i = 1; i < samples.length; i++) {
     const diff = samples[i]!.ms - samples[i - 1]!.ms;
-    if (diff === 0)
-      throw new TraceError(meta.source, `two rows at ${new Date(samples[i]!.ms).toISOString()}`);
+    if (diff === 0) {
+      const at = new Date(samples[i]!.ms).toISOString();
+      const repeated = samples[i]!.repeated || samples[i - 1]!.repeated;
+      throw new TraceError(
+        meta.source,
+        repeated
+          ? `two rows at ${at}, in the hour the clock repeats in ${meta.zone} when summer time ends: write the timestamps as epoch seconds or with their offset`
+          : `two rows at ${at}`,
+      );
+    }
     diffs.push(diff);
   }
   diffs.sort((a, b) => a - b);

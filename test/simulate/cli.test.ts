@@ -160,6 +160,50 @@ describe("autoscalebot simulate", () => {
     expect(report.results[0]!.minutes).toBe(60);
   });
 
+  it("--from and --to as bare dates: midnight in the trace's zone", async () => {
+    const { code, out } = await run([
+      "--trace",
+      "bundled",
+      "--config",
+      configPath,
+      "--from",
+      "1995-07-13",
+      "--to",
+      "1995-07-14",
+      "--json",
+    ]);
+    expect(code).toBe(0);
+    const report = JSON.parse(out) as SimulationReport;
+    expect(report.trace).toMatchObject({ minutes: 1440, from: "1995-07-13 00:00", to: "1995-07-13 23:59" });
+  });
+
+  it("an unwritable --report, a --zone that is not one and a --seed out of range are exit 2, before the replay", async () => {
+    const report = join(dir, "no-such-dir", "out.html");
+    const unwritable = await run(["--trace", csvPath, "--config", configPath, "--report", report]);
+    expect(unwritable).toEqual({
+      code: 2,
+      out: "",
+      err: `--report ${report}: cannot write the file: ENOENT`,
+    });
+    const directory = await run(["--trace", csvPath, "--config", configPath, "--report", dir]);
+    expect(directory).toMatchObject({
+      code: 2,
+      out: "",
+      err: `--report ${dir}: cannot write the file: EISDIR`,
+    });
+    const zone = await run(["--trace", csvPath, "--config", configPath, "--zone", "Mars/Olympus"]);
+    expect(zone.code).toBe(2);
+    expect(zone.err).toMatch(
+      /^--zone expects an IANA time zone such as Europe\/Berlin, got "Mars\/Olympus"\n\nusage:/,
+    );
+    for (const seed of ["4294967296", "-1", "1.5", "0x10", ""]) {
+      const bad = await run(["--trace", csvPath, "--config", configPath, `--seed=${seed}`]);
+      expect(bad.code, seed).toBe(2);
+      expect(bad.err).toMatch(/^--seed expects an integer from 0 to 4294967295/);
+    }
+    expect((await run(["--trace", csvPath, "--config", configPath, "--seed", "4294967295"])).code).toBe(0);
+  });
+
   it("reports bad usage, configurations and traces with exit code 2", async () => {
     expect((await run(["--config", configPath])).err).toMatch(/^--trace <csv> is required/);
     expect((await run(["--trace", csvPath])).code).toBe(2);

@@ -197,4 +197,11 @@ describe("what the policy reads", () => {
     expect(processesFor(mmc, 300, 500, "p95")).toBe(2);
     expect(processesFor(mmc, 300, 500, "mean")).toBe(1);
   });
+
+  it("an SLO no formation meets is not attainable, not the search's limit", () => {
+    const mmc: ModelParams = { ...fluid, queueing: "mmc", capacityPerProcess: 600 };
+    expect(processesFor(mmc, 300, 90, "p95")).toBeNull(); // below the service time
+    expect(processesFor(mmc, 6000, 500, "p95", 5)).toBeNull(); // beyond the limit given
+    expect(processesFor(fluid, 0, 100, "p95")).toBe(1);
+  });
 });

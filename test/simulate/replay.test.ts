@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
 import { baselineRuns } from "../../src/simulate/baselines.js";
 import { compare, variant } from "../../src/simulate/compare.js";
-import { replayPolicy } from "../../src/simulate/replay.js";
+import { heartbeatReading } from "../../src/simulate/model.js";
+import { heartbeatOptions, minuteBefore, replayPolicy } from "../../src/simulate/replay.js";
 import { defaultSimulation, type SimulationInput } from "../../src/simulate/schema.js";
 import { countFlaps, summarize } from "../../src/simulate/summary.js";
 import { bundledTrace, type Trace } from "../../src/simulate/trace.js";
@@ -155,6 +156,37 @@ describe("a replay through the real decision backend", () => {
     const summary = summarize(run, settings, { zone: "UTC", traceZone: "UTC" });
     expect(summary.processHours).toBeCloseTo(3 / 60, 2);
   });
+
+  it("after a gap the heartbeat sees the new load on the processes there are, not the minute before the gap", () => {
+    // Overloaded at the end of the first stretch, quiet six hours later.
+    const gapped = traceOf([...Array<number>(5).fill(600), ...Array<number>(5).fill(4000), 600, 600]);
+    gapped.startMs[10] = T0 + 6 * 3600_000;
+    gapped.startMs[11] = T0 + 6 * 3600_000 + 60_000;
+    const config = configWith({ ...THRESHOLD, maxProcesses: 3 });
+    const run = replayPolicy("gap", config, "web", gapped, settings);
+    expect(run.p95Ms[9]).toBeGreaterThan(5000); // still overloaded at 3
+    expect(run.processes[9]).toBe(3);
+    expect(run.readingMs[10]).toBe(
+      heartbeatReading(
+        minuteBefore(gapped, settings, 3, 10),
+        heartbeatOptions(config.processes.web!, settings),
+      ).value,
+    );
+    expect(run.readingMs[10]).toBeLessThan(THRESHOLD.minMeasurement);
+    expect(run.scales.filter((s) => s.at >= gapped.startMs[10]!)).toEqual([]);
+  });
+
+  it("an initialProcesses outside the bounds starts within them, without a scale", () => {
+    for (const [initialProcesses, start] of [
+      [10, 6],
+      [0, 2],
+    ] as const) {
+      const config = configWith({ ...THRESHOLD, minProcesses: 2 }, { initialProcesses });
+      const run = replayPolicy("clamped", config, "web", spike, config.simulation!);
+      expect(run.processes[0]).toBe(start);
+      expect(run.scales.filter((s) => s.at === spike.startMs[0])).toEqual([]);
+    }
+  });
 });
 
 describe("baselines, by hand", () => {
@@ -183,6 +215,19 @@ describe("baselines, by hand", () => {
     // Waits above 400 ms: all but the first 0.8 s of minute 3, all but the last 0.8 s of minute 4.
     expect(median!.lateRequests).toBe(Math.round(1800 * (59.2 / 60) + 600 * (59.2 / 60)));
     expect(median!.backlogAtEnd).toBe(0);
+  });
+
+  it("a static baseline no count of processes sizes is left out and said so", () => {
+    const unattainable = { ...settings, sloMs: 90 }; // below the service time (the schema refuses it)
+    const notes: string[] = [];
+    expect(baselineRuns(trace, unattainable, config, "web", notes)).toEqual([]);
+    expect(notes).toEqual([
+      "static peak: not attainable: no count up to 10,000 processes meets p95 <= 90 ms at the busiest minute (1,800/min)",
+      "static median: not attainable: no count up to 10,000 processes meets p95 <= 90 ms at the median minute (1,200/min)",
+    ]);
+    const { report } = compare([{ label: "p", config }], "web", trace, unattainable);
+    expect(report.results.map((r) => r.label)).toEqual(["p"]);
+    expect(report.trace.notes).toEqual(notes);
   });
 
   it("the schedule baseline follows the crons in the config's zone", () => {
@@ -215,6 +260,7 @@ describe("baselines, by hand", () => {
 });
 
 describe("policy variants", () => {
+  const settings = defaultSimulation({ capacityPerProcess: 1200, bootSeconds: 30 });
   const config = configWith(THRESHOLD, { capacityPerProcess: 1200 });
 
   it("merge into the decision and are checked by the schema", () => {
@@ -223,6 +269,34 @@ describe("policy variants", () => {
     expect(() => variant(config, "web", { passesToScaleDown: 0 }, "bad")).toThrow(
       /--policy bad[\s\S]*passesToScaleDown/,
     );
+  });
+
+  it("postScaleWaitSeconds alone replaces the per-direction cool-downs, which would win over it", () => {
+    const cooled = configWith({ ...THRESHOLD, scaleUpCooldownSeconds: 30, scaleDownCooldownSeconds: 600 });
+    const wait = variant(cooled, "web", { postScaleWaitSeconds: 120 }, "wait").processes.web!.decision;
+    expect(wait.postScaleWaitSeconds).toBe(120);
+    expect(wait).not.toHaveProperty("scaleUpCooldownSeconds");
+    expect(wait).not.toHaveProperty("scaleDownCooldownSeconds");
+    const up = variant(cooled, "web", { postScaleWaitSeconds: 120, scaleUpCooldownSeconds: 10 }, "up");
+    expect(up.processes.web!.decision).toMatchObject({
+      postScaleWaitSeconds: 120,
+      scaleUpCooldownSeconds: 10,
+      scaleDownCooldownSeconds: 600,
+    });
+    // It changes the replay: a scale down comes sooner after the scale before.
+    const spiky = traceOf([
+      ...Array<number>(5).fill(600),
+      ...Array<number>(10).fill(4000),
+      ...Array<number>(30).fill(600),
+    ]);
+    const downAfter = (config: typeof cooled) => {
+      const scales = replayPolicy("x", config, "web", spiky, settings).scales;
+      return scales.flatMap((s, i) => (i > 0 && s.to < s.from ? [(s.at - scales[i - 1]!.at) / 60_000] : []));
+    };
+    expect(Math.min(...downAfter(cooled))).toBeGreaterThanOrEqual(10);
+    expect(
+      Math.min(...downAfter(variant(cooled, "web", { postScaleWaitSeconds: 60 }, "short"))),
+    ).toBeLessThan(10);
   });
 
   it("naming another backend keeps only the shared settings; null removes one", () => {

@@ -49,6 +49,23 @@ describe("the simulation settings in the one config schema", () => {
     );
   });
 
+  it("require an SLO above the service time", () => {
+    for (const sloMs of [90, 100]) {
+      let problems: string[] = [];
+      try {
+        parseConfig({ ...base, simulation: { sloMs, serviceTimeMs: 100 } });
+      } catch (error) {
+        problems = (error as ConfigError).problems;
+      }
+      expect(problems).toEqual([
+        "simulation.sloMs: expected ms > serviceTimeMs (no request is answered faster than its service time)",
+      ]);
+    }
+    expect(parseConfig({ ...base, simulation: { sloMs: 101, serviceTimeMs: 100 } }).simulation!.sloMs).toBe(
+      101,
+    );
+  });
+
   it.each(["threshold.json", "queue-time.json"])("the example %s is valid", async (name) => {
     const config = await loadConfigFile(
       fileURLToPath(new URL(`../../src/simulate/examples/${name}`, import.meta.url)),

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { DateTime } from "luxon";
+import { describe, expect, it, vi } from "vitest";
 import {
   bundledTrace,
   compressTrace,
@@ -9,6 +10,7 @@ import {
   sliceTrace,
   traceNotes,
   TraceError,
+  type Trace,
 } from "../../src/simulate/trace.js";
 
 const SHARED = fileURLToPath(new URL("../../../shared/traces/nasa-1995-07.csv", import.meta.url));
@@ -132,5 +134,82 @@ describe("the bundled day and time compression", () => {
     const trace = parseTrace("0,1\n60,3\n120,5\n180,7\n", "four.csv");
     expect([...sliceTrace(trace, 60_000, 180_000).requests]).toEqual([3, 5]);
     expect(() => sliceTrace(trace, 600_000)).toThrow(/no minute/);
+  });
+});
+
+describe("zone-less timestamps", () => {
+  const NY = "America/New_York";
+  /** `minutes` rows a minute apart from a wall-clock time, as written by a local-time export. */
+  const localRows = (from: string, minutes: number) => {
+    const start = Date.parse(`${from}Z`);
+    return Array.from(
+      { length: minutes },
+      (_, i) => `${new Date(start + i * 60_000).toISOString().slice(0, 19)},1`,
+    );
+  };
+
+  it("a bare date is its midnight in the zone, not an offset of -13", () => {
+    expect(parseTimestamp("1995-07-13", NY)).toBe(at("1995-07-13T04:00:00Z"));
+    expect(parseTimestamp("1995-07-13")).toBe(at("1995-07-13T00:00:00Z"));
+    expect(parseTimestamp("1995-07-13T09:30", NY)).toBe(at("1995-07-13T13:30:00Z"));
+    expect(parseTimestamp("1995-07-13T09:30:15.250", NY)).toBe(at("1995-07-13T13:30:15.250Z"));
+    expect(parseTimestamp("1995-07-13T09:30-13:00")).toBe(at("1995-07-13T22:30:00Z"));
+    expect(parseTimestamp("2026-02-30", NY)).toBeNull();
+    expect(parseTimestamp("2026-03-02T24:30", NY)).toBeNull();
+    const daily = parseTrace("2023-01-01,1440\n2023-01-02,1440\n", "daily.csv", { zone: NY });
+    expect(daily.startMs[0]).toBe(at("2023-01-01T05:00:00Z"));
+    expect(daily.requests.length).toBe(2 * 1440);
+  });
+
+  it("read field by field, as luxon reads them, without a DateTime per row", () => {
+    // Across the spring-forward night: 02:00-02:59 on 03-08 does not exist, and is not written.
+    const rows = [...localRows("2026-03-07T12:00:00", 14 * 60), ...localRows("2026-03-08T03:00:00", 21 * 60)];
+    const fromIso = vi.spyOn(DateTime, "fromISO");
+    let trace: Trace;
+    try {
+      trace = parseTrace(rows.join("\n"), "local.csv", { zone: NY });
+      expect(fromIso).not.toHaveBeenCalled();
+    } finally {
+      fromIso.mockRestore();
+    }
+    expect(trace.requests.length).toBe(35 * 60);
+    expect(trace.gaps).toEqual([]);
+    expect(trace.startMs[0]).toBe(at("2026-03-07T17:00:00Z"));
+    expect(trace.startMs[35 * 60 - 1]).toBe(at("2026-03-09T03:59:00Z"));
+    for (const zone of [NY, "Europe/Berlin", "Australia/Lord_Howe", "Asia/Kathmandu", "UTC"])
+      for (const wall of ["2026-01-15T08:45:00", "2026-07-01T23:59:59.999", "2026-10-04T01:30:00"]) {
+        const expected = DateTime.fromISO(wall, { zone }).toMillis();
+        expect(parseTimestamp(wall, zone), `${wall} in ${zone}`).toBe(expected);
+      }
+  });
+
+  it("the hour the clock repeats in autumn: the second pass takes the later offset", () => {
+    // 00:00-02:59 local on 2023-11-05, 01:00-01:59 twice (EDT, then EST): 240 rows, 240 minutes.
+    const rows = [...localRows("2023-11-05T00:00:00", 120), ...localRows("2023-11-05T01:00:00", 120)];
+    const trace = parseTrace(["timestamp,value", ...rows].join("\n"), "fall.csv", { zone: NY });
+    expect(trace.requests.length).toBe(240);
+    expect(trace.gaps).toEqual([]);
+    expect(trace.warnings).toEqual([]);
+    expect(trace.startMs[0]).toBe(at("2023-11-05T04:00:00Z"));
+    expect(trace.startMs[239]).toBe(at("2023-11-05T07:59:00Z"));
+    // Hourly rows: 01:00 twice.
+    const hourly = parseTrace(
+      "2023-11-05 00:00,60\n2023-11-05 01:00,60\n2023-11-05 01:00,60\n2023-11-05 02:00,60\n",
+      "hourly.csv",
+      { zone: NY, valueIs: "count" },
+    );
+    expect(hourly.requests.length).toBe(4 * 60);
+    expect(hourly.gaps).toEqual([]);
+    // Newest first: the first pass read is the later one; sorted, and said so.
+    const newestFirst = parseTrace([...rows].reverse().join("\n"), "desc.csv", { zone: NY });
+    expect([...newestFirst.startMs]).toEqual([...trace.startMs]);
+    expect(newestFirst.warnings).toEqual(["rows were not in time order: sorted"]);
+  });
+
+  it("a third pass over the repeated hour is an error that names it", () => {
+    const rows = ["2023-11-05T01:00:00,1", "2023-11-05T01:00:00,1", "2023-11-05T01:00:00,1"];
+    expect(() => parseTrace(rows.join("\n"), "three.csv", { zone: NY })).toThrow(
+      /two rows at 2023-11-05T06:00:00.000Z, in the hour the clock repeats in America\/New_York when summer time ends: write the timestamps as epoch seconds or with their offset/,
+    );
   });
 });
