@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import { systemClock } from "../clock.js";
 import { ConfigError, loadConfigFile } from "../config/load.js";
 import { redact } from "../config/redact.js";
@@ -7,6 +6,7 @@ import type { Config } from "../config/schema.js";
 import { formatReport, tickFailed } from "../report.js";
 import { createStateStore, StoreConfigError } from "../state/select.js";
 import { runTick, UnknownProcessError } from "../tick.js";
+import { parseFlags, UsageError } from "./args.js";
 
 const USAGE = `usage:
   autoscalebot tick [--config <file.json>] [--process NAME]... [--dry-run] [--json]
@@ -18,9 +18,6 @@ const USAGE = `usage:
 Without --config, the seeds' AUTOSCALE_* variables configure one process (see the README).
 Secrets come from the environment: HEROKU_API_KEY (or the variable a process names in apiKeyEnv),
 UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (else state is kept in ./.autoscalebot/).`;
-
-/** Exit codes: 0 done, 1 a tick failed, 2 bad usage or invalid configuration. */
-class UsageError extends Error {}
 
 /** Where the CLI reads its environment and writes: the process's own, or a test's. */
 export interface CliIo {
@@ -39,23 +36,14 @@ export const processIo: CliIo = {
 };
 
 function options(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      options: {
-        config: { type: "string", short: "c" },
-        process: { type: "string", short: "p", multiple: true },
-        "dry-run": { type: "boolean" },
-        json: { type: "boolean" },
-        interval: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  return parseFlags(args, {
+    config: { type: "string", short: "c" },
+    process: { type: "string", short: "p", multiple: true },
+    "dry-run": { type: "boolean" },
+    json: { type: "boolean" },
+    interval: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
 }
 
 /** `--config` names a JSON file; without it, the seeds' AUTOSCALE_* variables configure one process. */
@@ -117,6 +105,7 @@ async function runForever(config: Config, opts: ReturnType<typeof options>, io: 
   return 0;
 }
 
+/** Exit codes: 0 done, 1 a tick failed, 2 bad usage or invalid configuration. */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [command, ...rest] = argv;
   try {

@@ -1,7 +1,6 @@
 import { constants } from "node:fs";
 import { access, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, extname } from "node:path";
-import { parseArgs } from "node:util";
 import { IANAZone } from "luxon";
 import type { CliIo } from "../cli/main.js";
 import { ConfigError, loadConfigFile } from "../config/load.js";
@@ -17,6 +16,7 @@ import {
   TraceError,
   type ValueIs,
 } from "./trace.js";
+import { parseFlags, UsageError } from "../cli/args.js";
 
 export const SIMULATE_USAGE = `usage:
   autoscalebot simulate --trace <csv|bundled> --config <file.json> [--config <other.json>]...
@@ -42,36 +42,26 @@ cost, latency against the SLO and scale events with static and scheduled baselin
   --seed      the noise seed, an integer from 0 to 4294967295 (default simulation.noise.seed)
   --report    also write the comparison as one HTML page (checked writable before the replay)`;
 
-class UsageError extends Error {}
 /** The HTML report cannot be written: exit 2, without the usage. */
 class ReportError extends Error {}
 
 function options(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      options: {
-        trace: { type: "string", short: "t" },
-        config: { type: "string", short: "c", multiple: true },
-        policy: { type: "string", multiple: true },
-        process: { type: "string", short: "p" },
-        speedup: { type: "string" },
-        from: { type: "string" },
-        to: { type: "string" },
-        seed: { type: "string" },
-        value: { type: "string" },
-        zone: { type: "string" },
-        report: { type: "string" },
-        json: { type: "boolean" },
-        "no-baselines": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  return parseFlags(args, {
+    trace: { type: "string", short: "t" },
+    config: { type: "string", short: "c", multiple: true },
+    policy: { type: "string", multiple: true },
+    process: { type: "string", short: "p" },
+    speedup: { type: "string" },
+    from: { type: "string" },
+    to: { type: "string" },
+    seed: { type: "string" },
+    value: { type: "string" },
+    zone: { type: "string" },
+    report: { type: "string" },
+    json: { type: "boolean" },
+    "no-baselines": { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
 }
 
 const label = (path: string) => basename(path, extname(path));

@@ -67,51 +67,54 @@ function problemsOf(fn: () => unknown): string[] {
 }
 const problems = (input: unknown) => problemsOf(() => parseConfig(input));
 
+/** Every default the schema fills into a web process measured at `url` (the seeds' defaults). */
+const defaultWeb = (url: string, scaling: Record<string, unknown> = {}) => ({
+  measurement: {
+    backend: "response-time",
+    url,
+    timeoutMs: 5000,
+    method: "GET",
+    samples: 1,
+    sampleWindowMs: 5000,
+  },
+  decision: {
+    backend: "consecutive-threshold",
+    minMeasurement: 400,
+    maxMeasurement: 1200,
+    failsToScaleUp: 3,
+    passesToScaleDown: 5,
+    minProcesses: 1,
+    maxProcesses: 3,
+    increment: 1,
+    postScaleWaitSeconds: 5,
+    historyLength: 10,
+  },
+  scaling: {
+    backend: "heroku",
+    app: "dancing-forest-1234",
+    apiKeyEnv: "HEROKU_API_KEY",
+    timeoutMs: 5000,
+    ...scaling,
+  },
+  notification: {
+    backends: ["console"],
+    notifyOn: ["scale", "above-max", "scale-failed"],
+    timeoutMs: 5000,
+    repeatAfterMinutes: 60,
+    resolveAfterMinutes: 5,
+    tooRapidNumScales: 3,
+    tooRapidPeriodMinutes: 15,
+    measurementFailuresToNotify: 3,
+  },
+  intervalSeconds: 60,
+});
+
 describe("parseConfig: valid configurations", () => {
   it("parses the bundled example (autoscale.config.json)", () => {
     const config = parseConfigJson(exampleText, "autoscale.config.json");
     expect(config.timezone).toBe("UTC");
     expect(config.tickDeadlineMs).toBe(25_000); // not in the file: a default
-    expect(config.processes.web).toEqual({
-      measurement: {
-        backend: "response-time",
-        url: "https://example.com/heartbeat",
-        timeoutMs: 5000,
-        method: "GET",
-        samples: 1,
-        sampleWindowMs: 5000,
-      },
-      decision: {
-        backend: "consecutive-threshold",
-        minMeasurement: 400,
-        maxMeasurement: 1200,
-        failsToScaleUp: 3,
-        passesToScaleDown: 5,
-        minProcesses: 1,
-        maxProcesses: 3,
-        increment: 1,
-        postScaleWaitSeconds: 5,
-        historyLength: 10,
-      },
-      scaling: {
-        backend: "heroku",
-        app: "dancing-forest-1234",
-        processType: "web",
-        apiKeyEnv: "HEROKU_API_KEY",
-        timeoutMs: 5000,
-      },
-      notification: {
-        backends: ["console"],
-        notifyOn: ["scale", "above-max", "scale-failed"],
-        timeoutMs: 5000,
-        repeatAfterMinutes: 60,
-        resolveAfterMinutes: 5,
-        tooRapidNumScales: 3,
-        tooRapidPeriodMinutes: 15,
-        measurementFailuresToNotify: 3,
-      },
-      intervalSeconds: 60,
-    });
+    expect(config.processes.web).toEqual(defaultWeb("https://example.com/heartbeat", { processType: "web" }));
   });
 
   it("fills every default into a minimal configuration", () => {
@@ -119,47 +122,7 @@ describe("parseConfig: valid configurations", () => {
       timezone: "UTC",
       keyPrefix: "autoscalebot",
       tickDeadlineMs: 25_000,
-      processes: {
-        web: {
-          measurement: {
-            backend: "response-time",
-            url: "https://dancing-forest-1234.herokuapp.com/heartbeat",
-            timeoutMs: 5000,
-            method: "GET",
-            samples: 1,
-            sampleWindowMs: 5000,
-          },
-          decision: {
-            backend: "consecutive-threshold",
-            minMeasurement: 400,
-            maxMeasurement: 1200,
-            failsToScaleUp: 3,
-            passesToScaleDown: 5,
-            minProcesses: 1,
-            maxProcesses: 3,
-            increment: 1,
-            postScaleWaitSeconds: 5,
-            historyLength: 10,
-          },
-          scaling: {
-            backend: "heroku",
-            app: "dancing-forest-1234",
-            apiKeyEnv: "HEROKU_API_KEY",
-            timeoutMs: 5000,
-          },
-          notification: {
-            backends: ["console"],
-            notifyOn: ["scale", "above-max", "scale-failed"],
-            timeoutMs: 5000,
-            repeatAfterMinutes: 60,
-            resolveAfterMinutes: 5,
-            tooRapidNumScales: 3,
-            tooRapidPeriodMinutes: 15,
-            measurementFailuresToNotify: 3,
-          },
-          intervalSeconds: 60,
-        },
-      },
+      processes: { web: defaultWeb("https://dancing-forest-1234.herokuapp.com/heartbeat") },
     });
   });
 

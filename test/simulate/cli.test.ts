@@ -137,45 +137,29 @@ describe("autoscalebot simulate", () => {
     );
   });
 
-  it("--from and --to replay a slice, in the trace's time", async () => {
-    const { code, out } = await run([
-      "--trace",
-      "bundled",
-      "--config",
-      configPath,
-      "--from",
-      "1995-07-13T09:00",
-      "--to",
-      "1995-07-13T10:00",
-      "--json",
-    ]);
-    expect(code).toBe(0);
-    const report = JSON.parse(out) as SimulationReport;
-    expect(report.trace).toMatchObject({
-      minutes: 60,
-      from: "1995-07-13 09:00",
-      to: "1995-07-13 09:59",
-      notes: [],
-    });
-    expect(report.results[0]!.minutes).toBe(60);
-  });
-
-  it("--from and --to as bare dates: midnight in the trace's zone", async () => {
-    const { code, out } = await run([
-      "--trace",
-      "bundled",
-      "--config",
-      configPath,
-      "--from",
+  it.each([
+    ["a time", "1995-07-13T09:00", "1995-07-13T10:00", 60, "1995-07-13 09:00", "1995-07-13 09:59", 0],
+    [
+      "a bare date (its midnight)",
       "1995-07-13",
-      "--to",
       "1995-07-14",
-      "--json",
-    ]);
-    expect(code).toBe(0);
-    const report = JSON.parse(out) as SimulationReport;
-    expect(report.trace).toMatchObject({ minutes: 1440, from: "1995-07-13 00:00", to: "1995-07-13 23:59" });
-  });
+      1440,
+      "1995-07-13 00:00",
+      "1995-07-13 23:59",
+      1,
+    ],
+  ])(
+    "--from and --to as %s replay a slice in the trace's zone",
+    async (_label, from, to, minutes, first, last, notes) => {
+      const args = ["--trace", "bundled", "--config", configPath, "--from", from, "--to", to, "--json"];
+      const { code, out } = await run(args);
+      expect(code).toBe(0);
+      const report = JSON.parse(out) as SimulationReport;
+      expect(report.trace).toMatchObject({ minutes, from: first, to: last });
+      expect(report.trace.notes).toHaveLength(notes); // the whole day includes the 19:49 logging gap
+      expect(report.results[0]!.minutes).toBe(minutes);
+    },
+  );
 
   it("an unwritable --report, a --zone that is not one and a --seed out of range are exit 2, before the replay", async () => {
     const report = join(dir, "no-such-dir", "out.html");
