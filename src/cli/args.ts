@@ -3,11 +3,13 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 /** Bad command-line words: the CLI prints the message and the usage, and exits 2. */
 export class UsageError extends Error {}
 
+type Options = NonNullable<ParseArgsConfig["options"]>;
+type StrictConfig<O extends Options> = { args: string[]; options: O; strict: true; allowPositionals: false };
+/** Spelled out so the declaration build can name it (util does not export its own name for it). */
+export type Flags<O extends Options> = ReturnType<typeof parseArgs<StrictConfig<O>>>["values"];
+
 /** Strict flags, no positionals; a parse error becomes a UsageError. */
-export function parseFlags<const O extends NonNullable<ParseArgsConfig["options"]>>(
-  args: string[],
-  options: O,
-) {
+export function parseFlags<const O extends Options>(args: string[], options: O): Flags<O> {
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
   } catch (error) {
