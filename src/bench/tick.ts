@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { ManualClock } from "../clock.js";
+import { ManualClock } from "../kit/clock.js";
 import { parseConfig } from "../config/load.js";
 import { startHerokuApi } from "../local/heroku-api.js";
 import { startRedisServer } from "../local/redis-server.js";
 import { startTargetApp, type TargetApp } from "../local/target-app.js";
 import { startUpstashRest } from "../local/upstash-rest.js";
 import { UpstashStateStore } from "../state/upstash.js";
-import { runTick } from "../tick.js";
+import { runTick } from "../engine/tick.js";
 
 /**
  * `npm run bench`: the claims the tick makes about cost, measured against the real local world

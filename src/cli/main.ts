@@ -1,12 +1,13 @@
-import { systemClock } from "../clock.js";
+import { systemClock } from "../kit/clock.js";
 import { ConfigError, loadConfigFile } from "../config/load.js";
-import { redact } from "../config/redact.js";
+import { redact } from "../kit/redact.js";
 import { configFromSeedEnv, usesSeedEnv } from "../config/seed-env.js";
 import type { Config } from "../config/schema.js";
-import { formatReport, tickFailed } from "../report.js";
+import { formatReport, tickFailed } from "../engine/report.js";
 import { createStateStore, StoreConfigError } from "../state/select.js";
-import { runTick, UnknownProcessError } from "../tick.js";
-import { parseFlags, UsageError } from "./args.js";
+import { runTick, UnknownProcessError } from "../engine/tick.js";
+import { processIo, type CliIo } from "../kit/cli-io.js";
+import { parseFlags, UsageError } from "../kit/flags.js";
 
 const USAGE = `usage:
   autoscalebot tick [--config <file.json>] [--process NAME]... [--dry-run] [--json]
@@ -18,22 +19,6 @@ const USAGE = `usage:
 Without --config, the seeds' AUTOSCALE_* variables configure one process (see the README).
 Secrets come from the environment: HEROKU_API_KEY (or the variable a process names in apiKeyEnv),
 UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (else state is kept in ./.autoscalebot/).`;
-
-/** Where the CLI reads its environment and writes: the process's own, or a test's. */
-export interface CliIo {
-  env: Record<string, string | undefined>;
-  out(text: string): void;
-  err(text: string): void;
-  /** Registers what stops `run` (the process: SIGINT and SIGTERM). */
-  onStop(stop: () => void): void;
-}
-
-export const processIo: CliIo = {
-  env: process.env,
-  out: (text) => console.log(text),
-  err: (text) => console.error(text),
-  onStop: (stop) => process.once("SIGINT", stop).once("SIGTERM", stop),
-};
 
 function options(args: string[]) {
   return parseFlags(args, {
@@ -67,7 +52,12 @@ async function tickOnce(config: Config, opts: ReturnType<typeof options>, io: Cl
   return tickFailed(report) ? 1 : 0;
 }
 
-function validate(config: Config, io: CliIo): number {
+async function validate(config: Config, path: string | undefined, io: CliIo): Promise<number> {
+  if (config.simulation) {
+    // The simulator's settings are its own schema's to check; it loads only when they are there.
+    const { settingsOf } = await import("../simulate/compare.js");
+    settingsOf(config, path);
+  }
   io.out(JSON.stringify(redact(config), null, 2));
   for (const [name, { scaling }] of Object.entries(config.processes)) {
     if (!io.env[scaling.apiKeyEnv]) {
@@ -123,11 +113,11 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       case "tick":
         return await tickOnce(await configFrom(opts.config, io.env), opts, io);
       case "validate":
-        return validate(await configFrom(opts.config, io.env), io);
+        return await validate(await configFrom(opts.config, io.env), opts.config, io);
       case "run":
         return await runForever(await configFrom(opts.config, io.env), opts, io);
       case "demo": {
-        const { runDemo } = await import("../demo.js");
+        const { runDemo } = await import("../demo/demo.js");
         return await runDemo();
       }
       default:

@@ -40,14 +40,16 @@ function describeIssue(issue: z.core.$ZodIssue, prefix: PropertyKey[] = []): str
   }
 }
 
+/** Every problem of a failed parse, one line each, by path under `prefix`. */
+export function describeIssues(error: z.ZodError, prefix: PropertyKey[] = []): string[] {
+  return error.issues.flatMap((issue) => describeIssue(issue, prefix).split("\n"));
+}
+
 /** Parses a configuration object; throws ConfigError listing every problem by path. */
 export function parseConfig(input: unknown, source = "config"): Config {
   const result = configSchema.safeParse(input);
   if (result.success) return result.data;
-  throw new ConfigError(
-    source,
-    result.error.issues.flatMap((issue) => describeIssue(issue).split("\n")),
-  );
+  throw new ConfigError(source, describeIssues(result.error));
 }
 
 /**

@@ -3,8 +3,7 @@ import { decisionSchema } from "../decide/registry.js";
 import { measurementSchema } from "../measure/registry.js";
 import { notificationSchema } from "../notify/registry.js";
 import { scalingSchema } from "../scale/registry.js";
-import { simulationSchema } from "../simulate/schema.js";
-import { integer, timezone } from "./fields.js";
+import { integer, timezone } from "../kit/fields.js";
 
 /** The seeds' default decision backend, taken when `decision` is left out or names no backend. */
 const DEFAULT_DECISION = "consecutive-threshold";
@@ -44,8 +43,11 @@ const configBody = z.strictObject({
     .default("autoscalebot"),
   /** The tick's overall budget: Netlify stops a scheduled function at 30 s, and state must be written before. */
   tickDeadlineMs: integer(1000, 28_000).default(25_000),
-  /** The what-if simulator's capacity model (src/simulate/schema.ts); the tick ignores it. */
-  simulation: simulationSchema.optional(),
+  /**
+   * The what-if simulator's capacity model: checked by `autoscalebot simulate` against its own
+   * schema (src/simulate/schema.ts), so the product never loads the simulator. The tick ignores it.
+   */
+  simulation: z.record(z.string(), z.unknown()).optional(),
   processes: z
     .record(processName, processSchema)
     .refine((processes) => Object.keys(processes).length > 0, { error: "expected at least one process" }),
@@ -57,7 +59,7 @@ export const configSchema = configBody.superRefine((config, ctx) => {
 });
 export type Config = z.infer<typeof configSchema>;
 
-/** Kept back from a tick's deadline for writing state and releasing the lock (see src/tick.ts). */
+/** Kept back from a tick's deadline for writing state and releasing the lock (see src/engine/tick.ts). */
 export const storeReserveMs = (tickDeadlineMs: number) => Math.min(3000, tickDeadlineMs / 5);
 
 /**

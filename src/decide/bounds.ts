@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { integer } from "../config/fields.js";
+import { integer } from "../kit/fields.js";
 
 /**
  * A process-count bound: a fixed integer; the seeds' time-of-day map `{"0:00": 1, "8:00": 3}`;

@@ -1,11 +1,11 @@
 import type { DateTime } from "luxon";
 import type { z } from "zod";
-import { nonNegative, integer } from "../config/fields.js";
+import { nonNegative, integer } from "../kit/fields.js";
 import type { Reading } from "../measure/types.js";
 import { boundSchema, changePoints, describeWallClock, resolveBound, type Bound } from "./bounds.js";
 import { failSafeReason, failSafeSchema, type FailSafe } from "./fail-safe.js";
 import { scheduleAt, scheduleSchema, type Schedule } from "./schedule.js";
-import type { HistoryEntry, ProcessState } from "./state.js";
+import type { HistoryEntry, ProcessState } from "../engine/process-record.js";
 import type { Decision, DecisionCondition, DecisionInput } from "./types.js";
 
 /** Settings every decision backend shares; defaults are the seed's (autoscalebot 0.3 docs). */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { integer, nonNegative } from "../config/fields.js";
+import { integer, nonNegative } from "../kit/fields.js";
 import type { Reading } from "../measure/types.js";
 import {
   checkBoundsOrder,
@@ -9,7 +9,7 @@ import {
   preludeAndSettling,
   step,
 } from "./common.js";
-import type { Verdict } from "./state.js";
+import type { Verdict } from "../engine/process-record.js";
 import type { Decide } from "./types.js";
 
 /**

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { integer } from "../config/fields.js";
+import { integer } from "../kit/fields.js";
 import type { Reading } from "../measure/types.js";
 
 /**

@@ -1,7 +1,7 @@
 import { CronExpressionParser } from "cron-parser";
 import type { DateTime } from "luxon";
 import { z } from "zod";
-import { integer } from "../config/fields.js";
+import { integer } from "../kit/fields.js";
 
 /**
  * The tutorial's cron scaling ("7am → 3, 10pm → 2, 3am → 1") as data: each entry takes effect

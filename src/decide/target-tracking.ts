@@ -1,8 +1,8 @@
 import type { DateTime } from "luxon";
 import { z } from "zod";
-import { integer, nonNegative } from "../config/fields.js";
+import { integer, nonNegative } from "../kit/fields.js";
 import { checkBoundsOrder, commonDecisionFields, decision, moveTo, preludeAndSettling } from "./common.js";
-import type { HistoryEntry, ProcessState } from "./state.js";
+import type { HistoryEntry, ProcessState } from "../engine/process-record.js";
 import type { Decide } from "./types.js";
 
 /** Kubernetes' cap on a stabilization window; it also keeps the history this backend stores small. */

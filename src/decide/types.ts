@@ -1,6 +1,6 @@
 import type { DateTime } from "luxon";
 import type { Reading } from "../measure/types.js";
-import type { ProcessState } from "./state.js";
+import type { ProcessState } from "../engine/process-record.js";
 
 export type Action = "up" | "down" | "hold";
 

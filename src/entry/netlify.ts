@@ -1,10 +1,10 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { systemClock } from "../clock.js";
+import { systemClock } from "../kit/clock.js";
 import { ConfigError } from "../config/load.js";
 import { configForFunctions } from "../config/sources.js";
-import { tickFailed } from "../report.js";
+import { tickFailed } from "../engine/report.js";
 import { createStateStore, emulatedLocally, StoreConfigError } from "../state/select.js";
-import { runTick, UnknownProcessError, type TickOptions } from "../tick.js";
+import { runTick, UnknownProcessError, type TickOptions } from "../engine/tick.js";
 
 type Env = Record<string, string | undefined>;
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { httpUrl, integer } from "../config/fields.js";
+import { httpUrl, integer } from "../kit/fields.js";
 import { failedReading, HttpProbe, httpHeaders } from "./http-probe.js";
 import { jsonPath, numberAtPath, parseJson } from "./json-path.js";
 import type { Measurement, Reading } from "./types.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { integer } from "../config/fields.js";
+import { integer } from "../kit/fields.js";
 import { brokerSettingsFields, countReply, measureQueue, type Environment } from "./queue-broker.js";
 import type { Measurement, Reading } from "./types.js";
 

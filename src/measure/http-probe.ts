@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { describeFetchError, isAbort, withTimeout } from "../http.js";
-import { REDACTED } from "../config/redact.js";
+import { describeFetchError, isAbort, withTimeout } from "../kit/http.js";
+import { REDACTED } from "../kit/redact.js";
 import type { Reading, Unit } from "./types.js";
 
 /**

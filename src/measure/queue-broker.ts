@@ -1,8 +1,8 @@
 import { Redis as UpstashRedis, errors as upstashErrors } from "@upstash/redis";
 import { createClient, ErrorReply } from "redis";
 import { z } from "zod";
-import { envName, integer } from "../config/fields.js";
-import { withTimeout } from "../http.js";
+import { envName, integer } from "../kit/fields.js";
+import { withTimeout } from "../kit/http.js";
 import type { Reading, Unit } from "./types.js";
 
 /**

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { httpUrl, integer } from "../config/fields.js";
+import { httpUrl, integer } from "../kit/fields.js";
 import { HttpProbe, httpHeaders } from "./http-probe.js";
 import { jsonPath } from "./json-path.js";
 import { measureReportedDuration } from "./reported-duration.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Clock } from "../clock.js";
+import type { Clock } from "../kit/clock.js";
 import { AppJsonMeasurement, appJsonSchema } from "./app-json.js";
 import { BullmqQueueMeasurement, bullmqQueueSchema } from "./bullmq-queue.js";
 import { CeleryQueueMeasurement, celeryQueueSchema } from "./celery-queue.js";

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
-import { httpUrl, integer } from "../config/fields.js";
+import { httpUrl, integer } from "../kit/fields.js";
 import { failedReading, HttpProbe, httpHeaders } from "./http-probe.js";
 import type { Measurement, Reading } from "./types.js";
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { systemClock, type Clock } from "../clock.js";
+import { systemClock, type Clock } from "../kit/clock.js";
 import {
   brokerSettingsFields,
   countReply,

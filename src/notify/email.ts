@@ -5,8 +5,8 @@
 import { createHash } from "node:crypto";
 import { Resend } from "resend";
 import { z } from "zod";
-import { envName } from "../config/fields.js";
-import { REDACTED } from "../config/redact.js";
+import { envName } from "../kit/fields.js";
+import { REDACTED } from "../kit/redact.js";
 import type { AutoscaleEvent } from "./events.js";
 import { renderMessage } from "./render.js";
 import type { Notifier } from "./types.js";

@@ -1,5 +1,5 @@
 import type { DateTime } from "luxon";
-import type { HistoryEntry } from "../decide/state.js";
+import type { HistoryEntry } from "../engine/process-record.js";
 import type { Decision } from "../decide/types.js";
 import type { Reading } from "../measure/types.js";
 import type { ScaleError } from "../scale/types.js";

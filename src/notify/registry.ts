@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { integer } from "../config/fields.js";
+import { integer } from "../kit/fields.js";
 import { ConsoleNotifier } from "./console.js";
 import { EmailNotifier, emailNotifierSchema } from "./email.js";
 import { eventKinds } from "./events.js";

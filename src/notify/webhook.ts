@@ -5,9 +5,9 @@
  * the URL, and errors never show a URL's path or query.
  */
 import { z } from "zod";
-import { envName, httpUrl, integer } from "../config/fields.js";
-import { REDACTED } from "../config/redact.js";
-import { describeFetchError, withTimeout } from "../http.js";
+import { envName, httpUrl, integer } from "../kit/fields.js";
+import { REDACTED } from "../kit/redact.js";
+import { describeFetchError, withTimeout } from "../kit/http.js";
 import type { AutoscaleEvent } from "./events.js";
 import { byUrgency, describeEvent, renderText, subjectLine, tickLines, type EventView } from "./render.js";
 import type { Notifier } from "./types.js";

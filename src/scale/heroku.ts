@@ -1,4 +1,4 @@
-import { describeFetchError, isAbort, withTimeout } from "../http.js";
+import { describeFetchError, isAbort, withTimeout } from "../kit/http.js";
 import { ScaleError, type Scaler } from "./types.js";
 
 export interface HerokuFormationScalerOptions {

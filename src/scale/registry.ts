@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { envName, integer } from "../config/fields.js";
+import { envName, integer } from "../kit/fields.js";
 import { HerokuFormationScaler } from "./heroku.js";
 import { ScaleError, type Scaler } from "./types.js";
 

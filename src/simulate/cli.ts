@@ -2,7 +2,7 @@ import { constants } from "node:fs";
 import { access, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, extname } from "node:path";
 import { IANAZone } from "luxon";
-import type { CliIo } from "../cli/main.js";
+import type { CliIo } from "../kit/cli-io.js";
 import { ConfigError, loadConfigFile } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { compare, settingsOf, variant, type Policy } from "./compare.js";
@@ -16,7 +16,7 @@ import {
   TraceError,
   type ValueIs,
 } from "./trace.js";
-import { parseFlags, UsageError } from "../cli/args.js";
+import { parseFlags, UsageError } from "../kit/flags.js";
 
 export const SIMULATE_USAGE = `usage:
   autoscalebot simulate --trace <csv|bundled> --config <file.json> [--config <other.json>]...
@@ -139,7 +139,11 @@ export async function runSimulate(args: string[], io: CliIo): Promise<number> {
     if (opts.report !== undefined) await checkWritable(opts.report);
 
     const configs: Config[] = [];
-    for (const path of paths) configs.push(await loadConfigFile(path));
+    for (const path of paths) {
+      const config = await loadConfigFile(path);
+      settingsOf(config, path); // its simulation settings are checked (and reported) by path
+      configs.push(config);
+    }
     const first = configs[0]!;
     const processName = opts.process ?? (first.processes.web ? "web" : Object.keys(first.processes)[0]!);
     configs.forEach((config, i) => {

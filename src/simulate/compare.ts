@@ -1,10 +1,10 @@
-import { parseConfig } from "../config/load.js";
+import { ConfigError, describeIssues, parseConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { commonDecisionFields } from "../decide/common.js";
 import { baselineRuns } from "./baselines.js";
 import { replayPolicy, type Run } from "./replay.js";
 import { buildReport, type SimulationReport } from "./report.js";
-import { defaultSimulation, type SimulationSettings } from "./schema.js";
+import { simulationSchema, type SimulationSettings } from "./schema.js";
 import { summarize, type Summary } from "./summary.js";
 import type { Trace } from "./trace.js";
 
@@ -20,8 +20,20 @@ export interface Comparison {
   report: SimulationReport;
 }
 
-/** The model settings of a config: its `simulation` key with the defaults filled in. */
-export const settingsOf = (config: Config): SimulationSettings => config.simulation ?? defaultSimulation();
+const parsed = new WeakMap<Config, SimulationSettings>();
+
+/**
+ * The model settings of a config: its `simulation` key checked against the simulator's schema,
+ * with the defaults filled in. Throws ConfigError naming each problem's path.
+ */
+export function settingsOf(config: Config, source = "config"): SimulationSettings {
+  const known = parsed.get(config);
+  if (known) return known;
+  const result = simulationSchema.safeParse(config.simulation ?? {});
+  if (!result.success) throw new ConfigError(source, describeIssues(result.error, ["simulation"]));
+  parsed.set(config, result.data);
+  return result.data;
+}
 
 /** Every policy, then the baselines (when asked for), through the same model and trace. */
 export function compare(

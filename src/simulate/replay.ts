@@ -5,7 +5,7 @@ import { boundsAt, enforceBounds, decision as makeDecision } from "../decide/com
 import { resolveBound } from "../decide/bounds.js";
 import { decide, type DecisionConfig } from "../decide/registry.js";
 import { scheduleAt, type Schedule, type ScheduleEntry } from "../decide/schedule.js";
-import { emptyProcessState, recordScale, type ProcessState } from "../decide/state.js";
+import { emptyProcessState, recordScale, type ProcessState } from "../engine/process-record.js";
 import type { Decision } from "../decide/types.js";
 import type { Reading } from "../measure/types.js";
 import {
@@ -167,7 +167,7 @@ export function minuteBefore(
   return simulateMinute(modelParams(settings), arrivals, 0, processes, processes, settings.sloMs, out);
 }
 
-/** Ticks run every minute; as in src/process-tick.ts, half a tick of slack for longer intervals. */
+/** Ticks run every minute; as in src/engine/process-tick.ts, half a tick of slack for longer intervals. */
 const TICK_SLACK_MS = 30_000;
 
 /**

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { integer, nonNegative } from "../config/fields.js";
+import { integer, nonNegative } from "../kit/fields.js";
 import { scheduleSchema } from "../decide/schedule.js";
 
 /** A number > 0 with an error message that says so. */

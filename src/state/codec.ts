@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { processStateSchema, type ProcessState } from "../decide/state.js";
+import { processStateSchema, type ProcessState } from "../engine/process-record.js";
 
 /**
  * The one state document for all processes. It is versioned: a document of another version,

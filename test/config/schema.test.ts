@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfigFile, parseConfig, parseConfigJson } from "../../src/config/load.js";
 import { configForFunctions } from "../../src/config/sources.js";
-import { redact, redactUrl, REDACTED } from "../../src/config/redact.js";
+import { redact, redactUrl, REDACTED } from "../../src/kit/redact.js";
 
 const EXAMPLE_PATH = new URL("../../autoscale.config.json", import.meta.url);
 const exampleText = readFileSync(EXAMPLE_PATH, "utf8");

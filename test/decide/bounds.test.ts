@@ -5,7 +5,7 @@ import {
   consecutiveThresholdSchema,
   decideConsecutiveThreshold,
 } from "../../src/decide/consecutive-threshold.js";
-import { emptyProcessState } from "../../src/decide/state.js";
+import { emptyProcessState } from "../../src/engine/process-record.js";
 import type { Reading } from "../../src/measure/types.js";
 
 const NEW_YORK = "America/New_York";

@@ -8,7 +8,7 @@ import {
   decideConsecutiveThreshold,
 } from "../../src/decide/consecutive-threshold.js";
 import { scheduleAt, scheduleSchema } from "../../src/decide/schedule.js";
-import { emptyProcessState, recordScale, type ProcessState } from "../../src/decide/state.js";
+import { emptyProcessState, recordScale, type ProcessState } from "../../src/engine/process-record.js";
 import type { Reading } from "../../src/measure/types.js";
 
 const at = (iso: string, zone = "UTC") => DateTime.fromISO(iso, { zone });

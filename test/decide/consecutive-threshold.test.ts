@@ -13,7 +13,7 @@ import {
   SCALE_RECORD_RETENTION_MS,
   type ProcessState,
   type Verdict,
-} from "../../src/decide/state.js";
+} from "../../src/engine/process-record.js";
 import type { Reading } from "../../src/measure/types.js";
 import {
   actions,

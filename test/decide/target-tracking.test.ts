@@ -4,7 +4,7 @@ import {
   recordScale,
   type HistoryEntry,
   type ProcessState,
-} from "../../src/decide/state.js";
+} from "../../src/engine/process-record.js";
 import {
   decideTargetTracking,
   keepHistory,

@@ -1,6 +1,6 @@
 /** Inputs for the decision backends' tests: the moment, readings, and ticks that carry the state on. */
 import { DateTime } from "luxon";
-import { emptyProcessState, recordScale, type ProcessState } from "../../src/decide/state.js";
+import { emptyProcessState, recordScale, type ProcessState } from "../../src/engine/process-record.js";
 import type { Decide, Decision } from "../../src/decide/types.js";
 import type { Reading } from "../../src/measure/types.js";
 

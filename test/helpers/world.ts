@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { ManualClock } from "../../src/clock.js";
+import { ManualClock } from "../../src/kit/clock.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
 import { startHerokuApi, type HerokuApiServer } from "../../src/local/heroku-api.js";
@@ -8,7 +8,7 @@ import { startTargetApp, type TargetApp } from "../../src/local/target-app.js";
 import { startUpstashRest, type UpstashRestServer } from "../../src/local/upstash-rest.js";
 import { MemoryNotifier } from "../../src/notify/memory.js";
 import { UpstashStateStore } from "../../src/state/upstash.js";
-import { runTick, type TickOptions } from "../../src/tick.js";
+import { runTick, type TickOptions } from "../../src/engine/tick.js";
 
 export const APP = "dancing-forest-1234";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/clock.js";
+import { ManualClock } from "../../src/kit/clock.js";
 import { BullmqQueueMeasurement, bullmqQueueSchema } from "../../src/measure/bullmq-queue.js";
 import { closedPort } from "../helpers/net.js";
 import { never, T0, unknownFailure, upstash, useBrokers } from "../helpers/queues.js";

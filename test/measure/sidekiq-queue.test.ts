@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../../src/clock.js";
+import { ManualClock } from "../../src/kit/clock.js";
 import { SidekiqQueueMeasurement, sidekiqQueueSchema } from "../../src/measure/sidekiq-queue.js";
 import { closedPort } from "../helpers/net.js";
 import { never, T0, unknownFailure, upstash, useBrokers } from "../helpers/queues.js";

@@ -6,7 +6,7 @@ import { startWebhookReceiver, type WebhookReceiver } from "../../src/local/webh
 import { ConsoleNotifier } from "../../src/notify/console.js";
 import { LogNotifier } from "../../src/notify/log.js";
 import { MemoryNotifier } from "../../src/notify/memory.js";
-import { runTick } from "../../src/tick.js";
+import { runTick } from "../../src/engine/tick.js";
 import { APP, startWorld, type World } from "../helpers/world.js";
 
 /**

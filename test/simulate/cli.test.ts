@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main, type CliIo } from "../../src/cli/main.js";
+import { main } from "../../src/cli/main.js";
+import type { CliIo } from "../../src/kit/cli-io.js";
 import type { SimulationReport } from "../../src/simulate/report.js";
 import { runSimulate } from "../../src/simulate/cli.js";
 

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { runDemo } from "../../src/demo.js";
+import { runDemo } from "../../src/demo/demo.js";
 
 describe("npm start (the live demo)", () => {
   it("runs the real tick against the local world and ends with the simulator's table", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
 import { baselineRuns } from "../../src/simulate/baselines.js";
-import { compare, variant } from "../../src/simulate/compare.js";
+import { compare, settingsOf, variant } from "../../src/simulate/compare.js";
 import { heartbeatReading } from "../../src/simulate/model.js";
 import { heartbeatOptions, minuteBefore, replayPolicy } from "../../src/simulate/replay.js";
 import { defaultSimulation, type SimulationInput } from "../../src/simulate/schema.js";
@@ -81,7 +81,7 @@ describe("a replay through the real decision backend", () => {
     const noisy = (seed: number) => {
       const config = configWith(THRESHOLD, { capacityPerProcess: 1200, noise: { seed, stddevMs: 40 } });
       return JSON.stringify(
-        compare([{ label: "p", config }], "web", bundledTrace(), config.simulation!).report,
+        compare([{ label: "p", config }], "web", bundledTrace(), settingsOf(config)).report,
       );
     };
     expect(noisy(7)).toBe(noisy(7));
@@ -182,7 +182,7 @@ describe("a replay through the real decision backend", () => {
       [0, 2],
     ] as const) {
       const config = configWith({ ...THRESHOLD, minProcesses: 2 }, { initialProcesses });
-      const run = replayPolicy("clamped", config, "web", spike, config.simulation!);
+      const run = replayPolicy("clamped", config, "web", spike, settingsOf(config));
       expect(run.processes[0]).toBe(start);
       expect(run.scales.filter((s) => s.at === spike.startMs[0])).toEqual([]);
     }
@@ -238,7 +238,7 @@ describe("baselines, by hand", () => {
       ],
     });
     const around7 = traceOf([600, 600, 600, 600], Date.parse("2026-01-05T06:58:00Z"));
-    const runs = baselineRuns(around7, scheduled.simulation!, scheduled, "web");
+    const runs = baselineRuns(around7, settingsOf(scheduled), scheduled, "web");
     const schedule = runs.find((r) => r.label === "schedule")!;
     expect([...schedule.processes]).toEqual([1, 1, 3, 3]);
     expect(schedule.scales).toEqual([

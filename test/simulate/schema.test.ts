@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { loadConfigFile, parseConfig, type ConfigError } from "../../src/config/load.js";
+import { settingsOf } from "../../src/simulate/compare.js";
 
 const base = {
   processes: {
@@ -11,10 +12,10 @@ const base = {
   },
 };
 
-describe("the simulation settings in the one config schema", () => {
+describe("the simulation settings of a config (checked by the simulator)", () => {
   it("are optional, and take their defaults when present", () => {
     expect(parseConfig(base).simulation).toBeUndefined();
-    expect(parseConfig({ ...base, simulation: {} }).simulation).toEqual({
+    expect(settingsOf(parseConfig({ ...base, simulation: {} }))).toEqual({
       capacityPerProcess: 1200,
       serviceTimeMs: 100,
       queueing: "mmc",
@@ -34,7 +35,7 @@ describe("the simulation settings in the one config schema", () => {
     };
     let problems: string[] = [];
     try {
-      parseConfig(bad);
+      settingsOf(parseConfig(bad));
     } catch (error) {
       problems = (error as ConfigError).problems;
     }
@@ -53,7 +54,7 @@ describe("the simulation settings in the one config schema", () => {
     for (const sloMs of [90, 100]) {
       let problems: string[] = [];
       try {
-        parseConfig({ ...base, simulation: { sloMs, serviceTimeMs: 100 } });
+        settingsOf(parseConfig({ ...base, simulation: { sloMs, serviceTimeMs: 100 } }));
       } catch (error) {
         problems = (error as ConfigError).problems;
       }
@@ -61,7 +62,7 @@ describe("the simulation settings in the one config schema", () => {
         "simulation.sloMs: expected ms > serviceTimeMs (no request is answered faster than its service time)",
       ]);
     }
-    expect(parseConfig({ ...base, simulation: { sloMs: 101, serviceTimeMs: 100 } }).simulation!.sloMs).toBe(
+    expect(settingsOf(parseConfig({ ...base, simulation: { sloMs: 101, serviceTimeMs: 100 } })).sloMs).toBe(
       101,
     );
   });
@@ -70,6 +71,6 @@ describe("the simulation settings in the one config schema", () => {
     const config = await loadConfigFile(
       fileURLToPath(new URL(`../../src/simulate/examples/${name}`, import.meta.url)),
     );
-    expect(config.simulation).toMatchObject({ rateMultiplier: 100, noise: { seed: 1, stddevMs: 20 } });
+    expect(settingsOf(config)).toMatchObject({ rateMultiplier: 100, noise: { seed: 1, stddevMs: 20 } });
   });
 });

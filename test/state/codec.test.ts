@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emptyProcessState, recordScale, type ProcessState } from "../../src/decide/state.js";
+import { emptyProcessState, recordScale, type ProcessState } from "../../src/engine/process-record.js";
 import { decodeState, emptyState, encodeState, STATE_VERSION } from "../../src/state/codec.js";
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);

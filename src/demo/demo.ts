@@ -4,28 +4,28 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DateTime } from "luxon";
-import { ManualClock, systemClock } from "./clock.js";
-import { parseConfig } from "./config/load.js";
-import type { Config } from "./config/schema.js";
-import { startHerokuApi } from "./local/heroku-api.js";
-import { startTargetApp } from "./local/target-app.js";
-import { createMeasurement } from "./measure/registry.js";
-import type { Reading } from "./measure/types.js";
-import { compare } from "./simulate/compare.js";
-import { emptyMinute, FormationModel, heartbeatReading } from "./simulate/model.js";
-import { SeededRandom } from "./simulate/random.js";
+import { ManualClock, systemClock } from "../kit/clock.js";
+import { parseConfig } from "../config/load.js";
+import type { Config } from "../config/schema.js";
+import { startHerokuApi } from "../local/heroku-api.js";
+import { startTargetApp } from "../local/target-app.js";
+import { createMeasurement } from "../measure/registry.js";
+import type { Reading } from "../measure/types.js";
+import { compare, settingsOf } from "../simulate/compare.js";
+import { emptyMinute, FormationModel, heartbeatReading } from "../simulate/model.js";
+import { SeededRandom } from "../simulate/random.js";
 import {
   heartbeatOptions,
   initialProcesses,
   minuteBefore,
   modelParams,
   RunRecorder,
-} from "./simulate/replay.js";
-import { formatTable } from "./simulate/report.js";
-import { summarize } from "./simulate/summary.js";
-import { bundledTrace, compressTrace, type Trace } from "./simulate/trace.js";
-import { FileStateStore } from "./state/file.js";
-import { runTick } from "./tick.js";
+} from "../simulate/replay.js";
+import { formatTable } from "../simulate/report.js";
+import { summarize } from "../simulate/summary.js";
+import { bundledTrace, compressTrace, type Trace } from "../simulate/trace.js";
+import { FileStateStore } from "../state/file.js";
+import { runTick } from "../engine/tick.js";
 
 /**
  * `npm start`: the real autoscaler against a local world, no account and no network.
@@ -180,7 +180,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     status: (request) => (request.url.startsWith("/load") || heartbeat.ok ? 200 : 503),
   });
   const config = demoConfig(target.url);
-  const settings = config.simulation!;
+  const settings = settingsOf(config);
   const web = config.processes.web!;
   const initial = initialProcesses(config, "web", trace, settings);
   overheadMs = await loopbackOverhead(config, () => (heartbeat = CALIBRATION)).catch(

@@ -2,8 +2,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main, type CliIo } from "../src/cli/main.js";
-import { APP, startWorld, type World } from "./helpers/world.js";
+import { main } from "../../src/cli/main.js";
+import type { CliIo } from "../../src/kit/cli-io.js";
+import { APP, startWorld, type World } from "../helpers/world.js";
 
 let world: World;
 let dir: string;

@@ -1,21 +1,21 @@
 import type { DateTime } from "luxon";
-import type { Clock } from "./clock.js";
-import type { ProcessConfig } from "./config/schema.js";
-import { enforceBounds, decision as makeDecision } from "./decide/common.js";
-import { decide } from "./decide/registry.js";
-import { recordScale, type ProcessState, type ScaleRecord } from "./decide/state.js";
-import type { Decision } from "./decide/types.js";
-import { createMeasurement } from "./measure/registry.js";
-import type { Reading } from "./measure/types.js";
-import { isLasting, trackConditions, type LastingKind } from "./notify/conditions.js";
-import { dispatch } from "./notify/dispatch.js";
-import { eventFactory, type EventFactory } from "./notify/event-factory.js";
-import type { AutoscaleEvent } from "./notify/events.js";
-import type { Notifiers } from "./notify/registry.js";
-import { tooRapidReason } from "./notify/rules.js";
+import type { Clock } from "../kit/clock.js";
+import type { ProcessConfig } from "../config/schema.js";
+import { enforceBounds, decision as makeDecision } from "../decide/common.js";
+import { decide } from "../decide/registry.js";
+import { recordScale, type ProcessState, type ScaleRecord } from "./process-record.js";
+import type { Decision } from "../decide/types.js";
+import { createMeasurement } from "../measure/registry.js";
+import type { Reading } from "../measure/types.js";
+import { isLasting, trackConditions, type LastingKind } from "../notify/conditions.js";
+import { dispatch } from "../notify/dispatch.js";
+import { eventFactory, type EventFactory } from "../notify/event-factory.js";
+import type { AutoscaleEvent } from "../notify/events.js";
+import type { Notifiers } from "../notify/registry.js";
+import { tooRapidReason } from "../notify/rules.js";
 import type { ProcessReport } from "./report.js";
-import { createScaler } from "./scale/registry.js";
-import { ScaleError, type Scaler } from "./scale/types.js";
+import { createScaler } from "../scale/registry.js";
+import { ScaleError, type Scaler } from "../scale/types.js";
 
 export interface ProcessTickInput {
   name: string;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeState } from "../src/state/codec.js";
-import { UpstashStateStore } from "../src/state/upstash.js";
-import { runTick } from "../src/tick.js";
-import { APP, startWorld, type World } from "./helpers/world.js";
+import { decodeState } from "../../src/state/codec.js";
+import { UpstashStateStore } from "../../src/state/upstash.js";
+import { runTick } from "../../src/engine/tick.js";
+import { APP, startWorld, type World } from "../helpers/world.js";
 
 const NAMES = ["web", "worker", "urgent", "mailer", "clock"];
 let world: World;

@@ -1,7 +1,7 @@
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "../src/config/load.js";
-import { APP, startWorld, type World } from "./helpers/world.js";
+import { ConfigError, parseConfig } from "../../src/config/load.js";
+import { APP, startWorld, type World } from "../helpers/world.js";
 
 /** The backends of issue 3 wired through the registry and a real tick: config → measure → decide → PATCH. */
 let world: World;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { decodeState } from "../src/state/codec.js";
-import { APP, startWorld, ticks, type World } from "./helpers/world.js";
+import { decodeState } from "../../src/state/codec.js";
+import { APP, startWorld, ticks, type World } from "../helpers/world.js";
 
 let world: World;
 beforeAll(async () => {

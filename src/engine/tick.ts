@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { DateTime } from "luxon";
-import type { Clock } from "./clock.js";
-import { storeReserveMs, type Config } from "./config/schema.js";
-import { emptyProcessState, type ProcessState } from "./decide/state.js";
-import { createNotifiers, type Notifiers } from "./notify/registry.js";
+import type { Clock } from "../kit/clock.js";
+import { storeReserveMs, type Config } from "../config/schema.js";
+import { emptyProcessState, type ProcessState } from "./process-record.js";
+import { createNotifiers, type Notifiers } from "../notify/registry.js";
 import { tickProcess, type ProcessProgress, type ProcessTickResult } from "./process-tick.js";
 import type { ProcessReport, TickReport } from "./report.js";
-import { decodeState, encodeState } from "./state/codec.js";
-import type { Lock, StateStore } from "./state/types.js";
+import { decodeState, encodeState } from "../state/codec.js";
+import type { Lock, StateStore } from "../state/types.js";
 
 export interface TickDeps {
   clock: Clock;

@@ -1,6 +1,6 @@
-import type { Action } from "./decide/types.js";
-import type { Reading } from "./measure/types.js";
-import type { EventKind } from "./notify/events.js";
+import type { Action } from "../decide/types.js";
+import type { Reading } from "../measure/types.js";
+import type { EventKind } from "../notify/events.js";
 
 /**
  * One JSON object per tick: the same from the CLI (`--json`), the trigger and the scheduled

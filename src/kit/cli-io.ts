@@ -1,0 +1,15 @@
+/** Where the CLI reads its environment and writes: the process's own, or a test's. */
+export interface CliIo {
+  env: Record<string, string | undefined>;
+  out(text: string): void;
+  err(text: string): void;
+  /** Registers what stops `run` (the process: SIGINT and SIGTERM). */
+  onStop(stop: () => void): void;
+}
+
+export const processIo: CliIo = {
+  env: process.env,
+  out: (text) => console.log(text),
+  err: (text) => console.error(text),
+  onStop: (stop) => process.once("SIGINT", stop).once("SIGTERM", stop),
+};
