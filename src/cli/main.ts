@@ -4,6 +4,7 @@ import { redact } from "../kit/redact.js";
 import { configFromSeedEnv, usesSeedEnv } from "../config/seed-env.js";
 import type { Config } from "../config/schema.js";
 import { formatReport, tickFailed } from "../engine/report.js";
+import { scalingSecretEnv } from "../scale/registry.js";
 import { createStateStore, StoreConfigError } from "../state/select.js";
 import { runTick, UnknownProcessError } from "../engine/tick.js";
 import { processIo, type CliIo } from "../kit/cli-io.js";
@@ -60,10 +61,8 @@ async function validate(config: Config, path: string | undefined, io: CliIo): Pr
   }
   io.out(JSON.stringify(redact(config), null, 2));
   for (const [name, { scaling }] of Object.entries(config.processes)) {
-    if (!io.env[scaling.apiKeyEnv]) {
-      io.err(
-        `warning: processes.${name}.scaling.apiKeyEnv: ${scaling.apiKeyEnv} is not set in this environment`,
-      );
+    for (const variable of scalingSecretEnv(scaling).filter((v) => !io.env[v])) {
+      io.err(`warning: processes.${name}.scaling: ${variable} is not set in this environment`);
     }
   }
   return 0;

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { decisionSchema } from "../decide/registry.js";
-import { measurementSchema } from "../measure/registry.js";
+import { measurementBudgetMs, measurementSchema } from "../measure/registry.js";
 import { notificationSchema } from "../notify/registry.js";
-import { scalingSchema } from "../scale/registry.js";
+import { formationOf, scalingBudgetMs, scalingSchema } from "../scale/registry.js";
 import { integer, timezone } from "../kit/fields.js";
 
 /** The seeds' default decision backend, taken when `decision` is left out or names no backend. */
@@ -71,16 +71,15 @@ function checkTimeBudgets(config: z.infer<typeof configBody>, ctx: z.RefinementC
   const available = config.tickDeadlineMs - storeReserveMs(config.tickDeadlineMs);
   for (const [name, process] of Object.entries(config.processes)) {
     const { measurement, scaling, notification } = process;
-    const measuring =
-      measurement.timeoutMs +
-      ("samples" in measurement && measurement.samples > 1 ? measurement.sampleWindowMs : 0);
-    const total = Math.max(measuring, scaling.timeoutMs) + scaling.timeoutMs + notification.timeoutMs;
+    const measuring = measurementBudgetMs(measurement);
+    const scalingMs = scalingBudgetMs(scaling);
+    const total = Math.max(measuring, scalingMs) + scalingMs + notification.timeoutMs;
     if (total > available) {
       ctx.addIssue({
         code: "custom",
         path: ["processes", name],
         message:
-          `timeouts add up to ${total} ms (measurement ${measuring}, scaling ${scaling.timeoutMs} twice, ` +
+          `timeouts add up to ${total} ms (measurement ${measuring}, scaling ${scalingMs} twice, ` +
           `notification ${notification.timeoutMs}), more than the ${available} ms a tick of tickDeadlineMs ${config.tickDeadlineMs} leaves`,
       });
     }
@@ -91,7 +90,7 @@ function checkTimeBudgets(config: z.infer<typeof configBody>, ctx: z.RefinementC
 function checkFormationsUnique(config: z.infer<typeof configBody>, ctx: z.RefinementCtx): void {
   const owners = new Map<string, string>();
   for (const [name, { scaling }] of Object.entries(config.processes)) {
-    const formation = `${scaling.backend}:${scaling.app}:${scaling.processType ?? name}`;
+    const formation = formationOf(scaling, name);
     const owner = owners.get(formation);
     if (owner) {
       ctx.addIssue({

@@ -9,8 +9,8 @@ import {
   preludeAndSettling,
   step,
 } from "./common.js";
-import type { HistoryEntry, Verdict } from "../engine/process-record.js";
-import type { Decide } from "./types.js";
+import type { HistoryEntry, Verdict } from "./decision-state.js";
+import type { Decide, DecisionBackend } from "./types.js";
 
 /**
  * The seeds' AverageThresholdBackend (written for queue sizes): once the last
@@ -109,4 +109,10 @@ export const decideAverageThreshold: Decide<AverageThresholdConfig> = (input) =>
   }
   const range = `${config.minMeasurement}-${config.maxMeasurement}`;
   return decision("hold", current, `${of} (${show(mean)}) is within ${range}`, bounds, next);
+};
+
+/** The `average-threshold` backend's descriptor, listed in ./registry.ts. */
+export const averageThreshold: DecisionBackend<typeof averageThresholdSchema> = {
+  schema: averageThresholdSchema,
+  decide: decideAverageThreshold,
 };

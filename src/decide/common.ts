@@ -4,8 +4,8 @@ import { nonNegative, integer } from "../kit/fields.js";
 import type { Reading } from "../measure/types.js";
 import { boundSchema, changePoints, describeWallClock, resolveBound, type Bound } from "./bounds.js";
 import { failSafeReason, failSafeSchema, type FailSafe } from "./fail-safe.js";
-import { scheduleAt, scheduleSchema, type Schedule } from "./schedule.js";
-import type { HistoryEntry, ProcessState } from "../engine/process-record.js";
+import { scheduleAt, scheduleSchema, type Schedule, type ScheduleEntry } from "./schedule.js";
+import type { HistoryEntry, DecisionState } from "./decision-state.js";
 import type { Decision, DecisionCondition, DecisionInput } from "./types.js";
 
 /** Settings every decision backend shares; defaults are the seed's (autoscalebot 0.3 docs). */
@@ -89,8 +89,15 @@ export function boundsAt(
 ): Bounds {
   const min = resolveBound(config.minProcesses, now);
   const max = resolveBound(config.maxProcesses, now);
-  if (!config.schedule) return { min, max };
-  const entry = scheduleAt(config.schedule, now);
+  return config.schedule ? withSchedule(min, max, scheduleAt(config.schedule, now)) : { min, max };
+}
+
+/** The min/max rules' bounds with a schedule entry in force: a floor, or an exact count. */
+export function withSchedule(
+  min: number,
+  max: number,
+  entry: Pick<ScheduleEntry, "mode" | "processes">,
+): Bounds {
   if (entry.mode === "exact") return { min: entry.processes, max: entry.processes };
   return { min: Math.min(Math.max(min, entry.processes), max), max };
 }
@@ -98,7 +105,7 @@ export function boundsAt(
 /** Milliseconds left before a scale in `direction` may follow the last scale (0 when free). */
 export function cooldownRemainingMs(
   config: CommonDecisionConfig,
-  state: ProcessState,
+  state: DecisionState,
   now: DateTime,
   direction: "up" | "down",
 ): number {
@@ -113,7 +120,7 @@ export function cooldownRemainingMs(
  * While both directions cool down the platform is still settling: readings then say little
  * about the new formation and are not recorded.
  */
-export function settlingMs(config: CommonDecisionConfig, state: ProcessState, now: DateTime): number {
+export function settlingMs(config: CommonDecisionConfig, state: DecisionState, now: DateTime): number {
   return Math.min(
     cooldownRemainingMs(config, state, now, "up"),
     cooldownRemainingMs(config, state, now, "down"),
@@ -162,7 +169,7 @@ export function prelude(
 export type RecordReading = (
   entry: Omit<HistoryEntry, "at">,
   keep?: (history: HistoryEntry[]) => HistoryEntry[],
-) => ProcessState;
+) => DecisionState;
 
 /**
  * The steps every backend takes before its own rule: the prelude, then a hold while the
@@ -198,7 +205,7 @@ export function preludeAndSettling(
  */
 export function enforceBounds(
   config: Pick<CommonDecisionConfig, "minProcesses" | "maxProcesses" | "schedule">,
-  state: ProcessState,
+  state: DecisionState,
   current: number,
   now: DateTime,
 ): { decision: Decision; bounds?: never } | { decision?: never; bounds: Bounds } {
@@ -247,7 +254,7 @@ export function coolingDown(
   waitMs: number,
   current: number,
   bounds: Bounds,
-  state: ProcessState,
+  state: DecisionState,
 ): Decision {
   return decision(
     "hold",
@@ -265,10 +272,10 @@ export function coolingDown(
 export function moveTo(
   direction: "up" | "down",
   target: number,
-  input: { config: CommonDecisionConfig; state: ProcessState; current: number; now: DateTime },
+  input: { config: CommonDecisionConfig; state: DecisionState; current: number; now: DateTime },
   bounds: Bounds,
   why: string,
-  state: ProcessState,
+  state: DecisionState,
 ): Decision {
   const { current } = input;
   if (direction === "up" && current >= bounds.max) {
@@ -289,10 +296,10 @@ export function moveTo(
 /** A step of `increment` in `direction` (the threshold backends' move). */
 export function step(
   direction: "up" | "down",
-  input: { config: CommonDecisionConfig; state: ProcessState; current: number; now: DateTime },
+  input: { config: CommonDecisionConfig; state: DecisionState; current: number; now: DateTime },
   bounds: Bounds,
   why: string,
-  state: ProcessState,
+  state: DecisionState,
 ): Decision {
   const delta = direction === "up" ? input.config.increment : -input.config.increment;
   return moveTo(direction, input.current + delta, input, bounds, why, state);
@@ -303,7 +310,7 @@ export function decision(
   target: number,
   reason: string,
   bounds: Bounds,
-  state: ProcessState,
+  state: DecisionState,
   conditions: DecisionCondition[] = [],
 ): Decision {
   return { action, target, reason, bounds, state, conditions };

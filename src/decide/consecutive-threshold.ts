@@ -9,8 +9,8 @@ import {
   preludeAndSettling,
   step,
 } from "./common.js";
-import type { Verdict } from "../engine/process-record.js";
-import type { Decide } from "./types.js";
+import type { Verdict } from "./decision-state.js";
+import type { Decide, DecisionBackend } from "./types.js";
 
 /**
  * The seeds' ConsecutiveThresholdBackend: a reading above maxMeasurement (or a failed one: a
@@ -80,4 +80,10 @@ export const decideConsecutiveThreshold: Decide<ConsecutiveThresholdConfig> = (i
         ? `${passes} of ${config.passesToScaleDown} passes to scale down`
         : `within ${config.minMeasurement}-${config.maxMeasurement}`;
   return decision("hold", current, progress, bounds, next);
+};
+
+/** The `consecutive-threshold` backend's descriptor, listed in ./registry.ts. */
+export const consecutiveThreshold: DecisionBackend<typeof consecutiveThresholdSchema> = {
+  schema: consecutiveThresholdSchema,
+  decide: decideConsecutiveThreshold,
 };

@@ -1,25 +1,16 @@
-import { z } from "zod";
-import { averageThresholdSchema, decideAverageThreshold } from "./average-threshold.js";
-import { consecutiveThresholdSchema, decideConsecutiveThreshold } from "./consecutive-threshold.js";
-import { decideTargetTracking, targetTrackingSchema } from "./target-tracking.js";
-import type { Decision, DecisionInput } from "./types.js";
+import { backendRegistry, type AnySchema } from "../kit/registry.js";
+import { averageThreshold } from "./average-threshold.js";
+import { consecutiveThreshold } from "./consecutive-threshold.js";
+import { targetTracking } from "./target-tracking.js";
+import type { Decision, DecisionBackend, DecisionInput } from "./types.js";
 
-/** Every decision backend by its `backend` name: one schema entry and one dispatch entry each. */
-export const decisionSchema = z.discriminatedUnion("backend", [
-  consecutiveThresholdSchema,
-  averageThresholdSchema,
-  targetTrackingSchema,
-]);
-export type DecisionConfig = z.infer<typeof decisionSchema>;
+/** Every decision backend: a new one is a file exporting its descriptor, and a line here. */
+const decisions = backendRegistry([consecutiveThreshold, averageThreshold, targetTracking]);
 
-export function decide(input: DecisionInput<DecisionConfig>): Decision {
-  const { config } = input;
-  switch (config.backend) {
-    case "consecutive-threshold":
-      return decideConsecutiveThreshold({ ...input, config });
-    case "average-threshold":
-      return decideAverageThreshold({ ...input, config });
-    case "target-tracking":
-      return decideTargetTracking({ ...input, config });
-  }
-}
+export const decisionSchema = decisions.schema;
+export type DecisionConfig = typeof decisionSchema._output;
+
+// The discriminated union guarantees a config matches the descriptor its `backend` names.
+const of = (config: DecisionConfig): DecisionBackend<AnySchema> => decisions.of(config);
+
+export const decide = (input: DecisionInput<DecisionConfig>): Decision => of(input.config).decide(input);

@@ -2,8 +2,8 @@ import type { DateTime } from "luxon";
 import { z } from "zod";
 import { integer, nonNegative } from "../kit/fields.js";
 import { checkBoundsOrder, commonDecisionFields, decision, moveTo, preludeAndSettling } from "./common.js";
-import type { HistoryEntry, ProcessState } from "../engine/process-record.js";
-import type { Decide } from "./types.js";
+import type { HistoryEntry, DecisionState } from "./decision-state.js";
+import type { Decide, DecisionBackend } from "./types.js";
 
 /** Kubernetes' cap on a stabilization window; it also keeps the history this backend stores small. */
 export const MAX_STABILIZATION_SECONDS = 3600;
@@ -119,7 +119,7 @@ export function keepHistory(
  * within it; -Infinity when there is none.
  */
 export function stabilizedFloor(
-  state: ProcessState,
+  state: DecisionState,
   config: Pick<TargetTrackingConfig, "scaleDownStabilizationSeconds">,
   now: DateTime,
 ): number {
@@ -173,4 +173,10 @@ export const decideTargetTracking: Decide<TargetTrackingConfig> = (input) => {
     return moveTo("down", target, input, bounds, `${why}${suffix}`, next);
   }
   return decision("hold", current, why, bounds, next);
+};
+
+/** The `target-tracking` backend's descriptor, listed in ./registry.ts. */
+export const targetTracking: DecisionBackend<typeof targetTrackingSchema> = {
+  schema: targetTrackingSchema,
+  decide: decideTargetTracking,
 };

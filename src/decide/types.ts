@@ -1,6 +1,8 @@
 import type { DateTime } from "luxon";
+import type { z } from "zod";
+import type { BackendDescriptor } from "../kit/registry.js";
 import type { Reading } from "../measure/types.js";
-import type { ProcessState } from "../engine/process-record.js";
+import type { DecisionState } from "./decision-state.js";
 
 export type Action = "up" | "down" | "hold";
 
@@ -9,7 +11,7 @@ export type DecisionCondition = "above-max" | "below-min" | "fail-safe";
 
 export interface DecisionInput<Config> {
   config: Config;
-  state: ProcessState;
+  state: DecisionState;
   reading: Reading;
   /** The quantity the platform runs now. */
   current: number;
@@ -25,8 +27,14 @@ export interface Decision {
   /** The bounds in force at `now`. */
   bounds: { min: number; max: number };
   /** The state to keep if no scale happens (or the scale fails): the reading is recorded. */
-  state: ProcessState;
+  state: DecisionState;
 }
 
 /** A decision backend is a pure function: no I/O, no clock but `now`. */
 export type Decide<Config> = (input: DecisionInput<Config>) => Decision;
+
+/** A decision backend: its settings and its rule (listed in ./registry.ts). */
+export interface DecisionBackend<Schema extends BackendDescriptor["schema"]> {
+  readonly schema: Schema;
+  readonly decide: Decide<z.infer<Schema>>;
+}

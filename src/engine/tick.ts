@@ -2,11 +2,11 @@ import { randomUUID } from "node:crypto";
 import { DateTime } from "luxon";
 import type { Clock } from "../kit/clock.js";
 import { storeReserveMs, type Config } from "../config/schema.js";
-import { emptyProcessState, type ProcessState } from "./process-record.js";
+import { emptyProcessRecord, type ProcessRecord } from "./process-record.js";
 import { createNotifiers, type Notifiers } from "../notify/registry.js";
 import { tickProcess, type ProcessProgress, type ProcessTickResult } from "./process-tick.js";
 import type { ProcessReport, TickReport } from "./report.js";
-import { decodeState, encodeState } from "../state/codec.js";
+import { decodeState, encodeState } from "./state-document.js";
 import type { Lock, StateStore } from "../state/types.js";
 
 export interface TickDeps {
@@ -86,10 +86,10 @@ export async function runTick(
     report.processes = results.map((r) => r.report);
 
     if (!dryRun) {
-      const next: Record<string, ProcessState> = {};
+      const next: Record<string, ProcessRecord> = {};
       for (const name of Object.keys(config.processes)) {
         const result = results[names.indexOf(name)];
-        next[name] = result?.state ?? state.processes[name] ?? emptyProcessState();
+        next[name] = result?.record ?? state.processes[name] ?? emptyProcessRecord();
       }
       await deps.store.save(encodeState(next, deps.clock.now()));
     }
@@ -124,7 +124,7 @@ async function runProcesses(
   config: Config,
   deps: TickDeps,
   names: string[],
-  states: Record<string, ProcessState>,
+  records: Record<string, ProcessRecord>,
   started: number,
   tickId: string,
   dryRun: boolean,
@@ -143,12 +143,12 @@ async function runProcesses(
   try {
     return await Promise.all(
       names.map(async (name) => {
-        const state = states[name] ?? emptyProcessState();
+        const record = records[name] ?? emptyProcessRecord();
         const progress: ProcessProgress = {};
         const run = tickProcess({
           name,
           config: config.processes[name]!,
-          state,
+          record,
           now,
           tickId,
           dryRun,
@@ -159,13 +159,13 @@ async function runProcesses(
           progress,
         }).catch((error: unknown) => ({
           report: internalErrorReport(name, error),
-          state: progress.state ?? state,
+          record: progress.record ?? record,
         }));
         // A process cut off after its scale went through keeps what it did, or the next tick would scale again.
         return (
           (await Promise.race([run, timedOut])) ?? {
             report: timeoutReport(name, config.tickDeadlineMs, progress),
-            state: progress.state ?? state,
+            record: progress.record ?? record,
           }
         );
       }),

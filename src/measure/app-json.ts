@@ -2,7 +2,7 @@ import { z } from "zod";
 import { httpUrl, integer } from "../kit/fields.js";
 import { failedReading, HttpProbe, httpHeaders } from "./http-probe.js";
 import { jsonPath, numberAtPath, parseJson } from "./json-path.js";
-import type { Measurement, Reading } from "./types.js";
+import type { Measurement, MeasurementBackend, Reading } from "./types.js";
 
 /**
  * The seed's AppDecisionBackend: the app says in JSON what the autoscaler should know. Either
@@ -58,3 +58,10 @@ export class AppJsonMeasurement implements Measurement {
     return { backend: "app-json", value: field.value, unit, ok: true };
   }
 }
+
+/** The `app-json` backend's descriptor, listed in ./registry.ts. */
+export const appJson: MeasurementBackend<typeof appJsonSchema> = {
+  schema: appJsonSchema,
+  create: (config) => new AppJsonMeasurement(config),
+  budgetMs: (config) => config.timeoutMs,
+};

@@ -11,7 +11,7 @@ import {
   type Environment,
   type QueueBroker,
 } from "./queue-broker.js";
-import type { Measurement, Reading } from "./types.js";
+import type { Measurement, MeasurementBackend, Reading } from "./types.js";
 
 /**
  * A BullMQ queue: its depth (jobs waiting) or its latency (how long the oldest waiting job has
@@ -98,3 +98,10 @@ function jobTimestamp(value: string | null, id: string): number | null {
   }
   return timestamp;
 }
+
+/** The `bullmq-queue` backend's descriptor, listed in ./registry.ts. */
+export const bullmqQueue: MeasurementBackend<typeof bullmqQueueSchema> = {
+  schema: bullmqQueueSchema,
+  create: (config, { env, clock }) => new BullmqQueueMeasurement(config, env, clock),
+  budgetMs: (config) => config.timeoutMs,
+};

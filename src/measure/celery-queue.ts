@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { integer } from "../kit/fields.js";
 import { brokerSettingsFields, countReply, measureQueue, type Environment } from "./queue-broker.js";
-import type { Measurement, Reading } from "./types.js";
+import type { Measurement, MeasurementBackend, Reading } from "./types.js";
 
 /**
  * The seed's CeleryRedisQueueSizeBackend: the depth of a Celery queue on a Redis broker. kombu's
@@ -45,3 +45,10 @@ export class CeleryQueueMeasurement implements Measurement {
     );
   }
 }
+
+/** The `celery-queue` backend's descriptor, listed in ./registry.ts. */
+export const celeryQueue: MeasurementBackend<typeof celeryQueueSchema> = {
+  schema: celeryQueueSchema,
+  create: (config, { env }) => new CeleryQueueMeasurement(config, env),
+  budgetMs: (config) => config.timeoutMs,
+};

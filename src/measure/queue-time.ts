@@ -4,7 +4,7 @@ import { HttpProbe, httpHeaders } from "./http-probe.js";
 import { jsonPath } from "./json-path.js";
 import { measureReportedDuration } from "./reported-duration.js";
 import { serverTimingMetric } from "./server-timing.js";
-import type { Measurement, Reading } from "./types.js";
+import type { Measurement, MeasurementBackend, Reading } from "./types.js";
 
 /**
  * Request queue time, the signal Judoscale and HireFire scale web dynos on: how long requests
@@ -39,3 +39,10 @@ export class QueueTimeMeasurement implements Measurement {
     return measureReportedDuration("queue-time", this.#probe, this.#config, signal);
   }
 }
+
+/** The `queue-time` backend's descriptor, listed in ./registry.ts. */
+export const queueTime: MeasurementBackend<typeof queueTimeSchema> = {
+  schema: queueTimeSchema,
+  create: (config) => new QueueTimeMeasurement(config),
+  budgetMs: (config) => config.timeoutMs,
+};

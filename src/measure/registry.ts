@@ -1,50 +1,30 @@
-import { z } from "zod";
-import type { Clock } from "../kit/clock.js";
-import { AppJsonMeasurement, appJsonSchema } from "./app-json.js";
-import { BullmqQueueMeasurement, bullmqQueueSchema } from "./bullmq-queue.js";
-import { CeleryQueueMeasurement, celeryQueueSchema } from "./celery-queue.js";
-import { QueueTimeMeasurement, queueTimeSchema } from "./queue-time.js";
-import { ResponseTimeMeasurement, responseTimeSchema } from "./response-time.js";
-import { ServiceTimeMeasurement, serviceTimeSchema } from "./service-time.js";
-import { SidekiqQueueMeasurement, sidekiqQueueSchema } from "./sidekiq-queue.js";
-import type { Measurement } from "./types.js";
+import { backendRegistry, type AnySchema } from "../kit/registry.js";
+import { appJson } from "./app-json.js";
+import { bullmqQueue } from "./bullmq-queue.js";
+import { celeryQueue } from "./celery-queue.js";
+import { queueTime } from "./queue-time.js";
+import { responseTime } from "./response-time.js";
+import { serviceTime } from "./service-time.js";
+import { sidekiqQueue } from "./sidekiq-queue.js";
+import type { Measurement, MeasurementBackend, MeasurementContext } from "./types.js";
 
-/** Every measurement backend by its `backend` name: one schema entry and one factory entry each. */
-export const measurementSchema = z.discriminatedUnion("backend", [
-  responseTimeSchema,
-  serviceTimeSchema,
-  queueTimeSchema,
-  appJsonSchema,
-  celeryQueueSchema,
-  sidekiqQueueSchema,
-  bullmqQueueSchema,
+/** Every measurement backend: a new one is a file exporting its descriptor, and a line here. */
+const measurements = backendRegistry([
+  responseTime,
+  serviceTime,
+  queueTime,
+  appJson,
+  celeryQueue,
+  sidekiqQueue,
+  bullmqQueue,
 ]);
-export type MeasurementConfig = z.infer<typeof measurementSchema>;
 
-/** What backends may need besides their settings: secrets from the environment, the engine's clock. */
-export interface MeasurementContext {
-  env: Record<string, string | undefined>;
-  clock: Clock;
-}
+export const measurementSchema = measurements.schema;
+export type MeasurementConfig = typeof measurementSchema._output;
 
-export function createMeasurement(
-  config: MeasurementConfig,
-  { env, clock }: MeasurementContext,
-): Measurement {
-  switch (config.backend) {
-    case "response-time":
-      return new ResponseTimeMeasurement(config);
-    case "service-time":
-      return new ServiceTimeMeasurement(config);
-    case "queue-time":
-      return new QueueTimeMeasurement(config);
-    case "app-json":
-      return new AppJsonMeasurement(config);
-    case "celery-queue":
-      return new CeleryQueueMeasurement(config, env);
-    case "sidekiq-queue":
-      return new SidekiqQueueMeasurement(config, env, clock);
-    case "bullmq-queue":
-      return new BullmqQueueMeasurement(config, env, clock);
-  }
-}
+// The discriminated union guarantees a config matches the descriptor its `backend` names.
+const of = (config: MeasurementConfig): MeasurementBackend<AnySchema> => measurements.of(config);
+
+export const createMeasurement = (config: MeasurementConfig, context: MeasurementContext): Measurement =>
+  of(config).create(config, context);
+export const measurementBudgetMs = (config: MeasurementConfig): number => of(config).budgetMs(config);

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { httpUrl, integer } from "../kit/fields.js";
 import { failedReading, HttpProbe, httpHeaders } from "./http-probe.js";
-import type { Measurement, Reading } from "./types.js";
+import type { Measurement, MeasurementBackend, Reading } from "./types.js";
 
 /**
  * With several samples, the first starts at once and the last `sampleWindowMs` later, so the
@@ -98,3 +98,10 @@ export function medianReading(readings: Reading[]): Reading {
   const error = `${failures.length} of ${readings.length} samples failed; first: ${failures[0]!.error}`;
   return { ...median, error };
 }
+
+/** The `response-time` backend's descriptor, listed in ./registry.ts. */
+export const responseTime: MeasurementBackend<typeof responseTimeSchema> = {
+  schema: responseTimeSchema,
+  create: (config) => new ResponseTimeMeasurement(config),
+  budgetMs: (config) => config.timeoutMs + (config.samples > 1 ? config.sampleWindowMs : 0),
+};

@@ -4,7 +4,7 @@ import { HttpProbe, httpHeaders } from "./http-probe.js";
 import { jsonPath } from "./json-path.js";
 import { measureReportedDuration } from "./reported-duration.js";
 import { serverTimingMetric } from "./server-timing.js";
-import type { Measurement, Reading } from "./types.js";
+import type { Measurement, MeasurementBackend, Reading } from "./types.js";
 
 /**
  * The seed's HerokuServiceTimeBackend, done the modern way: the time the app itself spent on a
@@ -40,3 +40,10 @@ export class ServiceTimeMeasurement implements Measurement {
     return measureReportedDuration("service-time", this.#probe, this.#config, signal);
   }
 }
+
+/** The `service-time` backend's descriptor, listed in ./registry.ts. */
+export const serviceTime: MeasurementBackend<typeof serviceTimeSchema> = {
+  schema: serviceTimeSchema,
+  create: (config) => new ServiceTimeMeasurement(config),
+  budgetMs: (config) => config.timeoutMs,
+};

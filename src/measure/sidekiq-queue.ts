@@ -8,7 +8,7 @@ import {
   textReply,
   type Environment,
 } from "./queue-broker.js";
-import type { Measurement, Reading } from "./types.js";
+import type { Measurement, MeasurementBackend, Reading } from "./types.js";
 
 /**
  * A Sidekiq queue: its depth (jobs waiting) or its latency (how long the oldest job has waited,
@@ -73,3 +73,10 @@ function enqueuedAtMs(payload: string, key: string): number {
   const enqueuedAt = job.data.enqueued_at;
   return enqueuedAt < SECONDS_BELOW ? enqueuedAt * 1000 : enqueuedAt;
 }
+
+/** The `sidekiq-queue` backend's descriptor, listed in ./registry.ts. */
+export const sidekiqQueue: MeasurementBackend<typeof sidekiqQueueSchema> = {
+  schema: sidekiqQueueSchema,
+  create: (config, { env, clock }) => new SidekiqQueueMeasurement(config, env, clock),
+  budgetMs: (config) => config.timeoutMs,
+};

@@ -1,3 +1,8 @@
+import type { z } from "zod";
+import type { Clock } from "../kit/clock.js";
+import type { Env } from "../kit/env.js";
+import type { BackendDescriptor } from "../kit/registry.js";
+
 export type Unit = "ms" | "jobs" | "count";
 
 /** One measurement. A failed measurement is a Reading with ok=false, never an exception. */
@@ -19,4 +24,18 @@ export interface Reading {
 
 export interface Measurement {
   measure(signal: AbortSignal): Promise<Reading>;
+}
+
+/** What a backend may need besides its settings: secrets from the environment, the engine's clock. */
+export interface MeasurementContext {
+  env: Env;
+  clock: Clock;
+}
+
+/** A measurement backend: its settings and how to build it (listed in ./registry.ts). */
+export interface MeasurementBackend<Schema extends BackendDescriptor["schema"]> {
+  readonly schema: Schema;
+  create(config: z.infer<Schema>, context: MeasurementContext): Measurement;
+  /** The longest one measurement may take (its timeouts and sampling window), for the tick's budget. */
+  budgetMs(config: z.infer<Schema>): number;
 }

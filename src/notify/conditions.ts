@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { AutoscaleEvent, EventKind } from "./events.js";
+import type { EventKind } from "./events.js";
 
 /**
  * Lasting conditions notify when they start, at most every `repeatAfterMinutes` while they last,
@@ -27,9 +27,15 @@ export const noticeSchema = z.object({
 export type Notice = z.infer<typeof noticeSchema>;
 export type Notices = Partial<Record<LastingKind, Notice>>;
 
-export interface ConditionInput {
+/** Tracked events carry their phase; they are the engine's signals or the finished events. */
+export interface Tracked {
+  kind: EventKind;
+  phase?: "started" | "repeated" | "resolved";
+}
+
+export interface ConditionInput<Event extends Tracked> {
   /** The lasting conditions found this tick, one event each. */
-  active: AutoscaleEvent[];
+  active: readonly Event[];
   /** The kinds this tick could see: only those can end (a tick that never read the formation says nothing of above-max). */
   evaluated: ReadonlySet<LastingKind>;
   notices: Notices;
@@ -41,12 +47,14 @@ export interface ConditionInput {
    */
   resolveAfterMs: (kind: LastingKind) => number;
   /** Makes the event that says a condition ended. */
-  resolved: (kind: LastingKind, since: number) => AutoscaleEvent;
+  resolved: (kind: LastingKind, since: number) => Event;
 }
 
-export function trackConditions(input: ConditionInput): { events: AutoscaleEvent[]; notices: Notices } {
+export function trackConditions<Event extends Tracked>(
+  input: ConditionInput<Event>,
+): { events: Event[]; notices: Notices } {
   const notices: Notices = { ...input.notices };
-  const events: AutoscaleEvent[] = [];
+  const events: Event[] = [];
   const activeKinds = new Set<LastingKind>();
   for (const event of input.active) {
     if (!isLasting(event.kind)) continue;

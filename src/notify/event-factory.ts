@@ -1,16 +1,19 @@
 import type { DateTime } from "luxon";
-import type { HistoryEntry } from "../engine/process-record.js";
-import type { Decision } from "../decide/types.js";
-import type { Reading } from "../measure/types.js";
-import type { ScaleError } from "../scale/types.js";
+import type { HistoryEntry } from "../decide/index.js";
+import type { Decision } from "../decide/index.js";
+import type { Reading } from "../measure/index.js";
+import type { ScaleError } from "../scale/index.js";
 import type { LastingKind } from "./conditions.js";
 import type { AutoscaleEvent, EventKind } from "./events.js";
 
 /** How many recent readings an event carries as its "why". */
 const READINGS_SHOWN = 10;
 
-/** What an admin can do about each condition. */
-const ADVICE: Record<LastingKind, (context: { max?: number; min?: number; error?: ScaleError }) => string> = {
+/** What an admin can do about each condition (a failed scale: its backend's own advice). */
+const ADVICE: Record<
+  Exclude<LastingKind, "scale-failed">,
+  (context: { max?: number; min?: number }) => string
+> = {
   "above-max": ({ max }) => `raise maxProcesses (now ${max}) if the load is real, or make the app faster`,
   "below-min": ({ min }) => `lower minProcesses (now ${min}) to save cost, if the quiet spells are typical`,
   "too-rapid": () =>
@@ -18,14 +21,6 @@ const ADVICE: Record<LastingKind, (context: { max?: number; min?: number; error?
   "fail-safe": () => "check the app: it is down or slower than failSafe.maxMs",
   "measurement-failed": () =>
     "check the measurement: the heartbeat URL, or the queue broker and its URL variable",
-  "scale-failed": ({ error }) =>
-    error?.id === "unauthorized" || error?.id === "missing_api_key"
-      ? "check the Heroku API key (HEROKU_API_KEY or the variable in scaling.apiKeyEnv)"
-      : error?.id === "not_found"
-        ? "check scaling.app and scaling.processType"
-        : error?.id === "rate_limit"
-          ? "wait: Heroku's API allows 4500 requests an hour; the scale is retried next tick"
-          : "the scale is retried next tick; if it keeps failing, check the platform's status",
 };
 
 const RESOLVED: Record<LastingKind, string> = {
@@ -111,11 +106,12 @@ export function eventFactory(process: string, tickId: string, now: DateTime) {
         reason: reading.error,
         advice: ADVICE["measurement-failed"]({}),
       }),
-    scaleFailed: (error: ScaleError, decision?: Decision) =>
+    /** `advice` comes from the scaling backend: only it knows its platform. */
+    scaleFailed: (error: ScaleError, advice: string, decision?: Decision) =>
       make("scale-failed", `platform API error ${error.id}: ${error.message}`, {
         error: { id: error.id, message: error.message },
         ...(decision ? { to: decision.target, reason: decision.reason } : {}),
-        advice: ADVICE["scale-failed"]({ error }),
+        advice,
       }),
     resolved: (kind: LastingKind, since: number) =>
       make(kind, `resolved: ${RESOLVED[kind]} (since ${new Date(since).toISOString()})`),

@@ -1,5 +1,5 @@
 import { integer } from "../kit/fields.js";
-import type { ScaleRecord } from "../engine/process-record.js";
+import type { ScaleRecord } from "../decide/index.js";
 
 /**
  * The seeds' "something interesting is happening" rules, on the process's recent scale records.

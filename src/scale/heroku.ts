@@ -1,5 +1,68 @@
+import { z } from "zod";
+import { envName, integer } from "../kit/fields.js";
 import { describeFetchError, isAbort, withTimeout } from "../kit/http.js";
-import { ScaleError, type Scaler } from "./types.js";
+import { ScaleError, type ScaleErrorKind, type Scaler, type ScalingBackend } from "./types.js";
+
+export const herokuScalingSchema = z.strictObject({
+  backend: z.literal("heroku"),
+  app: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{1,28}[a-z0-9]$|^[0-9a-f-]{36}$/, { error: "expected a Heroku app name or id" }),
+  /** Defaults to the process's own name. */
+  processType: z
+    .string()
+    .regex(/^[-\w]{1,128}$/, { error: "expected a Heroku process type" })
+    .optional(),
+  /** The variable that holds the API key: secrets never live in the config. */
+  apiKeyEnv: envName.default("HEROKU_API_KEY"),
+  /** Heroku answers in well under a second; 5 s leaves the tick room for a slow heartbeat. */
+  timeoutMs: integer(1, 28_000).default(5000),
+});
+export type HerokuScalingConfig = z.infer<typeof herokuScalingSchema>;
+
+export const DEFAULT_HEROKU_API_URL = "https://api.heroku.com";
+
+/** The `heroku` backend's descriptor, listed in ./registry.ts. */
+export const heroku: ScalingBackend<typeof herokuScalingSchema> = {
+  schema: herokuScalingSchema,
+  create(config, processName, env) {
+    const apiKey = env[config.apiKeyEnv];
+    if (!apiKey)
+      throw new ScaleError("missing-credentials", "missing_api_key", `${config.apiKeyEnv} is not set`);
+    return new HerokuFormationScaler({
+      // The API root is configuration, so tests and proxies can stand in for api.heroku.com.
+      baseUrl: env.HEROKU_API_URL || DEFAULT_HEROKU_API_URL,
+      apiKey,
+      app: config.app,
+      processType: config.processType ?? processName,
+      timeoutMs: config.timeoutMs,
+    });
+  },
+  budgetMs: (config) => config.timeoutMs,
+  formation: (config, processName) => `${config.app}/${config.processType ?? processName}`,
+  secretEnv: (config) => [config.apiKeyEnv],
+  advice: (error, config) => {
+    switch (error.kind) {
+      case "missing-credentials":
+      case "unauthorized":
+        return `check the Heroku API key (HEROKU_API_KEY or the variable in scaling.apiKeyEnv, here ${config.apiKeyEnv})`;
+      case "not-found":
+        return "check scaling.app and scaling.processType";
+      case "rate-limited":
+        return "wait: Heroku's API allows 4500 requests an hour; the scale is retried next tick";
+      default:
+        return "the scale is retried next tick; if it keeps failing, check the platform's status";
+    }
+  },
+};
+
+/** The engine's kind of a Heroku answer, by status. */
+function kindOf(status: number): ScaleErrorKind {
+  if (status === 401 || status === 403) return "unauthorized";
+  if (status === 404) return "not-found";
+  if (status === 429) return "rate-limited";
+  return status >= 500 ? "server" : "refused";
+}
 
 export interface HerokuFormationScalerOptions {
   /** API root, e.g. https://api.heroku.com */
@@ -63,19 +126,21 @@ export class HerokuFormationScaler implements Scaler {
       if (isAbort(error) && signal.aborted) {
         throw new ScaleError(
           "aborted",
+          "aborted",
           `Heroku API request to ${this.target} was cancelled before it answered`,
         );
       }
       if (isAbort(error)) {
-        throw new ScaleError("timeout", `Heroku API did not answer within ${this.#timeoutMs} ms`);
+        throw new ScaleError("timeout", "timeout", `Heroku API did not answer within ${this.#timeoutMs} ms`);
       }
-      throw new ScaleError("network_error", this.#redact(describeFetchError(error)));
+      throw new ScaleError("network", "network_error", this.#redact(describeFetchError(error)));
     }
     const json = parseJson(text);
     if (!response.ok) throw this.#apiError(response, json);
     const quantity = (json as { quantity?: unknown } | undefined)?.quantity;
     if (typeof quantity !== "number" || !Number.isInteger(quantity) || quantity < 0) {
       throw new ScaleError(
+        "bad-response",
         "bad_response",
         `Heroku API answered ${response.status} without a valid formation quantity`,
         response.status,
@@ -94,7 +159,12 @@ export class HerokuFormationScaler implements Scaler {
     let message = heroku ? text : response.statusText || `HTTP ${response.status}`;
     const remaining = response.headers.get("RateLimit-Remaining");
     if (response.status === 429 && remaining !== null) message += ` (RateLimit-Remaining: ${remaining})`;
-    return new ScaleError(heroku ? id : `http_${response.status}`, this.#redact(message), response.status);
+    return new ScaleError(
+      kindOf(response.status),
+      heroku ? id : `http_${response.status}`,
+      this.#redact(message),
+      response.status,
+    );
   }
 
   /** The key must never leave in a message, even if a server or proxy echoes it. */

@@ -1,13 +1,24 @@
 import { CronExpressionParser } from "cron-parser";
 import { DateTime } from "luxon";
 import type { Config, ProcessConfig } from "../config/schema.js";
-import { boundsAt, enforceBounds, decision as makeDecision } from "../decide/common.js";
-import { resolveBound } from "../decide/bounds.js";
-import { decide, type DecisionConfig } from "../decide/registry.js";
-import { scheduleAt, type Schedule, type ScheduleEntry } from "../decide/schedule.js";
-import { emptyProcessState, recordScale, type ProcessState } from "../engine/process-record.js";
-import type { Decision } from "../decide/types.js";
-import type { Reading } from "../measure/types.js";
+import {
+  boundsAt,
+  resolveBound,
+  scheduleAt,
+  withSchedule,
+  type Decision,
+  type Schedule,
+  type ScheduleEntry,
+} from "../decide/index.js";
+import { emptyProcessRecord, type ProcessRecord } from "../engine/process-record.js";
+import {
+  planStep,
+  settleStep,
+  trackNotices,
+  untilNextMeasurement,
+  type StepInput,
+} from "../engine/process-step.js";
+import type { Reading } from "../measure/index.js";
 import {
   emptyMinute,
   FormationModel,
@@ -167,9 +178,6 @@ export function minuteBefore(
   return simulateMinute(modelParams(settings), arrivals, 0, processes, processes, settings.sloMs, out);
 }
 
-/** Ticks run every minute; as in src/engine/process-tick.ts, half a tick of slack for longer intervals. */
-const TICK_SLACK_MS = 30_000;
-
 /**
  * Replays a trace through one policy: each minute the tick's steps, with the model in place of
  * the world. At the minute's start the heartbeat reports the end of the minute before; the
@@ -188,14 +196,13 @@ export function replayPolicy(
 ): Run {
   const processConfig = config.processes[processName];
   if (!processConfig) throw new Error(`no process ${JSON.stringify(processName)} in the config`);
-  const decisionConfig = processConfig.decision;
   const heartbeat = heartbeatOptions(processConfig, settings);
   const params = modelParams(settings);
   const n = trace.requests.length;
   const recorder = new RunRecorder(
     label,
     "policy",
-    `${decisionConfig.backend} on ${heartbeat.measurement}`,
+    `${processConfig.decision.backend} on ${heartbeat.measurement}`,
     n,
   );
   const random = new SeededRandom(settings.noise.seed);
@@ -204,9 +211,8 @@ export function replayPolicy(
   const model = new FormationModel(params, initial);
   let previous = minuteBefore(trace, settings, initial);
   let minute = emptyMinute();
-  let state: ProcessState = emptyProcessState();
-  const intervalMs = processConfig.intervalSeconds * 1000;
-  const configAt = options.exactSchedule ? () => decisionConfig : decisionConfigAt(decisionConfig);
+  let record: ProcessRecord = emptyProcessRecord();
+  const configAt = options.exactSchedule ? () => processConfig : processConfigAt(processConfig);
 
   for (let i = 0; i < n; i++) {
     const startMs = trace.startMs[i]!;
@@ -220,28 +226,19 @@ export function replayPolicy(
     const now = DateTime.fromMillis(startMs, { zone });
     const effective = configAt(now);
     const current = model.processes;
-    const due =
-      processConfig.intervalSeconds <= 60 ||
-      state.lastMeasuredAt === undefined ||
-      startMs >= state.lastMeasuredAt + intervalMs - TICK_SLACK_MS;
-    let reading: Reading | null = null;
-    let decision: Decision;
-    if (due) {
-      reading = heartbeatReading(previous, heartbeat, noise);
-      state = { ...state, lastMeasuredAt: startMs };
-      decision = decide({ config: effective, state, reading, current, now });
-      recorder.noteDecision(decision);
-    } else {
-      const corrected = enforceBounds(effective, state, current, now);
-      decision = corrected.decision ?? makeDecision("hold", current, "waiting", corrected.bounds, state);
-    }
-    if (decision.action !== "hold" && decision.target !== current) {
-      state = recordScale(decision.state, { at: startMs, from: current, to: decision.target });
+    // The tick's own steps (src/engine/process-step.ts), with the model in place of the world.
+    const due = untilNextMeasurement(effective, record, startMs) === 0;
+    const reading = due ? heartbeatReading(previous, heartbeat, noise) : null;
+    const step: StepInput = { config: effective, record, reading, current, now };
+    const planned = planStep(step);
+    const decision = planned.decision!;
+    if (reading) recorder.noteDecision(decision);
+    const scaled = decision.action !== "hold";
+    if (scaled) {
       model.scaleTo(decision.target, startMs);
       recorder.run.scales.push({ at: startMs, from: current, to: decision.target, reason: decision.reason });
-    } else {
-      state = decision.state;
     }
+    record = trackNotices(settleStep(planned, step, scaled ? { to: decision.target } : null), step).record;
     model.step(trace.requests[i]! * settings.rateMultiplier, startMs, settings.sloMs, minute);
     recorder.record(startMs, trace.traceMs[i]!, minute, reading);
     const done = minute;
@@ -318,31 +315,35 @@ export function scheduleCounter(schedule: Schedule, zoneName: string): (startMs:
 }
 
 /**
- * The decision config to hand `decide` at a moment. Without a schedule, the config itself.
- * With one, the same config with the schedule already applied to the bounds: `schedule`
- * removed and `minProcesses`/`maxProcesses` set to the bounds in force, combined as
- * `boundsAt` (src/decide/common.ts) combines them, the entry coming from `scheduleCursor`.
- * The schedule is read nowhere else, so the decisions are the same
- * (test/simulate/replay.test.ts checks a replay both ways), fifty times faster.
+ * The process config to hand the step at a moment. Without a schedule, the config itself.
+ * With one, the same config with the schedule already applied to the decision's bounds:
+ * `schedule` removed and `minProcesses`/`maxProcesses` set to the bounds in force, combined
+ * by the decision's own `withSchedule`, the entry coming from `scheduleCursor`. The schedule is
+ * read nowhere else, so the decisions are the same (test/simulate/replay.test.ts checks a
+ * replay both ways), fifty times faster.
  */
-export function decisionConfigAt(config: DecisionConfig): (now: DateTime) => DecisionConfig {
-  const { schedule } = config;
+export function processConfigAt(config: ProcessConfig): (now: DateTime) => ProcessConfig {
+  const { schedule } = config.decision;
   if (!schedule) return () => config;
   const cursor = scheduleCursor(schedule);
   let cached = config;
   let key = "";
   return (now) => {
-    const entry = cursor(now);
-    const min = resolveBound(config.minProcesses, now);
-    const max = resolveBound(config.maxProcesses, now);
-    const bounds =
-      entry.mode === "exact"
-        ? { min: entry.processes, max: entry.processes }
-        : { min: Math.min(Math.max(min, entry.processes), max), max };
+    const bounds = withSchedule(
+      resolveBound(config.decision.minProcesses, now),
+      resolveBound(config.decision.maxProcesses, now),
+      cursor(now),
+    );
     const next = `${bounds.min}:${bounds.max}`;
     if (next !== key) {
       key = next;
-      cached = { ...config, schedule: undefined, minProcesses: bounds.min, maxProcesses: bounds.max };
+      const decision = {
+        ...config.decision,
+        schedule: undefined,
+        minProcesses: bounds.min,
+        maxProcesses: bounds.max,
+      };
+      cached = { ...config, decision };
     }
     return cached;
   };

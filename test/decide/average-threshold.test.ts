@@ -7,7 +7,7 @@ import {
   verdictOfMean,
   type AverageThresholdConfig,
 } from "../../src/decide/average-threshold.js";
-import { recordScale, type Verdict } from "../../src/engine/process-record.js";
+import { recordScale, type Verdict } from "../../src/decide/decision-state.js";
 import type { Reading } from "../../src/measure/types.js";
 import {
   actions,

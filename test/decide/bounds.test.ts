@@ -5,7 +5,7 @@ import {
   consecutiveThresholdSchema,
   decideConsecutiveThreshold,
 } from "../../src/decide/consecutive-threshold.js";
-import { emptyProcessState } from "../../src/engine/process-record.js";
+import { emptyDecisionState } from "../../src/decide/decision-state.js";
 import type { Reading } from "../../src/measure/types.js";
 
 const NEW_YORK = "America/New_York";
@@ -296,7 +296,7 @@ describe("time-of-day bounds through decideConsecutiveThreshold (America/New_Yor
   });
   const ok: Reading = { backend: "response-time", value: 800, unit: "ms", ok: true };
   const decideAt = (now: DateTime, current: number) =>
-    decideConsecutiveThreshold({ config, state: emptyProcessState(), reading: ok, current, now });
+    decideConsecutiveThreshold({ config, state: emptyDecisionState(), reading: ok, current, now });
 
   it("holds at 1 at 07:59 local and scales up to 3 (past the increment) at 08:00 local", () => {
     const before = decideAt(local("2026-06-10T07:59", NEW_YORK), 1);

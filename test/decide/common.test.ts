@@ -8,7 +8,7 @@ import {
   decideConsecutiveThreshold,
 } from "../../src/decide/consecutive-threshold.js";
 import { scheduleAt, scheduleSchema } from "../../src/decide/schedule.js";
-import { emptyProcessState, recordScale, type ProcessState } from "../../src/engine/process-record.js";
+import { emptyDecisionState, recordScale, type DecisionState } from "../../src/decide/decision-state.js";
 import type { Reading } from "../../src/measure/types.js";
 
 const at = (iso: string, zone = "UTC") => DateTime.fromISO(iso, { zone });
@@ -26,7 +26,7 @@ function decide(
   reading: Reading,
   current: number,
   now: DateTime,
-  state: ProcessState = emptyProcessState(),
+  state: DecisionState = emptyDecisionState(),
 ) {
   const config = consecutiveThresholdSchema.parse({ backend: "consecutive-threshold", ...settings });
   return decideConsecutiveThreshold({ config, state, reading, current, now });
@@ -176,7 +176,7 @@ describe("schedule (the tutorial's 7am → 3, 10pm → 2, 3am → 1)", () => {
 describe("fail-safe", () => {
   const settings = { failSafe: {}, maxProcesses: 3, failsToScaleUp: 3 };
   it("a down heartbeat scales straight to max, ignoring streaks and cool-downs", () => {
-    const justScaled = recordScale(emptyProcessState(), {
+    const justScaled = recordScale(emptyDecisionState(), {
       at: at("2026-11-23T12:00").toMillis(),
       from: 1,
       to: 2,
@@ -220,8 +220,8 @@ describe("fail-safe", () => {
 
 describe("per-direction cool-downs", () => {
   const scaledAt = at("2026-11-23T12:00");
-  const state = (): ProcessState =>
-    recordScale(emptyProcessState(), { at: scaledAt.toMillis(), from: 1, to: 2 });
+  const state = (): DecisionState =>
+    recordScale(emptyDecisionState(), { at: scaledAt.toMillis(), from: 1, to: 2 });
   const settings = {
     failsToScaleUp: 1,
     passesToScaleDown: 1,

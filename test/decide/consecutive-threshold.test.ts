@@ -8,12 +8,12 @@ import {
 } from "../../src/decide/consecutive-threshold.js";
 import { decide } from "../../src/decide/registry.js";
 import {
-  emptyProcessState,
+  emptyDecisionState,
   recordScale,
   SCALE_RECORD_RETENTION_MS,
-  type ProcessState,
+  type DecisionState,
   type Verdict,
-} from "../../src/engine/process-record.js";
+} from "../../src/decide/decision-state.js";
 import type { Reading } from "../../src/measure/types.js";
 import {
   actions,
@@ -271,14 +271,14 @@ describe("decideConsecutiveThreshold: increment and the bounds", () => {
 });
 
 describe("decideConsecutiveThreshold: running outside the bounds", () => {
-  const full = (reading: Reading, n: number): ProcessState =>
+  const full = (reading: Reading, n: number): DecisionState =>
     last(run(config(), repeat(reading, n), { current: 2 })).state;
 
-  it.each<[string, Reading, ProcessState]>([
-    ["an ok reading", OK, emptyProcessState()],
+  it.each<[string, Reading, DecisionState]>([
+    ["an ok reading", OK, emptyDecisionState()],
     ["a pass that would complete a pass streak", FAST, full(FAST, 4)],
-    ["a fail", SLOW, emptyProcessState()],
-    ["a failed reading", failed(), emptyProcessState()],
+    ["a fail", SLOW, emptyDecisionState()],
+    ["a failed reading", failed(), emptyDecisionState()],
   ])("below min: scales up to min whatever the reading (%s)", (_label, reading, state) => {
     const cfg = config({ minProcesses: 3, maxProcesses: 5 });
     const d = once(cfg, reading, { current: 1, state });
@@ -287,10 +287,10 @@ describe("decideConsecutiveThreshold: running outside the bounds", () => {
     expect(d.state).toEqual(state); // a correction records no reading
   });
 
-  it.each<[string, Reading, ProcessState]>([
-    ["an ok reading", OK, emptyProcessState()],
+  it.each<[string, Reading, DecisionState]>([
+    ["an ok reading", OK, emptyDecisionState()],
     ["a fail that would complete a fail streak", SLOW, full(SLOW, 2)],
-    ["a pass", FAST, emptyProcessState()],
+    ["a pass", FAST, emptyDecisionState()],
   ])("above max: scales down to max whatever the reading (%s)", (_label, reading, state) => {
     const d = once(config(), reading, { current: 7, state });
     expect(d).toMatchObject({ action: "down", target: 3, conditions: [] });
@@ -424,7 +424,7 @@ describe("recordScale", () => {
   });
 
   it("keeps scale records only from the last 24 h", () => {
-    const state: ProcessState = {
+    const state: DecisionState = {
       history: [],
       lastScaleAt: at - HOUR_MS,
       scales: [
@@ -515,7 +515,7 @@ describe("the seed's defaults end to end", () => {
 
 describe("decide (registry)", () => {
   it("dispatches consecutive-threshold to decideConsecutiveThreshold", () => {
-    const input = { config: config(), state: emptyProcessState(), reading: SLOW, current: 2, now: T0 };
+    const input = { config: config(), state: emptyDecisionState(), reading: SLOW, current: 2, now: T0 };
     expect(decide(input)).toEqual(decideConsecutiveThreshold(input));
   });
 });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
-  emptyProcessState,
+  emptyDecisionState,
   recordScale,
   type HistoryEntry,
-  type ProcessState,
-} from "../../src/engine/process-record.js";
+  type DecisionState,
+} from "../../src/decide/decision-state.js";
 import {
   decideTargetTracking,
   keepHistory,
@@ -31,8 +31,8 @@ const per = (value: number): Reading => ({ backend: "queue", value, unit: "jobs"
 const { once, run } = ticks(decideTargetTracking, { current: 4, intervalSeconds: 60 });
 
 /** A state whose history holds these recommendations, `minutesAgo` before T0. */
-const withRecommendations = (...entries: [minutesAgo: number, recommendation: number][]): ProcessState => ({
-  ...emptyProcessState(),
+const withRecommendations = (...entries: [minutesAgo: number, recommendation: number][]): DecisionState => ({
+  ...emptyDecisionState(),
   history: entries.map(([minutesAgo, recommendation]) => ({
     at: T0.toMillis() - minutesAgo * MINUTE_MS,
     value: null,
@@ -336,8 +336,8 @@ describe("decideTargetTracking: the scale-down stabilization window", () => {
   });
 
   it("ignores history entries without a recommendation (written by another backend)", () => {
-    const state: ProcessState = {
-      ...emptyProcessState(),
+    const state: DecisionState = {
+      ...emptyDecisionState(),
       history: [{ at: T0.toMillis() - MINUTE_MS, value: 900, verdict: "fail" }],
     };
     expect(once(stabilized(), per(40), { current: 5, state })).toMatchObject({ action: "down", target: 2 });
@@ -470,7 +470,7 @@ describe("decideTargetTracking: history and the window", () => {
   });
 
   it("stabilizedFloor: -Infinity with nothing in the window", () => {
-    expect(stabilizedFloor(emptyProcessState(), { scaleDownStabilizationSeconds: 300 }, T0)).toBe(-Infinity);
+    expect(stabilizedFloor(emptyDecisionState(), { scaleDownStabilizationSeconds: 300 }, T0)).toBe(-Infinity);
     expect(stabilizedFloor(withRecommendations([5, 9]), { scaleDownStabilizationSeconds: 300 }, T0)).toBe(
       -Infinity,
     );

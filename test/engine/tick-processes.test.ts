@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeState } from "../../src/state/codec.js";
+import { decodeState } from "../../src/engine/state-document.js";
 import { UpstashStateStore } from "../../src/state/upstash.js";
 import { runTick } from "../../src/engine/tick.js";
 import { APP, startWorld, type World } from "../helpers/world.js";

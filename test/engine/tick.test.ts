@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { decodeState } from "../../src/state/codec.js";
+import { decodeState } from "../../src/engine/state-document.js";
 import { APP, startWorld, ticks, type World } from "../helpers/world.js";
 
 let world: World;

@@ -2,7 +2,7 @@ import { NetlifyDev } from "@netlify/dev";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { config as tickFunctionConfig } from "../../netlify/functions/tick.mjs";
 import { config as triggerFunctionConfig } from "../../netlify/functions/trigger.mjs";
-import { decodeState } from "../../src/state/codec.js";
+import { decodeState } from "../../src/engine/state-document.js";
 import { UpstashStateStore } from "../../src/state/upstash.js";
 import { APP, startWorld, type World } from "../helpers/world.js";
 

@@ -1,6 +1,6 @@
 /** Inputs for the decision backends' tests: the moment, readings, and ticks that carry the state on. */
 import { DateTime } from "luxon";
-import { emptyProcessState, recordScale, type ProcessState } from "../../src/engine/process-record.js";
+import { emptyDecisionState, recordScale, type DecisionState } from "../../src/decide/decision-state.js";
 import type { Decide, Decision } from "../../src/decide/types.js";
 import type { Reading } from "../../src/measure/types.js";
 
@@ -34,18 +34,18 @@ export const afterScale = (
   from: number,
   to: number,
   at: DateTime = T0,
-  state: ProcessState = emptyProcessState(),
-): ProcessState => recordScale(state, { at: at.toMillis(), from, to });
+  state: DecisionState = emptyDecisionState(),
+): DecisionState => recordScale(state, { at: at.toMillis(), from, to });
 
 export interface OnceOptions {
   current?: number;
-  state?: ProcessState;
+  state?: DecisionState;
   now?: DateTime;
 }
 
 export interface RunOptions {
   current?: number;
-  state?: ProcessState;
+  state?: DecisionState;
   start?: DateTime;
   intervalSeconds?: number;
 }
@@ -62,7 +62,7 @@ export function ticks<Config>(
   const once = (
     config: Config,
     reading: Reading,
-    { current = defaults.current, state = emptyProcessState(), now = T0 }: OnceOptions = {},
+    { current = defaults.current, state = emptyDecisionState(), now = T0 }: OnceOptions = {},
   ): Decision => decide({ config, state, reading, current, now });
 
   const run = (
@@ -70,7 +70,7 @@ export function ticks<Config>(
     readings: Reading[],
     {
       current = defaults.current,
-      state = emptyProcessState(),
+      state = emptyDecisionState(),
       start = T0,
       intervalSeconds = defaults.intervalSeconds,
     }: RunOptions = {},
@@ -104,7 +104,7 @@ export function followDecisions<Config>(
 ) {
   const platform = {
     current,
-    state: emptyProcessState(),
+    state: emptyDecisionState(),
     now: T0,
     log: [] as string[],
     tick(reading: Reading): void {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { emptyProcessState, recordScale, type ProcessState } from "../../src/engine/process-record.js";
-import { decodeState, emptyState, encodeState, STATE_VERSION } from "../../src/state/codec.js";
+import { recordScale } from "../../src/decide/index.js";
+import { emptyProcessRecord, type ProcessRecord } from "../../src/engine/process-record.js";
+import { decodeState, emptyState, encodeState, STATE_VERSION } from "../../src/engine/state-document.js";
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 
-const web: ProcessState = {
+const web: ProcessRecord = {
   history: [
     { at: NOW - 60_000, value: 1500, verdict: "fail" },
     { at: NOW - 30_000, value: null, verdict: "fail" },
@@ -24,8 +25,8 @@ describe("decodeState", () => {
   it("round-trips what encodeState wrote", () => {
     const processes = {
       web,
-      worker: emptyProcessState(),
-      clock: recordScale(emptyProcessState(), { at: NOW, from: 0, to: 1 }),
+      worker: emptyProcessRecord(),
+      clock: recordScale(emptyProcessRecord(), { at: NOW, from: 0, to: 1 }),
     };
     const decoded = decodeState(encodeState(processes, NOW));
     expect(decoded.warning).toBeUndefined();

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { processStateSchema, type ProcessState } from "../engine/process-record.js";
+import { processRecordSchema, type ProcessRecord } from "./process-record.js";
 
 /**
  * The one state document for all processes. It is versioned: a document of another version,
@@ -17,7 +17,7 @@ const documentSchema = z.object({
 export interface State {
   version: typeof STATE_VERSION;
   updatedAt: number;
-  processes: Record<string, ProcessState>;
+  processes: Record<string, ProcessRecord>;
 }
 
 export const emptyState = (): State => ({ version: STATE_VERSION, updatedAt: 0, processes: {} });
@@ -40,10 +40,10 @@ export function decodeState(raw: string | null): { state: State; warning?: strin
   const document = documentSchema.safeParse(parsed);
   if (!document.success)
     return { state: emptyState(), warning: "stored state is malformed; starting afresh" };
-  const processes: Record<string, ProcessState> = {};
+  const processes: Record<string, ProcessRecord> = {};
   const malformed: string[] = [];
   for (const [name, entry] of Object.entries(document.data.processes)) {
-    const result = processStateSchema.safeParse(entry);
+    const result = processRecordSchema.safeParse(entry);
     if (result.success) processes[name] = result.data;
     else malformed.push(name);
   }
@@ -52,7 +52,7 @@ export function decodeState(raw: string | null): { state: State; warning?: strin
   return { state, warning: `stored state of ${malformed.join(", ")} is malformed; starting afresh for it` };
 }
 
-export function encodeState(processes: Record<string, ProcessState>, now: number): string {
+export function encodeState(processes: Record<string, ProcessRecord>, now: number): string {
   const state: State = { version: STATE_VERSION, updatedAt: now, processes };
   return JSON.stringify(state);
 }

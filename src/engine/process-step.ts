@@ -1,0 +1,185 @@
+import type { DateTime } from "luxon";
+import type { ProcessConfig } from "../config/schema.js";
+import {
+  decide,
+  decision as makeDecision,
+  enforceBounds,
+  recordScale,
+  type Decision,
+} from "../decide/index.js";
+import type { Reading } from "../measure/index.js";
+import { isLasting, tooRapidReason, trackConditions, type LastingKind } from "../notify/index.js";
+import type { ScaleError } from "../scale/index.js";
+import type { ProcessRecord } from "./process-record.js";
+
+/**
+ * One process's part of a tick with the I/O taken out, as Kubernetes' HPA controller is built:
+ * `planStep` (the record, a reading or none, the count or why it could not be read, the time →
+ * a decision and the record to keep), then the caller scales or not, then `settleStep` (the
+ * outcome → the record and what happened), then `trackNotices` (what to notify, de-duplicated
+ * through the record). The tick wraps these in I/O; the simulator calls the same three, so the
+ * two cannot drift apart (test/engine/step-equivalence.test.ts replays one through both).
+ */
+
+/** Something a notification may be made of; the tick turns the ones sent into events. */
+export type Signal = (
+  | { kind: "measurement"; reading: Reading }
+  | { kind: "measurement-failed"; count: number; reading: Reading }
+  /** `decision` null: a scale whose request got no answer last tick, found applied now. */
+  | { kind: "scale"; from: number; to: number; decision: Decision | null; reading: Reading | null }
+  | { kind: "above-max" | "below-min" | "fail-safe"; decision: Decision; reading: Reading }
+  | { kind: "too-rapid"; why: string; to: number }
+  | { kind: "scale-failed"; error: ScaleError; decision?: Decision }
+  /** A lasting condition that ended: it began at `since`. */
+  | { kind: LastingKind; resolvedSince: number }
+) & { phase?: "started" | "repeated" | "resolved" };
+
+export interface StepInput {
+  config: ProcessConfig;
+  record: ProcessRecord;
+  /** This tick's reading; null when the process is not due (see `untilNextMeasurement`). */
+  reading: Reading | null;
+  /** The count the platform runs now, or why it could not be read. */
+  current: number | ScaleError;
+  /** The tick's time, in the configured zone. */
+  now: DateTime;
+}
+
+export interface Step {
+  /** Null when the platform's count could not be read: then no decision is safe. */
+  decision: Decision | null;
+  /** The record to keep if nothing is scaled. */
+  record: ProcessRecord;
+  signals: Signal[];
+  /** The lasting conditions this tick could see, so only those can be resolved. */
+  evaluated: LastingKind[];
+  /** How long until the next measurement, when this tick took none. */
+  waitMs: number;
+}
+
+/** The outcome of carrying out a decision: none (a hold, or a dry run), a scale, or its failure. */
+export type ScaleOutcome = null | { to: number } | { error: ScaleError };
+
+/** Ticks run every minute; half a tick of slack keeps a 120 s interval from slipping to 180 s. */
+const TICK_SLACK_MS = 30_000;
+
+/** Milliseconds until the process is due to be measured (0: this tick). */
+export function untilNextMeasurement(config: ProcessConfig, record: ProcessRecord, nowMs: number): number {
+  if (config.intervalSeconds <= 60 || record.lastMeasuredAt === undefined) return 0;
+  return Math.max(0, record.lastMeasuredAt + config.intervalSeconds * 1000 - TICK_SLACK_MS - nowMs);
+}
+
+/** Measuring, reading the formation and deciding, before anything is scaled. */
+export function planStep({ config, record, reading, current, now }: StepInput): Step {
+  const signals: Signal[] = [];
+  const evaluated: LastingKind[] = [];
+  const nowMs = now.toMillis();
+  const waitMs = reading ? 0 : untilNextMeasurement(config, record, nowMs);
+  let next = record;
+  if (reading) {
+    const failedReadings = reading.ok ? 0 : (record.failedReadings ?? 0) + 1;
+    next = { ...record, lastMeasuredAt: nowMs, failedReadings };
+    signals.push({ kind: "measurement", reading });
+    if (failedReadings >= config.notification.measurementFailuresToNotify)
+      signals.push({ kind: "measurement-failed", count: failedReadings, reading });
+    evaluated.push("measurement-failed");
+  }
+  if (typeof current !== "number") {
+    // Without the platform's count no decision is safe; the reading is not recorded, so none is half-counted.
+    signals.push({ kind: "scale-failed", error: current });
+    evaluated.push("scale-failed");
+    const kept: ProcessRecord = {
+      ...record,
+      ...(reading ? { failedReadings: next.failedReadings } : {}),
+      platformFailure: "read",
+    };
+    return { decision: null, record: kept, signals, evaluated, waitMs };
+  }
+  if (next.platformFailure === "read") {
+    // The failing call was the read, and it works again.
+    evaluated.push("scale-failed");
+    next = withoutPlatformFailure(next);
+  }
+  const pending = next.pendingScale;
+  if (pending) {
+    // A scale that got no clear answer last tick took effect if the formation now has its count:
+    // then it is recorded (its cool-down and a fresh history apply); either way it is settled.
+    const { pendingScale: _, ...rest } = next;
+    next = current === pending.to ? withoutPlatformFailure(recordScale(rest, pending)) : rest;
+    if (current === pending.to)
+      signals.push({ kind: "scale", from: pending.from, to: pending.to, decision: null, reading: null });
+  }
+  let decision: Decision;
+  if (reading) {
+    decision = decide({ config: config.decision, state: next, reading, current, now });
+    for (const condition of decision.conditions) signals.push({ kind: condition, decision, reading });
+    evaluated.push("above-max", "below-min", "fail-safe", "too-rapid");
+  } else {
+    const corrected = enforceBounds(config.decision, next, current, now);
+    const why = `measured every ${config.intervalSeconds} s: next in ${Math.round(waitMs / 1000)} s`;
+    decision = corrected.decision ?? makeDecision("hold", current, why, corrected.bounds, next);
+  }
+  return { decision, record: { ...next, ...decision.state }, signals, evaluated, waitMs };
+}
+
+/** The record and signals once the decision was carried out (or not). */
+export function settleStep(step: Step, input: StepInput, outcome: ScaleOutcome): Step {
+  const { decision } = step;
+  if (!decision || typeof input.current !== "number") return step;
+  const current = input.current;
+  const at = input.now.toMillis();
+  const signals = [...step.signals];
+  const evaluated = [...step.evaluated];
+  let record = step.record;
+  if (outcome && "to" in outcome) {
+    record = withoutPlatformFailure(recordScale(record, { at, from: current, to: outcome.to }));
+    signals.push({ kind: "scale", from: current, to: outcome.to, decision, reading: input.reading });
+    evaluated.push("scale-failed"); // a scale tried tells whether scaling works
+  } else if (outcome) {
+    // The history is kept, so the same decision is taken, and the scale tried, again next tick.
+    record = { ...record, platformFailure: "scale" };
+    if (outcome.error.unclear) record.pendingScale = { at, from: current, to: decision.target };
+    signals.push({ kind: "scale-failed", error: outcome.error, decision });
+    evaluated.push("scale-failed");
+  }
+  const tooRapid = tooRapidReason(input.config.notification, record.scales, at);
+  if (tooRapid) {
+    const to = outcome && "to" in outcome ? outcome.to : current;
+    signals.push({ kind: "too-rapid", why: tooRapid, to });
+  }
+  return { ...step, record, signals, evaluated };
+}
+
+/**
+ * What the process notifies on: one-off signals as they come, lasting conditions when they
+ * start, repeat and end; their bookkeeping goes into the record.
+ */
+export function trackNotices(step: Step, input: StepInput): { record: ProcessRecord; signals: Signal[] } {
+  const { notification } = input.config;
+  const wanted = step.signals.filter((s) => notification.notifyOn.includes(s.kind));
+  const tracked = trackConditions<Signal>({
+    active: wanted.filter((s) => isLasting(s.kind)),
+    evaluated: new Set(step.evaluated),
+    notices: step.record.notices ?? {},
+    now: input.now.toMillis(),
+    repeatAfterMs: notification.repeatAfterMinutes * 60_000,
+    // A failure is over at the first success; a load condition must stay away a while.
+    resolveAfterMs: (kind) =>
+      kind === "scale-failed" || kind === "measurement-failed"
+        ? 0
+        : notification.resolveAfterMinutes * 60_000,
+    resolved: (kind, since) => ({ kind, resolvedSince: since }),
+  });
+  // A condition no longer notified on (notifyOn changed) is dropped, not announced as resolved.
+  const signals = [...wanted.filter((s) => !isLasting(s.kind)), ...tracked.events].filter((s) =>
+    notification.notifyOn.includes(s.kind),
+  );
+  const record: ProcessRecord = { ...step.record, notices: tracked.notices };
+  if (Object.keys(tracked.notices).length === 0) delete record.notices;
+  return { record, signals };
+}
+
+function withoutPlatformFailure<Record extends ProcessRecord>(record: Record): Record {
+  const { platformFailure: _, ...rest } = record;
+  return rest as Record;
+}
