@@ -9,8 +9,8 @@ import type { Measurement, MeasurementBackend, Reading } from "./types.js";
 /**
  * Request queue time, the signal Judoscale and HireFire scale web dynos on: how long requests
  * wait for a free dyno. Only the app can see it (from `X-Request-Start`, set by the router when
- * the request arrived; see src/heartbeat/queue-time.ts), so its heartbeat endpoint reports the
- * queue time of the heartbeat request itself, as `Server-Timing: queue;dur=42` or a JSON field.
+ * the request arrived; see packages/heartbeat/src/queue-time.ts), so its heartbeat endpoint reports
+ * the queue time of the heartbeat request itself, as `Server-Timing: queue;dur=42` or a JSON field.
  *
  * Queue time rises as soon as dynos are saturated, while response time also moves with slow
  * endpoints and downstream services; it is the better signal for adding dynos.

@@ -5,7 +5,7 @@ import {
   type HeartbeatBody,
   type HeartbeatHandler,
   type HeartbeatOptions,
-} from "../../src/heartbeat/index.js";
+} from "../../packages/heartbeat/src/index.js";
 import { reportedDuration } from "../../src/measure/reported-duration.js";
 import { findServerTiming, parseServerTiming } from "../../src/measure/server-timing.js";
 

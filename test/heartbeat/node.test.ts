@@ -9,7 +9,7 @@ import {
   type FetchHandler,
   type HeartbeatBody,
   type HeartbeatOptions,
-} from "../../src/heartbeat/index.js";
+} from "../../packages/heartbeat/src/index.js";
 import { close, listen } from "../../src/local/listen.js";
 import { QueueTimeMeasurement } from "../../src/measure/queue-time.js";
 import { ResponseTimeMeasurement } from "../../src/measure/response-time.js";

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { requestQueueTimeMs, requestStartMs } from "../../src/heartbeat/queue-time.js";
+import { requestQueueTimeMs, requestStartMs } from "../../packages/heartbeat/src/queue-time.js";
 import { startTargetApp, type TargetApp } from "../../src/local/target-app.js";
 import { QueueTimeMeasurement, queueTimeSchema, type QueueTimeInput } from "../../src/measure/queue-time.js";
 

@@ -2,7 +2,8 @@
  * The heartbeat helper for the app being scaled: `createHeartbeat` builds a Fetch API handler
  * that runs the app's own checks and reports what the `service-time`, `queue-time` and
  * `response-time` measurements read; the adapters mount it on Node's http server or Express.
- * Everything here imports only Node built-ins and itself, so it adds no dependency to the app.
+ * The package imports nothing but its own modules (and Node's types, in the adapters), so it adds
+ * no dependency to the app; the autoscaler re-exports it as `autoscalebot/heartbeat`.
  */
 export {
   createHeartbeat,

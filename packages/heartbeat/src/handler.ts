@@ -15,8 +15,8 @@ import { requestQueueTimeMs } from "./queue-time.js";
  *   - 200 when every check passed, 503 when any failed or timed out (the `response-time` backend
  *     counts a 5xx as overload).
  *
- * Like the rest of src/heartbeat it imports nothing outside this folder, not even Node built-ins,
- * so it adds no dependency to the app and runs in any runtime with the Fetch API.
+ * It imports nothing but ./queue-time.ts, not even Node built-ins, so it adds no dependency to the
+ * app and runs in any runtime with the Fetch API.
  */
 
 /**
