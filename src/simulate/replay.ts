@@ -178,6 +178,24 @@ export function minuteBefore(
   return simulateMinute(modelParams(settings), arrivals, 0, processes, processes, settings.sloMs, out);
 }
 
+/** One replayed minute as the step saw it: what a test compares with the tick. */
+export interface ReplayedMinute {
+  startMs: number;
+  reading: Reading | null;
+  current: number;
+  decision: Decision;
+  record: ProcessRecord;
+}
+
+export interface ReplayOptions {
+  /** Read the schedule every minute instead of folding it into the bounds (the check of that folding). */
+  exactSchedule?: boolean;
+  /** Called after each minute's step. */
+  onMinute?: (minute: ReplayedMinute) => void;
+  /** The reading of minute `index` in place of the model's (a check that replays the tick's own readings). */
+  readingAt?: (index: number, modelled: Reading) => Reading;
+}
+
 /**
  * Replays a trace through one policy: each minute the tick's steps, with the model in place of
  * the world. At the minute's start the heartbeat reports the end of the minute before; the
@@ -192,7 +210,7 @@ export function replayPolicy(
   processName: string,
   trace: Trace,
   settings: SimulationSettings,
-  options: { exactSchedule?: boolean } = {},
+  options: ReplayOptions = {},
 ): Run {
   const processConfig = config.processes[processName];
   if (!processConfig) throw new Error(`no process ${JSON.stringify(processName)} in the config`);
@@ -228,7 +246,8 @@ export function replayPolicy(
     const current = model.processes;
     // The tick's own steps (src/engine/process-step.ts), with the model in place of the world.
     const due = untilNextMeasurement(effective, record, startMs) === 0;
-    const reading = due ? heartbeatReading(previous, heartbeat, noise) : null;
+    const modelled = due ? heartbeatReading(previous, heartbeat, noise) : null;
+    const reading = modelled && options.readingAt ? options.readingAt(i, modelled) : modelled;
     const step: StepInput = { config: effective, record, reading, current, now };
     const planned = planStep(step);
     const decision = planned.decision!;
@@ -239,6 +258,7 @@ export function replayPolicy(
       recorder.run.scales.push({ at: startMs, from: current, to: decision.target, reason: decision.reason });
     }
     record = trackNotices(settleStep(planned, step, scaled ? { to: decision.target } : null), step).record;
+    options.onMinute?.({ startMs, reading, current, decision, record });
     model.step(trace.requests[i]! * settings.rateMultiplier, startMs, settings.sloMs, minute);
     recorder.record(startMs, trace.traceMs[i]!, minute, reading);
     const done = minute;
