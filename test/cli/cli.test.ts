@@ -147,6 +147,18 @@ describe("autoscalebot validate", () => {
     expect(err).toContain("extra: unknown setting");
   });
 
+  it("refuses a cron expression that is not five fields, by its path", async () => {
+    const crons = join(dir, "crons.json");
+    const config = webConfig();
+    Object.assign(config.processes.web.decision, { schedule: [{ cron: "0 0 7 * * *", processes: 2 }] });
+    await writeFile(crons, JSON.stringify(config));
+    const { code, err } = await run(["validate", "--config", crons]);
+    expect(code).toBe(2);
+    expect(err).toContain(
+      "processes.web.decision.schedule.0.cron: invalid cron expression: expected five fields (minute hour day-of-month month day-of-week), got 6",
+    );
+  });
+
   it("reports unreadable and non-JSON files as config errors", async () => {
     expect((await run(["validate", "--config", join(dir, "missing.json")])).err).toMatch(
       /cannot read the file: ENOENT/,
