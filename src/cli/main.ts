@@ -1,4 +1,5 @@
 import { systemClock } from "../kit/clock.js";
+import { didYouMean } from "../kit/closest.js";
 import { ConfigError, loadConfigFile } from "../config/load.js";
 import { redact } from "../kit/redact.js";
 import { configFromSeedEnv, usesSeedEnv } from "../config/seed-env.js";
@@ -192,6 +193,9 @@ function help(command: Command | undefined, io: CliIo): number {
 
 const HELP_WORDS = new Set(["help", "--help", "-h"]);
 
+const unknownCommand = (word: string) =>
+  `unknown command ${JSON.stringify(word)}${didYouMean(word, [...Object.keys(COMMANDS), "simulate", "help"])}`;
+
 /** Exit codes: 0 done, 1 a tick failed, 2 bad usage or invalid configuration. */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [command, ...rest] = argv;
@@ -209,10 +213,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       const [topic, ...more] = rest;
       if (topic === undefined) return help(undefined, io);
       if (more.length > 0) throw new UsageError(`help expects one command, got ${rest.length} words`);
-      if (!isCommand(topic)) throw new UsageError(`unknown command ${JSON.stringify(topic)}`);
+      if (!isCommand(topic)) throw new UsageError(unknownCommand(topic));
       return help(topic, io);
     }
-    if (!isCommand(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    if (!isCommand(command)) throw new UsageError(unknownCommand(command));
     return await runCommand(command, rest, io);
   } catch (error) {
     if (error instanceof ConfigError) {

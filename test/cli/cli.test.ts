@@ -171,6 +171,14 @@ describe("autoscalebot validate", () => {
     });
   });
 
+  it("without --config, names a mistyped AUTOSCALE_* variable rather than asking for --config", async () => {
+    const { code, err } = await run(["validate"], { AUTOSCALE_MAX_DYNS: "5" });
+    expect(code).toBe(2);
+    expect(err).toContain("AUTOSCALE_MAX_DYNS: unknown variable (did you mean AUTOSCALE_MAX_DYNOS?)");
+    expect(err).toContain("AUTOSCALE_HEROKU_APP_NAME: required");
+    expect(err).not.toContain("--config");
+  });
+
   it("warns when the API key variable is not set", async () => {
     const { code, err } = await run(["validate", "--config", configPath], { HEROKU_API_KEY: undefined });
     expect(code).toBe(0);
@@ -223,7 +231,11 @@ describe("autoscalebot tick", () => {
     expect((await run(["tick", "--config", configPath, "--process", "nope"])).err).toMatch(
       /unknown process "nope"/,
     );
-    expect((await run(["frobnicate"])).code).toBe(2);
+    expect(await run(["frobnicate"])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/^unknown command "frobnicate"\n/) as unknown,
+    });
+    expect((await run(["tik"])).err).toMatch(/^unknown command "tik" \(did you mean tick\?\)/);
     expect((await run(["tick", "--bogus"])).code).toBe(2);
   });
 
