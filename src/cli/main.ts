@@ -193,6 +193,12 @@ function help(command: Command | undefined, io: CliIo): number {
 
 const HELP_WORDS = new Set(["help", "--help", "-h"]);
 
+/** The simulator has options and usage of its own (autoscalebot simulate --help); it loads only when asked for. */
+async function simulate(args: string[], io: CliIo): Promise<number> {
+  const { runSimulate } = await import("../simulate/cli.js");
+  return runSimulate(args, io);
+}
+
 const unknownCommand = (word: string) =>
   `unknown command ${JSON.stringify(word)}${didYouMean(word, [...Object.keys(COMMANDS), "simulate", "help"])}`;
 
@@ -204,18 +210,15 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       io.err(USAGE);
       return 2;
     }
-    // The simulator has options of its own (autoscalebot simulate --help).
-    if (command === "simulate" || (command === "help" && rest[0] === "simulate")) {
-      const { runSimulate } = await import("../simulate/cli.js");
-      return await runSimulate(command === "help" ? ["--help"] : rest, io);
-    }
     if (HELP_WORDS.has(command)) {
       const [topic, ...more] = rest;
       if (topic === undefined) return help(undefined, io);
       if (more.length > 0) throw new UsageError(`help expects one command, got ${rest.length} words`);
+      if (topic === "simulate") return await simulate(["--help"], io);
       if (!isCommand(topic)) throw new UsageError(unknownCommand(topic));
       return help(topic, io);
     }
+    if (command === "simulate") return await simulate(rest, io);
     if (!isCommand(command)) throw new UsageError(unknownCommand(command));
     return await runCommand(command, rest, io);
   } catch (error) {

@@ -78,6 +78,7 @@ describe("autoscalebot help", () => {
         [command, "--help"],
         [command, "-h"],
         ["help", command],
+        ["--help", command],
       ]) {
         const { code, out, err } = await run(args);
         expect({ args, code, err }).toEqual({ args, code: 0, err: "" });
