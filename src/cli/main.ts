@@ -1,4 +1,5 @@
 import { systemClock } from "../kit/clock.js";
+import { didYouMean } from "../kit/closest.js";
 import { ConfigError, loadConfigFile } from "../config/load.js";
 import { redact } from "../kit/redact.js";
 import { configFromSeedEnv, usesSeedEnv } from "../config/seed-env.js";
@@ -8,29 +9,78 @@ import { scalingSecretEnv } from "../scale/registry.js";
 import { createStateStore, StoreConfigError } from "../state/select.js";
 import { runTick, UnknownProcessError } from "../engine/tick.js";
 import { processIo, type CliIo } from "../kit/cli-io.js";
-import { parseFlags, UsageError } from "../kit/flags.js";
+import { parseFlags, UsageError, type Flags } from "../kit/flags.js";
+import { ConsoleNotifier } from "../notify/console.js";
+import { LogNotifier } from "../notify/log.js";
+import type { Notifiers } from "../notify/registry.js";
+
+const CONFIG_OPTION = { config: { type: "string", short: "c" } } as const;
+const HELP_OPTION = { help: { type: "boolean", short: "h" } } as const;
+const TICK_OPTIONS = {
+  ...CONFIG_OPTION,
+  process: { type: "string", short: "p", multiple: true },
+  "dry-run": { type: "boolean" },
+  json: { type: "boolean" },
+  ...HELP_OPTION,
+} as const;
+
+const CONFIG_HELP = `  --config    a JSON configuration file; without it, the seeds' AUTOSCALE_* variables
+              configure one process (see the README)`;
+const TICK_HELP = `  --process   only this process (repeatable; default: every configured process)
+  --dry-run   decide and notify, but neither scale nor write state
+  --json      the report as JSON on stdout; notifier lines go to stderr`;
+
+/** Each command's flags and help: `autoscalebot <command> --help` prints its usage. */
+const COMMANDS = {
+  tick: {
+    options: TICK_OPTIONS,
+    synopsis: "tick [--config <file.json>] [--process NAME]... [--dry-run] [--json]",
+    about: `One tick: measure, decide, scale and notify, then print the report. Exits 1 when a process failed.
+
+${CONFIG_HELP}
+${TICK_HELP}`,
+  },
+  validate: {
+    options: { ...CONFIG_OPTION, ...HELP_OPTION },
+    synopsis: "validate [--config <file.json>]",
+    about: `Prints the effective configuration (defaults filled in, secrets redacted), or every problem
+with its path and exits 2; warns about API key variables not set in this environment.
+
+${CONFIG_HELP}`,
+  },
+  run: {
+    options: { ...TICK_OPTIONS, interval: { type: "string" } },
+    synopsis: "run [--config <file.json>] [--interval 60] [--process NAME]... [--dry-run] [--json]",
+    about: `A tick every interval until SIGINT or SIGTERM, which let the tick in progress finish.
+
+${CONFIG_HELP}
+  --interval  seconds between ticks (default 60)
+${TICK_HELP}`,
+  },
+  demo: {
+    options: HELP_OPTION,
+    synopsis: "demo",
+    about: `Runs the real engine against local stand-ins (a Heroku-compatible API, a target app whose
+latency follows the bundled NASA trace) and compares it with the simulator. Ctrl-C stops.`,
+  },
+} as const;
+type Command = keyof typeof COMMANDS;
+const isCommand = (word: string): word is Command => Object.hasOwn(COMMANDS, word);
+const commandUsage = (command: Command) =>
+  `usage: autoscalebot ${COMMANDS[command].synopsis}\n\n${COMMANDS[command].about}`;
 
 const USAGE = `usage:
-  autoscalebot tick [--config <file.json>] [--process NAME]... [--dry-run] [--json]
-  autoscalebot validate [--config <file.json>]
-  autoscalebot run [--config <file.json>] [--interval 60]
-  autoscalebot demo
+${Object.values(COMMANDS)
+  .map(({ synopsis }) => `  autoscalebot ${synopsis}`)
+  .join("\n")}
   autoscalebot simulate --trace <csv|bundled> --config <file.json> [--policy NAME=JSON]... [--speedup N] [--report out.html] [--json]
+  autoscalebot help [command]   (or: autoscalebot <command> --help)
 
 Without --config, the seeds' AUTOSCALE_* variables configure one process (see the README).
 Secrets come from the environment: HEROKU_API_KEY (or the variable a process names in apiKeyEnv),
 UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (else state is kept in ./.autoscalebot/).`;
 
-function options(args: string[]) {
-  return parseFlags(args, {
-    config: { type: "string", short: "c" },
-    process: { type: "string", short: "p", multiple: true },
-    "dry-run": { type: "boolean" },
-    json: { type: "boolean" },
-    interval: { type: "string" },
-    help: { type: "boolean", short: "h" },
-  });
-}
+type TickFlags = Flags<typeof TICK_OPTIONS>;
 
 /** `--config` names a JSON file; without it, the seeds' AUTOSCALE_* variables configure one process. */
 async function configFrom(path: string | undefined, env: CliIo["env"]): Promise<Config> {
@@ -39,11 +89,20 @@ async function configFrom(path: string | undefined, env: CliIo["env"]): Promise<
   throw new UsageError("--config <file.json> is required (or set the AUTOSCALE_* variables, see the README)");
 }
 
-async function tickOnce(config: Config, opts: ReturnType<typeof options>, io: CliIo): Promise<number> {
+/**
+ * The notifiers that write lines (console, log) write through the CLI's io: to stdout, or to
+ * stderr under --json, so that stdout holds only the report.
+ */
+function cliNotifiers(opts: { json?: boolean | undefined }, io: CliIo): Partial<Notifiers> {
+  const write = opts.json ? io.err : io.out;
+  return { console: new ConsoleNotifier(write), log: new LogNotifier(write) };
+}
+
+async function tickOnce(config: Config, opts: TickFlags, io: CliIo): Promise<number> {
   const store = createStateStore(io.env, config.keyPrefix);
   const report = await runTick(
     config,
-    { clock: systemClock, store, env: io.env },
+    { clock: systemClock, store, env: io.env, notifiers: cliNotifiers(opts, io) },
     {
       processes: opts.process ?? [],
       dryRun: opts["dry-run"] ?? false,
@@ -69,7 +128,11 @@ async function validate(config: Config, path: string | undefined, io: CliIo): Pr
 }
 
 /** The seeds' long-running worker: a tick every interval until SIGINT/SIGTERM, finishing the tick in progress. */
-async function runForever(config: Config, opts: ReturnType<typeof options>, io: CliIo): Promise<number> {
+async function runForever(
+  config: Config,
+  opts: TickFlags & { interval?: string | undefined },
+  io: CliIo,
+): Promise<number> {
   const seconds = Number(opts.interval ?? 60);
   if (!Number.isFinite(seconds) || seconds < 1) throw new UsageError("--interval expects seconds >= 1");
   let stopping = false;
@@ -90,45 +153,81 @@ async function runForever(config: Config, opts: ReturnType<typeof options>, io: 
       if (stopping) wake();
     });
   }
-  io.out("stopped");
+  // Under --json, stdout holds only the reports.
+  (opts.json ? io.err : io.out)("stopped");
   return 0;
 }
+
+async function runCommand(command: Command, args: string[], io: CliIo): Promise<number> {
+  switch (command) {
+    case "tick": {
+      const opts = parseFlags(args, COMMANDS.tick.options);
+      if (opts.help) return help(command, io);
+      return await tickOnce(await configFrom(opts.config, io.env), opts, io);
+    }
+    case "validate": {
+      const opts = parseFlags(args, COMMANDS.validate.options);
+      if (opts.help) return help(command, io);
+      return await validate(await configFrom(opts.config, io.env), opts.config, io);
+    }
+    case "run": {
+      const opts = parseFlags(args, COMMANDS.run.options);
+      if (opts.help) return help(command, io);
+      return await runForever(await configFrom(opts.config, io.env), opts, io);
+    }
+    case "demo": {
+      const opts = parseFlags(args, COMMANDS.demo.options);
+      if (opts.help) return help(command, io);
+      const { runDemo } = await import("../demo/demo.js");
+      return await runDemo({ out: io.out });
+    }
+  }
+}
+
+/** Asked-for help goes to stdout and exits 0. */
+function help(command: Command | undefined, io: CliIo): number {
+  io.out(command ? commandUsage(command) : USAGE);
+  return 0;
+}
+
+const HELP_WORDS = new Set(["help", "--help", "-h"]);
+
+/** The simulator has options and usage of its own (autoscalebot simulate --help); it loads only when asked for. */
+async function simulate(args: string[], io: CliIo): Promise<number> {
+  const { runSimulate } = await import("../simulate/cli.js");
+  return runSimulate(args, io);
+}
+
+const unknownCommand = (word: string) =>
+  `unknown command ${JSON.stringify(word)}${didYouMean(word, [...Object.keys(COMMANDS), "simulate", "help"])}`;
 
 /** Exit codes: 0 done, 1 a tick failed, 2 bad usage or invalid configuration. */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [command, ...rest] = argv;
   try {
-    // The simulator has options of its own (autoscalebot simulate --help).
-    if (command === "simulate") {
-      const { runSimulate } = await import("../simulate/cli.js");
-      return await runSimulate(rest, io);
+    if (command === undefined) {
+      io.err(USAGE);
+      return 2;
     }
-    const opts = options(rest);
-    if (opts.help || !command || command === "help") {
-      io.out(USAGE);
-      return command ? 0 : 2;
+    if (HELP_WORDS.has(command)) {
+      const [topic, ...more] = rest;
+      if (topic === undefined) return help(undefined, io);
+      if (more.length > 0) throw new UsageError(`help expects one command, got ${rest.length} words`);
+      if (topic === "simulate") return await simulate(["--help"], io);
+      if (!isCommand(topic)) throw new UsageError(unknownCommand(topic));
+      return help(topic, io);
     }
-    switch (command) {
-      case "tick":
-        return await tickOnce(await configFrom(opts.config, io.env), opts, io);
-      case "validate":
-        return await validate(await configFrom(opts.config, io.env), opts.config, io);
-      case "run":
-        return await runForever(await configFrom(opts.config, io.env), opts, io);
-      case "demo": {
-        const { runDemo } = await import("../demo/demo.js");
-        return await runDemo();
-      }
-      default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
-    }
+    if (command === "simulate") return await simulate(rest, io);
+    if (!isCommand(command)) throw new UsageError(unknownCommand(command));
+    return await runCommand(command, rest, io);
   } catch (error) {
     if (error instanceof ConfigError) {
       io.err(error.message);
       return 2;
     }
     if (error instanceof UsageError || error instanceof UnknownProcessError) {
-      io.err(`${error.message}\n\n${USAGE}`);
+      const usage = command !== undefined && isCommand(command) ? commandUsage(command) : USAGE;
+      io.err(`${error.message}\n\n${usage}`);
       return 2;
     }
     if (error instanceof StoreConfigError) {

@@ -1,3 +1,4 @@
+import { didYouMean } from "../kit/closest.js";
 import { ConfigError, parseConfig } from "./load.js";
 import type { Config } from "./schema.js";
 
@@ -29,13 +30,16 @@ export const SEED_VARIABLES: ReadonlyArray<{
   path: string[];
   parse: Parse;
   seedDefault?: unknown;
+  /** Without it there is nothing to scale or measure: "required", by name, rather than a schema message. */
+  required?: true;
   meaning: string;
 }> = [
   {
     name: "AUTOSCALE_HEROKU_APP_NAME",
     path: ["scaling", "app"],
     parse: text,
-    meaning: "Heroku app name (required; turns this mode on)",
+    required: true,
+    meaning: "the Heroku app's name",
   },
   {
     name: "AUTOSCALE_HEROKU_PROCESS_TYPE",
@@ -48,7 +52,8 @@ export const SEED_VARIABLES: ReadonlyArray<{
     name: "AUTOSCALE_HEARTBEAT_URL",
     path: ["measurement", "url"],
     parse: text,
-    meaning: "heartbeat URL, absolute (required)",
+    required: true,
+    meaning: "the heartbeat's absolute URL",
   },
   {
     name: "AUTOSCALE_MAX_RESPONSE_TIME_IN_MS",
@@ -108,8 +113,23 @@ export const SEED_VARIABLES: ReadonlyArray<{
   },
 ];
 
-const flag = (raw: string | undefined, fallback: boolean) =>
-  raw === undefined ? fallback : /^(1|true|yes|on)$/i.test(raw.trim());
+const SWITCH_VALUES: Record<string, boolean> = {
+  true: true,
+  false: false,
+  1: true,
+  0: false,
+  yes: true,
+  no: false,
+};
+
+/** A switch: true/false, 1/0 or yes/no in any case; anything else is a problem naming the variable. */
+function flag(name: string, raw: string | undefined, fallback: boolean, problems: string[]): boolean {
+  if (raw === undefined) return fallback;
+  const value = SWITCH_VALUES[raw.trim().toLowerCase()];
+  if (value !== undefined) return value;
+  problems.push(`${name}: expected true/false, 1/0 or yes/no, got ${JSON.stringify(raw)}`);
+  return fallback;
+}
 
 /** The seed's notification switches → `notifyOn` (their defaults: only above-max on). */
 const NOTIFY_SWITCHES = [
@@ -150,17 +170,69 @@ function interval(raw: string | undefined): { samples?: number; intervalSeconds?
   return { intervalSeconds: Math.round(seconds) };
 }
 
-/** True when the seed-style variables are in use (the app name is what they cannot do without). */
-export const usesSeedEnv = (env: Env) => Boolean(env.AUTOSCALE_HEROKU_APP_NAME);
+const BACKENDS_VARIABLE = "AUTOSCALE_NOTIFICATION_BACKENDS";
+const API_KEY_VARIABLE = "AUTOSCALE_HEROKU_API_KEY";
+const DIFF_THRESHOLD = "AUTOSCALE_NOTIFY_IF_SCALE_DIFF_EXCEEDS_THRESHOLD";
+const DIFF_PERIOD = "AUTOSCALE_NOTIFY_IF_SCALE_DIFF_EXCEEDS_PERIOD_IN_MINUTES";
+const TIME_ZONE_VARIABLE = "AUTOSCALE_TIME_ZONE";
+
+/** Every AUTOSCALE_* variable this mode reads. */
+const KNOWN_SEED_VARIABLES: ReadonlySet<string> = new Set([
+  ...SEED_VARIABLES.map((v) => v.name),
+  ...NOTIFY_SWITCHES.map((s) => s.name),
+  HEARTBEAT_INTERVAL,
+  BACKENDS_VARIABLE,
+  API_KEY_VARIABLE,
+  DIFF_THRESHOLD,
+  DIFF_PERIOD,
+  TIME_ZONE_VARIABLE,
+]);
+
+/** AUTOSCALE_* variables the project reads for other things than this mode: neither seed settings nor typos. */
+export const OTHER_AUTOSCALE_VARIABLES: ReadonlySet<string> = new Set([
+  "AUTOSCALE_CONFIG",
+  "AUTOSCALE_TRIGGER_TOKEN",
+  "AUTOSCALE_STATUS_TOKEN",
+  "AUTOSCALE_STATE_DIR",
+]);
+
+const isSet = (raw: string | undefined) => raw !== undefined && raw.trim() !== "";
+
+/**
+ * True when the environment configures the autoscaler by the seeds' variables: any AUTOSCALE_*
+ * variable is set, known or not (a typo alone must reach the error that names it), except the
+ * project's other variables, the API key (a secret a JSON configuration may name too) and the
+ * variables in `referenced` (those a configuration names, e.g. in `apiKeyEnv`).
+ */
+export function usesSeedEnv(env: Env, referenced: ReadonlySet<string> = new Set()): boolean {
+  return Object.entries(env).some(
+    ([name, raw]) =>
+      name.startsWith("AUTOSCALE_") &&
+      isSet(raw) &&
+      name !== API_KEY_VARIABLE &&
+      !OTHER_AUTOSCALE_VARIABLES.has(name) &&
+      !referenced.has(name),
+  );
+}
+
+/** An AUTOSCALE_* variable nothing reads is a typo until shown otherwise, as an unknown key in the JSON is. */
+function unknownVariables(env: Env): string[] {
+  const known = [...KNOWN_SEED_VARIABLES, ...OTHER_AUTOSCALE_VARIABLES];
+  return Object.keys(env)
+    .filter((name) => name.startsWith("AUTOSCALE_") && env[name] !== undefined)
+    .filter((name) => !KNOWN_SEED_VARIABLES.has(name) && !OTHER_AUTOSCALE_VARIABLES.has(name))
+    .sort()
+    .map((name) => `${name}: unknown variable${didYouMean(name, known)}`);
+}
 
 export function configFromSeedEnv(env: Env): Config {
-  const problems: string[] = [];
+  const problems: string[] = unknownVariables(env);
   const settings: Record<string, Record<string, unknown>> = {
     measurement: { backend: "response-time" },
     decision: { backend: "consecutive-threshold" },
     scaling: {
       backend: "heroku",
-      apiKeyEnv: env.AUTOSCALE_HEROKU_API_KEY ? "AUTOSCALE_HEROKU_API_KEY" : "HEROKU_API_KEY",
+      apiKeyEnv: env[API_KEY_VARIABLE] ? API_KEY_VARIABLE : "HEROKU_API_KEY",
     },
     notification: {},
   };
@@ -172,25 +244,27 @@ export function configFromSeedEnv(env: Env): Config {
     const raw = env[variable.name];
     if (raw !== undefined) set(variable.path, variable.parse(raw));
     else if (variable.seedDefault !== undefined) set(variable.path, variable.seedDefault);
+    else if (variable.required) problems.push(`${variable.name}: required (${variable.meaning})`);
   }
   const timing = interval(env[HEARTBEAT_INTERVAL]);
   if (typeof timing === "string") problems.push(timing);
   else if (timing.samples) settings.measurement!.samples = timing.samples;
   const intervalSeconds = typeof timing === "string" ? undefined : timing.intervalSeconds;
 
-  settings.notification!.notifyOn = NOTIFY_SWITCHES.filter((s) => flag(env[s.name], s.seedDefault)).map(
-    (s) => s.event,
-  );
-  if (env.AUTOSCALE_NOTIFICATION_BACKENDS) {
+  settings.notification!.notifyOn = NOTIFY_SWITCHES.filter((s) =>
+    flag(s.name, env[s.name], s.seedDefault, problems),
+  ).map((s) => s.event);
+  const backendList = env[BACKENDS_VARIABLE];
+  if (backendList) {
     try {
-      settings.notification!.backends = backends(env.AUTOSCALE_NOTIFICATION_BACKENDS);
+      settings.notification!.backends = backends(backendList);
     } catch {
-      problems.push("AUTOSCALE_NOTIFICATION_BACKENDS: expected a comma-separated or JSON list");
+      problems.push(`${BACKENDS_VARIABLE}: expected a comma-separated or JSON list`);
     }
   }
   // Seed 000's "more than N processes of change within M minutes": on when both are set.
-  const diff = env.AUTOSCALE_NOTIFY_IF_SCALE_DIFF_EXCEEDS_THRESHOLD;
-  const period = env.AUTOSCALE_NOTIFY_IF_SCALE_DIFF_EXCEEDS_PERIOD_IN_MINUTES;
+  const diff = env[DIFF_THRESHOLD];
+  const period = env[DIFF_PERIOD];
   if (diff !== undefined || period !== undefined) {
     Object.assign(settings.notification!, {
       scaleDiffThreshold: number(diff ?? ""),
@@ -198,30 +272,41 @@ export function configFromSeedEnv(env: Env): Config {
     });
     (settings.notification!.notifyOn as string[]).push("too-rapid");
   }
-  if (problems.length > 0) throw new ConfigError("AUTOSCALE_* variables", problems);
 
   const processType = settings.scaling!.processType;
   const name = typeof processType === "string" ? processType : "web";
-  const timezone = env.AUTOSCALE_TIME_ZONE ?? env.TIME_ZONE;
+  // The seeds (Django settings) read TIME_ZONE; problems name the variable that was set.
+  const zoneVariable = env[TIME_ZONE_VARIABLE] !== undefined ? TIME_ZONE_VARIABLE : "TIME_ZONE";
+  const timezone = env[zoneVariable];
+  const parsed = parseOrProblems(
+    {
+      ...(timezone ? { timezone } : {}),
+      processes: { [name]: { ...settings, ...(intervalSeconds ? { intervalSeconds } : {}) } },
+    },
+    (problem) => renameProblem(problem, name, zoneVariable),
+  );
+  if (!Array.isArray(parsed) && problems.length === 0) return parsed;
+  // A variable already reported (a missing one, say) is not reported again in the schema's words.
+  const variableOf = (problem: string) => /^[^.:]+/.exec(problem)![0];
+  const reported = new Set(problems.map(variableOf));
+  const more = Array.isArray(parsed) ? parsed.filter((problem) => !reported.has(variableOf(problem))) : [];
+  throw new ConfigError(SOURCE, [...problems, ...more]);
+}
+
+const SOURCE = "AUTOSCALE_* variables";
+
+/** The parsed configuration, or its problems renamed to the variables. */
+function parseOrProblems(input: unknown, rename: (problem: string) => string): Config | string[] {
   try {
-    return parseConfig(
-      {
-        ...(timezone ? { timezone } : {}),
-        processes: { [name]: { ...settings, ...(intervalSeconds ? { intervalSeconds } : {}) } },
-      },
-      "AUTOSCALE_* variables",
-    );
+    return parseConfig(input, SOURCE);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    throw new ConfigError(
-      error.source,
-      error.problems.map((problem) => renameProblem(problem, name)),
-    );
+    return error.problems.map(rename);
   }
 }
 
 /** `processes.web.decision.maxProcesses: ...` → `AUTOSCALE_MAX_DYNOS: ...`: name what the user set. */
-function renameProblem(problem: string, processName: string): string {
+function renameProblem(problem: string, processName: string, zoneVariable: string): string {
   const prefix = `processes.${processName}.`;
   for (const variable of SEED_VARIABLES) {
     const path = prefix + variable.path.join(".");
@@ -229,15 +314,15 @@ function renameProblem(problem: string, processName: string): string {
       return `${variable.name}${problem.slice(path.length)}`;
     }
   }
-  if (problem.startsWith("timezone:")) return `AUTOSCALE_TIME_ZONE${problem.slice("timezone".length)}`;
+  if (problem.startsWith("timezone:")) return `${zoneVariable}${problem.slice("timezone".length)}`;
   for (const [setting, variable] of [
-    ["scaleDiffThreshold", "AUTOSCALE_NOTIFY_IF_SCALE_DIFF_EXCEEDS_THRESHOLD"],
-    ["scaleDiffPeriodMinutes", "AUTOSCALE_NOTIFY_IF_SCALE_DIFF_EXCEEDS_PERIOD_IN_MINUTES"],
+    ["scaleDiffThreshold", DIFF_THRESHOLD],
+    ["scaleDiffPeriodMinutes", DIFF_PERIOD],
   ] as const) {
     const path = `${prefix}notification.${setting}`;
     if (problem.startsWith(`${path}:`)) return `${variable}${problem.slice(path.length)}`;
   }
   if (problem.startsWith(`${prefix}notification.backends`))
-    return `AUTOSCALE_NOTIFICATION_BACKENDS${problem.slice(`${prefix}notification.backends`.length)}`;
+    return `${BACKENDS_VARIABLE}${problem.slice(`${prefix}notification.backends`.length)}`;
   return problem;
 }

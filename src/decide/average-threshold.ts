@@ -11,6 +11,7 @@ import {
 } from "./common.js";
 import type { HistoryEntry, Verdict } from "./decision-state.js";
 import type { Decide, DecisionBackend } from "./types.js";
+import { plural } from "../kit/plural.js";
 
 /**
  * The seeds' AverageThresholdBackend (written for queue sizes): once the last
@@ -95,7 +96,7 @@ export const decideAverageThreshold: Decide<AverageThresholdConfig> = (input) =>
   const verdict = verdictOfMean(mean, config);
   const next = record({ value, verdict });
   const failures = recent.filter((e) => e.value === null).length;
-  const of = `the mean of the last ${n} readings`;
+  const of = `the mean of the last ${plural(n, "reading")}`;
 
   if (failures > 0) {
     const why = `${of} is above ${config.maxMeasurement}: ${failures} failed, counted as overload`;

@@ -11,6 +11,7 @@ import {
 } from "./common.js";
 import type { Verdict } from "./decision-state.js";
 import type { Decide, DecisionBackend } from "./types.js";
+import { plural } from "../kit/plural.js";
 
 /**
  * The seeds' ConsecutiveThresholdBackend: a reading above maxMeasurement (or a failed one: a
@@ -68,10 +69,22 @@ export const decideConsecutiveThreshold: Decide<ConsecutiveThresholdConfig> = (i
   const passes = streak(verdicts, "pass");
 
   if (fails >= config.failsToScaleUp) {
-    return step("up", input, bounds, `${fails} fails in a row (> ${config.maxMeasurement} or failed)`, next);
+    return step(
+      "up",
+      input,
+      bounds,
+      `${plural(fails, "fail")} in a row (> ${config.maxMeasurement} or failed)`,
+      next,
+    );
   }
   if (passes >= config.passesToScaleDown) {
-    return step("down", input, bounds, `${passes} passes in a row (< ${config.minMeasurement})`, next);
+    return step(
+      "down",
+      input,
+      bounds,
+      `${plural(passes, "pass", "passes")} in a row (< ${config.minMeasurement})`,
+      next,
+    );
   }
   const progress =
     verdict === "fail"

@@ -9,12 +9,41 @@ import { integer } from "../kit/fields.js";
  * A `floor` entry raises the minimum (autoscaling still works above it); an `exact` entry pins
  * the count, overriding min and max.
  */
-const cron = z.string().superRefine((expression, ctx) => {
+/** cron-parser's macros, refused: Netlify's crons and ours have five fields; the message names the equivalent. */
+const MACROS: Record<string, string> = {
+  "@yearly": "0 0 1 1 *",
+  "@annually": "0 0 1 1 *",
+  "@monthly": "0 0 1 * *",
+  "@weekly": "0 0 * * 0",
+  "@daily": "0 0 * * *",
+  "@midnight": "0 0 * * *",
+  "@hourly": "0 * * * *",
+};
+const FIVE_FIELDS = "five fields (minute hour day-of-month month day-of-week)";
+
+/**
+ * Exactly five fields, each as cron-parser reads it. cron-parser would also take a leading
+ * seconds field (six) or a macro, which would fire at other times than the same text in a
+ * Netlify schedule: both are refused.
+ */
+function cronProblem(expression: string): string | undefined {
+  const trimmed = expression.trim();
+  const macro = MACROS[trimmed.toLowerCase()];
+  if (macro) return `expected ${FIVE_FIELDS}, not a macro: write ${JSON.stringify(macro)} for ${trimmed}`;
+  if (trimmed.startsWith("@")) return `expected ${FIVE_FIELDS}, not a macro`;
+  const fields = trimmed === "" ? [] : trimmed.split(/\s+/);
+  if (fields.length !== 5) return `expected ${FIVE_FIELDS}, got ${fields.length}`;
   try {
-    CronExpressionParser.parse(expression);
+    CronExpressionParser.parse(trimmed);
   } catch (error) {
-    ctx.addIssue({ code: "custom", message: `invalid cron expression: ${(error as Error).message}` });
+    return (error as Error).message;
   }
+  return undefined;
+}
+
+const cron = z.string().superRefine((expression, ctx) => {
+  const problem = cronProblem(expression);
+  if (problem) ctx.addIssue({ code: "custom", message: `invalid cron expression: ${problem}` });
 });
 
 export const scheduleSchema = z

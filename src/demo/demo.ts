@@ -26,6 +26,7 @@ import { summarize } from "../simulate/summary.js";
 import { bundledTrace, compressTrace, type Trace } from "../simulate/trace.js";
 import { FileStateStore } from "../state/file.js";
 import { runTick } from "../engine/tick.js";
+import { plural } from "../kit/plural.js";
 
 /**
  * `npm start`: the real autoscaler against a local world, no account and no network.
@@ -281,7 +282,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       const predicted = compare([{ label: "simulator (same minutes)", config }], "web", ran, settings);
       out("");
       out(
-        `${stopping.signal.aborted ? "stopped after " : ""}${done} ticks (${done * speedup} trace minutes): ` +
+        `${stopping.signal.aborted ? "stopped after " : ""}${plural(done, "tick")} (${plural(done * speedup, "trace minute")}): ` +
           `SLO ${settings.sloMetric} <= ${settings.sloMs} ms, $${settings.pricePerProcessHour}/process-hour`,
       );
       out("");

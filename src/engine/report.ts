@@ -1,6 +1,7 @@
 import type { Action } from "../decide/types.js";
 import type { Reading } from "../measure/types.js";
 import type { EventKind } from "../notify/events.js";
+import { plural } from "../kit/plural.js";
 
 /**
  * One JSON object per tick: the same from the CLI (`--json`), the trigger and the scheduled
@@ -44,7 +45,12 @@ export function tickFailed(report: TickReport): boolean {
 
 function describeReading(reading: Reading | null): string {
   if (!reading) return "no reading";
-  const value = reading.value === null ? "-" : `${reading.value} ${reading.unit}`;
+  const value =
+    reading.value === null
+      ? "-"
+      : reading.unit === "jobs"
+        ? plural(reading.value, "job")
+        : `${reading.value} ${reading.unit}`;
   return reading.ok ? value : `${value} (failed: ${reading.error ?? "unknown"})`;
 }
 

@@ -1,10 +1,11 @@
 /** Where the CLI reads its environment and writes: the process's own, or a test's. */
 export interface CliIo {
   env: Record<string, string | undefined>;
-  out(text: string): void;
-  err(text: string): void;
+  /** Properties, not methods: they are passed on as plain functions (a notifier's `write`). */
+  out: (text: string) => void;
+  err: (text: string) => void;
   /** Registers what stops `run` (the process: SIGINT and SIGTERM). */
-  onStop(stop: () => void): void;
+  onStop: (stop: () => void) => void;
 }
 
 export const processIo: CliIo = {

@@ -3,6 +3,7 @@ import type { HistoryEntry } from "../decide/index.js";
 import type { Decision } from "../decide/index.js";
 import type { Reading } from "../measure/index.js";
 import type { ScaleError } from "../scale/index.js";
+import { plural } from "../kit/plural.js";
 import type { LastingKind } from "./conditions.js";
 import type { AutoscaleEvent, EventKind } from "./events.js";
 
@@ -70,7 +71,7 @@ export function eventFactory(process: string, tickId: string, now: DateTime) {
     aboveMax: (decision: Decision, reading: Reading) =>
       make(
         "above-max",
-        `needs more than the maximum of ${decision.bounds.max} processes: ${decision.reason}`,
+        `needs more than the maximum of ${plural(decision.bounds.max, "process", "processes")}: ${decision.reason}`,
         {
           ...value(reading),
           to: decision.bounds.max,
@@ -82,7 +83,7 @@ export function eventFactory(process: string, tickId: string, now: DateTime) {
     belowMin: (decision: Decision, reading: Reading) =>
       make(
         "below-min",
-        `could run fewer than the minimum of ${decision.bounds.min} processes: ${decision.reason}`,
+        `could run fewer than the minimum of ${plural(decision.bounds.min, "process", "processes")}: ${decision.reason}`,
         {
           ...value(reading),
           to: decision.bounds.min,
@@ -101,11 +102,15 @@ export function eventFactory(process: string, tickId: string, now: DateTime) {
     tooRapid: (why: string, to: number) =>
       make("too-rapid", `scaling too rapidly: ${why}`, { to, reason: why, advice: ADVICE["too-rapid"]({}) }),
     measurementFailed: (count: number, reading: Reading) =>
-      make("measurement-failed", `${count} failed measurements in a row; the last: ${reading.error}`, {
-        ...value(reading),
-        reason: reading.error,
-        advice: ADVICE["measurement-failed"]({}),
-      }),
+      make(
+        "measurement-failed",
+        `${plural(count, "failed measurement")} in a row; the last: ${reading.error}`,
+        {
+          ...value(reading),
+          reason: reading.error,
+          advice: ADVICE["measurement-failed"]({}),
+        },
+      ),
     /** `advice` comes from the scaling backend: only it knows its platform. */
     scaleFailed: (error: ScaleError, advice: string, decision?: Decision) =>
       make("scale-failed", `platform API error ${error.id}: ${error.message}`, {

@@ -5,6 +5,7 @@
  */
 import type { Unit } from "../measure/types.js";
 import type { AutoscaleEvent, EventKind } from "./events.js";
+import { plural } from "../kit/plural.js";
 
 /** One event, formatted but not yet marked up: the common ground of text, HTML and Slack. */
 export interface EventView {
@@ -59,7 +60,7 @@ export function formatValue(value: number | null | undefined, unit: Unit | undef
   if (value === null || value === undefined) return "no reading";
   const shown = Number.isInteger(value) ? String(value) : value.toFixed(1);
   if (unit === "ms") return `${shown} ms`;
-  if (unit === "jobs") return `${shown} ${value === 1 ? "job" : "jobs"}`;
+  if (unit === "jobs") return plural(value, "job", "jobs", shown);
   return shown;
 }
 
@@ -69,7 +70,7 @@ function clockTime(iso: string): string {
 }
 
 function processes(n: number | undefined): string {
-  return n === undefined ? "the limit of" : String(n);
+  return n === undefined ? "the limit of processes" : plural(n, "process", "processes");
 }
 
 function summary(event: AutoscaleEvent): string {
@@ -78,9 +79,9 @@ function summary(event: AutoscaleEvent): string {
     case "scale":
       return `scaled ${from ?? "?"} → ${to ?? "?"}`;
     case "above-max":
-      return `needs more than ${processes(to)} processes (above-max)`;
+      return `needs more than ${processes(to)} (above-max)`;
     case "below-min":
-      return `could run fewer than ${processes(to)} processes (below-min)`;
+      return `could run fewer than ${processes(to)} (below-min)`;
     case "too-rapid":
       return "scaling too rapidly (too-rapid)";
     case "fail-safe":

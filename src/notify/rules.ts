@@ -1,5 +1,6 @@
 import { integer } from "../kit/fields.js";
 import type { ScaleRecord } from "../decide/index.js";
+import { plural } from "../kit/plural.js";
 
 /**
  * The seeds' "something interesting is happening" rules, on the process's recent scale records.
@@ -36,7 +37,7 @@ export function tooRapidReason(
   for (const direction of ["up", "down"] as const) {
     const count = recent.filter((s) => (direction === "up" ? s.to > s.from : s.to < s.from)).length;
     if (count > settings.tooRapidNumScales) {
-      return `${count} scales ${direction} within ${settings.tooRapidPeriodMinutes} min (more than ${settings.tooRapidNumScales})`;
+      return `${plural(count, "scale")} ${direction} within ${settings.tooRapidPeriodMinutes} min (more than ${settings.tooRapidNumScales})`;
     }
   }
   const { scaleDiffThreshold: threshold, scaleDiffPeriodMinutes: period } = settings;
@@ -45,7 +46,7 @@ export function tooRapidReason(
     if (window.length > 0) {
       const net = window[window.length - 1]!.to - window[0]!.from;
       if (Math.abs(net) > threshold) {
-        return `a net change of ${net > 0 ? "+" : ""}${net} processes within ${period} min (more than ${threshold})`;
+        return `a net change of ${net > 0 ? "+" : ""}${plural(net, "process", "processes")} within ${period} min (more than ${threshold})`;
       }
     }
   }

@@ -3,6 +3,7 @@ import { PROCESSES_LIMIT, processesFor } from "./model.js";
 import { modelParams, replayFixed, scheduleCounter, type Run } from "./replay.js";
 import type { SimulationSettings } from "./schema.js";
 import type { Trace } from "./trace.js";
+import { plural } from "../kit/plural.js";
 
 /** The median of the values (the upper middle one for an even count). */
 export function median(values: Float64Array): number {
@@ -49,7 +50,15 @@ export function baselineRuns(
       );
       continue;
     }
-    runs.push(replayFixed(label, `${count} processes: ${slo} at ${minute}`, trace, settings, () => count));
+    runs.push(
+      replayFixed(
+        label,
+        `${plural(count, "process", "processes")}: ${slo} at ${minute}`,
+        trace,
+        settings,
+        () => count,
+      ),
+    );
   }
   const schedule = settings.schedule ?? config.processes[processName]?.decision.schedule;
   if (schedule) {

@@ -3,6 +3,7 @@ import { median } from "./baselines.js";
 import type { SimulationSettings } from "./schema.js";
 import type { Summary } from "./summary.js";
 import { formatTime, traceNotes, type Trace } from "./trace.js";
+import { plural } from "../kit/plural.js";
 
 /** What a simulation reports: the trace, the model, and one summary per policy and baseline. */
 export interface SimulationReport {
@@ -107,7 +108,7 @@ export function formatReport(report: SimulationReport): string {
       ? `, compressed ${trace.speedup}x (a simulated minute = ${trace.speedup} trace minutes)`
       : "";
   const lines = [
-    `trace: ${trace.source}, ${thousands(trace.minutes)} minutes from ${trace.from} to ${trace.to} (${trace.zone})${speed}`,
+    `trace: ${trace.source}, ${plural(trace.minutes, "minute", "minutes", thousands(trace.minutes))} from ${trace.from} to ${trace.to} (${trace.zone})${speed}`,
     `load: x${model.rateMultiplier}, median ${thousands(trace.medianPerMinute)}/min, peak ${thousands(trace.peakPerMinute)}/min`,
     `model: ${thousands(model.capacityPerProcess)} requests/min per process, ${model.serviceTimeMs} ms service, ` +
       `${model.queueing === "mmc" ? "M/M/c waiting + fluid backlog" : "fluid backlog"}, boot ${model.bootSeconds} s; ` +
@@ -126,9 +127,12 @@ function extras(s: Summary): string {
   const parts: string[] = [];
   if (s.kind === "policy" || s.scaleEvents > 0)
     parts.push(`${s.scaleUps} up, ${s.scaleDowns} down, max ${s.maxProcesses}`);
-  if (s.failedReadings > 0) parts.push(`${s.failedReadings} failed heartbeats`);
-  if (s.failSafes > 0) parts.push(`fail-safe ${s.failSafes} times`);
-  if (s.aboveMax > 0) parts.push(`held at the maximum ${s.aboveMax} times`);
-  if (s.backlogAtEnd > 0) parts.push(`${thousands(s.backlogAtEnd)} requests still queued at the end`);
+  if (s.failedReadings > 0) parts.push(plural(s.failedReadings, "failed heartbeat"));
+  if (s.failSafes > 0) parts.push(`fail-safe ${plural(s.failSafes, "time")}`);
+  if (s.aboveMax > 0) parts.push(`held at the maximum ${plural(s.aboveMax, "time")}`);
+  if (s.backlogAtEnd > 0) {
+    const queued = plural(Math.round(s.backlogAtEnd), "request", "requests", thousands(s.backlogAtEnd));
+    parts.push(`${queued} still queued at the end`);
+  }
   return parts.length > 0 ? ` (${parts.join("; ")})` : "";
 }

@@ -4,6 +4,7 @@ import { DateTime } from "luxon";
 import { MINUTE_MS } from "./model.js";
 import { NASA_1995_07_13 } from "./traces/nasa-1995-07-13.js";
 import { WallClock } from "./zone.js";
+import { plural } from "../kit/plural.js";
 
 /**
  * A request-rate trace, one entry per minute. Minutes the source does not cover are gaps: they
@@ -356,7 +357,7 @@ export function traceNotes(trace: Trace): string[] {
     );
   for (const run of trace.zeroRuns)
     notes.push(
-      `${run.minutes} minutes of zero requests from ${formatTime(run.startMs, trace.zone)}: kept as no traffic (a logging gap?)`,
+      `${plural(run.minutes, "minute")} of zero requests from ${formatTime(run.startMs, trace.zone)}: kept as no traffic (a logging gap?)`,
     );
   return notes;
 }

@@ -9,26 +9,35 @@ import { APP, startWorld, type World } from "../helpers/world.js";
 let world: World;
 let dir: string;
 let configPath: string;
+/** Every event is sent, to the notifiers that write lines. */
+let notifyingPath: string;
+
+/** The web process of the tests' configuration, with `notification` in place of the memory notifier. */
+function webConfig(notification: Record<string, unknown> = { backends: ["memory"] }) {
+  return {
+    processes: {
+      web: {
+        measurement: {
+          backend: "response-time",
+          url: `http://user:hunter2@${world.targets.web!.url.slice(7)}/hb?token=abc`,
+        },
+        decision: { failsToScaleUp: 1 },
+        scaling: { backend: "heroku", app: APP },
+        notification,
+      },
+    },
+  };
+}
 
 beforeAll(async () => {
   world = await startWorld(["web"]);
   dir = await mkdtemp(join(tmpdir(), "autoscalebot-cli-"));
   configPath = join(dir, "config.json");
+  await writeFile(configPath, JSON.stringify(webConfig()));
+  notifyingPath = join(dir, "notifying.json");
   await writeFile(
-    configPath,
-    JSON.stringify({
-      processes: {
-        web: {
-          measurement: {
-            backend: "response-time",
-            url: `http://user:hunter2@${world.targets.web!.url.slice(7)}/hb?token=abc`,
-          },
-          decision: { failsToScaleUp: 1 },
-          scaling: { backend: "heroku", app: APP },
-          notification: { backends: ["memory"] },
-        },
-      },
-    }),
+    notifyingPath,
+    JSON.stringify(webConfig({ backends: ["console", "log"], notifyOn: ["measurement"] })),
   );
 });
 afterAll(async () => {
@@ -52,6 +61,54 @@ async function run(
   const code = await main(args, io);
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
+
+describe("autoscalebot help", () => {
+  it.each([["--help"], ["-h"], ["help"]])("%s prints the usage on stdout and exits 0", async (word) => {
+    const { code, out, err } = await run([word]);
+    expect(code).toBe(0);
+    expect(err).toBe("");
+    for (const command of ["tick", "validate", "run", "demo", "simulate", "help"])
+      expect(out).toContain(`autoscalebot ${command}`);
+  });
+
+  it.each(["tick", "validate", "run", "demo", "simulate"])(
+    "%s --help, -h and help %s print that command's usage and exit 0",
+    async (command) => {
+      for (const args of [
+        [command, "--help"],
+        [command, "-h"],
+        ["help", command],
+        ["--help", command],
+      ]) {
+        const { code, out, err } = await run(args);
+        expect({ args, code, err }).toEqual({ args, code: 0, err: "" });
+        expect(out).toMatch(new RegExp(`^usage:\\s+autoscalebot ${command}\\b`));
+      }
+    },
+  );
+
+  it("names the flags a command takes", async () => {
+    expect((await run(["run", "--help"])).out).toMatch(/--interval {2}seconds between ticks/);
+    expect((await run(["tick", "--help"])).out).toMatch(/--json .*notifier lines go to stderr/);
+  });
+
+  it("without a command, prints the usage on stderr and exits 2", async () => {
+    const { code, out, err } = await run([]);
+    expect(code).toBe(2);
+    expect(out).toBe("");
+    expect(err).toMatch(/^usage:\n {2}autoscalebot tick /);
+  });
+
+  it("refuses help for an unknown command, and a command's foreign flags, with that command's usage", async () => {
+    expect(await run(["help", "frobnicate"])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/^unknown command "frobnicate"/) as unknown,
+    });
+    const { code, err } = await run(["validate", "--json"]);
+    expect(code).toBe(2);
+    expect(err).toMatch(/Unknown option '--json'[\s\S]*usage: autoscalebot validate /);
+  });
+});
 
 describe("autoscalebot validate", () => {
   it("prints the effective config with defaults, secrets redacted", async () => {
@@ -91,6 +148,18 @@ describe("autoscalebot validate", () => {
     expect(err).toContain("extra: unknown setting");
   });
 
+  it("refuses a cron expression that is not five fields, by its path", async () => {
+    const crons = join(dir, "crons.json");
+    const config = webConfig();
+    Object.assign(config.processes.web.decision, { schedule: [{ cron: "0 0 7 * * *", processes: 2 }] });
+    await writeFile(crons, JSON.stringify(config));
+    const { code, err } = await run(["validate", "--config", crons]);
+    expect(code).toBe(2);
+    expect(err).toContain(
+      "processes.web.decision.schedule.0.cron: invalid cron expression: expected five fields (minute hour day-of-month month day-of-week), got 6",
+    );
+  });
+
   it("reports unreadable and non-JSON files as config errors", async () => {
     expect((await run(["validate", "--config", join(dir, "missing.json")])).err).toMatch(
       /cannot read the file: ENOENT/,
@@ -101,6 +170,14 @@ describe("autoscalebot validate", () => {
       code: 2,
       err: expect.stringMatching(/not valid JSON/) as unknown,
     });
+  });
+
+  it("without --config, names a mistyped AUTOSCALE_* variable rather than asking for --config", async () => {
+    const { code, err } = await run(["validate"], { AUTOSCALE_MAX_DYNS: "5" });
+    expect(code).toBe(2);
+    expect(err).toContain("AUTOSCALE_MAX_DYNS: unknown variable (did you mean AUTOSCALE_MAX_DYNOS?)");
+    expect(err).toContain("AUTOSCALE_HEROKU_APP_NAME: required");
+    expect(err).not.toContain("--config");
   });
 
   it("warns when the API key variable is not set", async () => {
@@ -116,6 +193,24 @@ describe("autoscalebot tick", () => {
     expect(code).toBe(0);
     expect(JSON.parse(out)).toMatchObject({ store: "file", processes: [{ process: "web", status: "held" }] });
     expect(out).not.toContain(world.apiKey);
+  });
+
+  it("--json prints one JSON document on stdout, the notifiers' lines on stderr", async () => {
+    const { code, out, err } = await run(["tick", "--config", notifyingPath, "--json"]);
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ processes: [{ process: "web", notified: ["measurement"] }] });
+    const lines = err.split("\n");
+    expect(lines).toEqual([
+      expect.stringMatching(/^\[autoscalebot\] \S+ web measurement: response-time measured \d+ ms$/),
+      expect.stringMatching(/^\{"level":"info","event":"measurement"/),
+    ]);
+  });
+
+  it("without --json, the notifiers' lines go to stdout before the summary", async () => {
+    const { code, out, err } = await run(["tick", "--config", notifyingPath]);
+    expect(code).toBe(0);
+    expect(err).toBe("");
+    expect(out).toMatch(/^\[autoscalebot\] .* web measurement: [\s\S]*\ntick \S+ .*\n {2}web: held/);
   });
 
   it("prints a human summary, and --dry-run does not scale", async () => {
@@ -137,7 +232,11 @@ describe("autoscalebot tick", () => {
     expect((await run(["tick", "--config", configPath, "--process", "nope"])).err).toMatch(
       /unknown process "nope"/,
     );
-    expect((await run(["frobnicate"])).code).toBe(2);
+    expect(await run(["frobnicate"])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/^unknown command "frobnicate"\n/) as unknown,
+    });
+    expect((await run(["tik"])).err).toMatch(/^unknown command "tik" \(did you mean tick\?\)/);
     expect((await run(["tick", "--bogus"])).code).toBe(2);
   });
 
@@ -168,6 +267,22 @@ describe("autoscalebot run", () => {
     } finally {
       world.targets.web!.set({ latencyMs: 0 });
     }
+  });
+
+  it("--json keeps stdout to the reports, one JSON document per tick", async () => {
+    let stop = () => {};
+    const ticksBefore = world.targets.web!.hits();
+    const running = run(
+      ["run", "--config", notifyingPath, "--interval", "1", "--json"],
+      {},
+      (s) => (stop = s),
+    );
+    while (world.targets.web!.hits() === ticksBefore) await new Promise((resolve) => setTimeout(resolve, 10));
+    stop();
+    const { code, out, err } = await running;
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ processes: [{ process: "web" }] });
+    expect(err).toMatch(/^\[autoscalebot\] .* web measurement: [\s\S]*\nstopped$/);
   });
 
   it("rejects a bad interval", async () => {

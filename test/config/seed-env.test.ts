@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config/load.js";
-import { configFromSeedEnv, SEED_VARIABLES } from "../../src/config/seed-env.js";
+import { configFromSeedEnv, SEED_VARIABLES, usesSeedEnv } from "../../src/config/seed-env.js";
 import { configForFunctions } from "../../src/config/sources.js";
 
 const minimal = {
@@ -125,11 +125,81 @@ describe("the seeds' AUTOSCALE_* variables", () => {
       "AUTOSCALE_MIN_DYNOS: minProcesses (5) is above maxProcesses (3) from 0:00",
     ]);
     expect(problems({ AUTOSCALE_HEROKU_APP_NAME: "dancing-forest-1234" })).toEqual([
-      expect.stringMatching(/^AUTOSCALE_HEARTBEAT_URL: /),
+      "AUTOSCALE_HEARTBEAT_URL: required (the heartbeat's absolute URL)",
     ]);
     expect(problems({ ...minimal, AUTOSCALE_HEROKU_APP_NAME: "Not An App" })).toEqual([
       "AUTOSCALE_HEROKU_APP_NAME: expected a Heroku app name or id",
     ]);
+  });
+
+  it("refuse an unknown AUTOSCALE_* variable, naming it and the closest known one", () => {
+    expect(problems({ ...minimal, AUTOSCALE_MAX_DYNS: "5" })).toEqual([
+      "AUTOSCALE_MAX_DYNS: unknown variable (did you mean AUTOSCALE_MAX_DYNOS?)",
+    ]);
+    expect(problems({ ...minimal, AUTOSCALE_FROBNICATE: "1", AUTOSCALE_CONFIGG: "{}" })).toEqual([
+      "AUTOSCALE_CONFIGG: unknown variable (did you mean AUTOSCALE_CONFIG?)",
+      "AUTOSCALE_FROBNICATE: unknown variable",
+    ]);
+    // The project's other variables are not this mode's, nor typos.
+    expect(() =>
+      configFromSeedEnv({ ...minimal, AUTOSCALE_TRIGGER_TOKEN: "t", AUTOSCALE_STATE_DIR: "/tmp/x" }),
+    ).not.toThrow();
+  });
+
+  it("refuse a switch that is not true/false, 1/0 or yes/no, in any case", () => {
+    expect(problems({ ...minimal, AUTOSCALE_NOTIFY_ON_EVERY_SCALE: "sure" })).toEqual([
+      'AUTOSCALE_NOTIFY_ON_EVERY_SCALE: expected true/false, 1/0 or yes/no, got "sure"',
+    ]);
+    const config = configFromSeedEnv({
+      ...minimal,
+      AUTOSCALE_NOTIFY_ON_EVERY_SCALE: "YES",
+      AUTOSCALE_NOTIFY_IF_NEEDS_EXCEED_MAX: "No",
+      AUTOSCALE_NOTIFY_ON_SCALE_FAILS: " 1 ",
+      AUTOSCALE_NOTIFY_ON_EVERY_PING: "0",
+    });
+    expect(config.processes.web!.notification.notifyOn).toEqual(["scale", "scale-failed"]);
+  });
+
+  it("say which required variable is missing, once, among the other problems", () => {
+    expect(problems({ AUTOSCALE_MAX_DYNS: "5" })).toEqual([
+      "AUTOSCALE_MAX_DYNS: unknown variable (did you mean AUTOSCALE_MAX_DYNOS?)",
+      "AUTOSCALE_HEROKU_APP_NAME: required (the Heroku app's name)",
+      "AUTOSCALE_HEARTBEAT_URL: required (the heartbeat's absolute URL)",
+    ]);
+    expect(problems({ AUTOSCALE_HEARTBEAT_URL: "https://example.com/", AUTOSCALE_MIN_DYNOS: "0.5" })).toEqual(
+      [
+        "AUTOSCALE_HEROKU_APP_NAME: required (the Heroku app's name)",
+        expect.stringMatching(/^AUTOSCALE_MIN_DYNOS: /),
+      ],
+    );
+  });
+
+  it("name the time-zone variable that was set", () => {
+    expect(problems({ ...minimal, TIME_ZONE: "Mars/Olympus" })).toEqual([
+      expect.stringMatching(/^TIME_ZONE: /),
+    ]);
+    expect(problems({ ...minimal, AUTOSCALE_TIME_ZONE: "Mars/Olympus", TIME_ZONE: "UTC" })).toEqual([
+      expect.stringMatching(/^AUTOSCALE_TIME_ZONE: /),
+    ]);
+  });
+
+  it("are in use when any AUTOSCALE_* setting is set, a typo too, but not the project's other variables", () => {
+    expect(usesSeedEnv(minimal)).toBe(true);
+    expect(usesSeedEnv({ AUTOSCALE_MAX_DYNS: "5" })).toBe(true);
+    expect(usesSeedEnv({ AUTOSCALE_MAX_DYNOS: "" })).toBe(false);
+    expect(
+      usesSeedEnv({
+        AUTOSCALE_CONFIG: "{}",
+        AUTOSCALE_TRIGGER_TOKEN: "t",
+        AUTOSCALE_STATUS_TOKEN: "t",
+        AUTOSCALE_STATE_DIR: "d",
+        AUTOSCALE_HEROKU_API_KEY: "k",
+        HEROKU_API_KEY: "k",
+      }),
+    ).toBe(false);
+    expect(usesSeedEnv({ AUTOSCALE_WEBHOOK_URL: "https://x" }, new Set(["AUTOSCALE_WEBHOOK_URL"]))).toBe(
+      false,
+    );
   });
 
   it("are used by the functions when AUTOSCALE_CONFIG is not set, and yield to it when it is", () => {
@@ -147,6 +217,22 @@ describe("the seeds' AUTOSCALE_* variables", () => {
     expect(Object.keys(configForFunctions({ ...minimal, AUTOSCALE_CONFIG: json }, {}).processes)).toEqual([
       "api",
     ]);
+  });
+
+  it("leave the functions on the bundled config when only variables it names are set", () => {
+    const bundled = {
+      processes: {
+        web: {
+          measurement: { backend: "response-time", url: "https://example.com/" },
+          scaling: { backend: "heroku", app: "bundled-app", apiKeyEnv: "AUTOSCALE_STAGING_KEY" },
+        },
+      },
+    };
+    const env = { AUTOSCALE_STAGING_KEY: "k", AUTOSCALE_TRIGGER_TOKEN: "t" };
+    expect(configForFunctions(env, bundled).processes.web!.scaling.app).toBe("bundled-app");
+    expect(() => configForFunctions({ ...env, AUTOSCALE_MAX_DYNS: "5" }, bundled)).toThrow(
+      /AUTOSCALE_MAX_DYNS: unknown variable/,
+    );
   });
 
   it("are all documented in the README", async () => {

@@ -340,9 +340,9 @@ describe("decideAverageThreshold: cool-downs", () => {
       [30, HIGH, "hold", "cooling down for 30 s after the last scale"],
       [30, LOW, "hold", "cooling down for 30 s after the last scale"],
       [120, HIGH, "hold", "cooling down for 480 s before scaling up"],
-      [120, LOW, "down", "the mean of the last 1 readings (1) is below 5"],
+      [120, LOW, "down", "the mean of the last 1 reading (1) is below 5"],
       [599, HIGH, "hold", "cooling down for 1 s before scaling up"],
-      [600, HIGH, "up", "the mean of the last 1 readings (50) is above 20"],
+      [600, HIGH, "up", "the mean of the last 1 reading (50) is above 20"],
     ])("%d s after the scale, a reading of %j: %s", (seconds, reading, action, reason) => {
       const d = once(cfg, reading, { state: scaled, now: T0.plus({ seconds }) });
       expect(d).toMatchObject({ action, reason });
@@ -361,9 +361,9 @@ describe("decideAverageThreshold: cool-downs", () => {
 
     it.each<[number, Reading, string, string]>([
       [10, HIGH, "hold", "cooling down for 20 s after the last scale"],
-      [30, HIGH, "up", "the mean of the last 1 readings (50) is above 20"],
+      [30, HIGH, "up", "the mean of the last 1 reading (50) is above 20"],
       [30, LOW, "hold", "cooling down for 870 s before scaling down"],
-      [900, LOW, "down", "the mean of the last 1 readings (1) is below 5"],
+      [900, LOW, "down", "the mean of the last 1 reading (1) is below 5"],
     ])("%d s after the scale, a reading of %j: %s", (seconds, reading, action, reason) => {
       expect(once(cfg, reading, { state: scaled, now: T0.plus({ seconds }) })).toMatchObject({
         action,

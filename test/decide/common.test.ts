@@ -171,6 +171,23 @@ describe("schedule (the tutorial's 7am → 3, 10pm → 2, 3am → 1)", () => {
     expect(result.error!.issues[0]).toMatchObject({ path: ["schedule", 0, "cron"] });
     expect(result.error!.issues[0]!.message).toMatch(/^invalid cron expression/);
   });
+
+  it("wants exactly five fields, and names the five-field form of a macro", () => {
+    const messages = (cron: string) =>
+      consecutiveThresholdSchema
+        .safeParse({ backend: "consecutive-threshold", schedule: [{ cron, processes: 1 }] })
+        .error?.issues.map((issue) => issue.message);
+    const five = "invalid cron expression: expected five fields (minute hour day-of-month month day-of-week)";
+    expect(messages("0 0 7 * * *")).toEqual([`${five}, got 6`]);
+    expect(messages("0 7 * *")).toEqual([`${five}, got 4`]);
+    expect(messages("every day")).toEqual([`${five}, got 2`]);
+    expect(messages("")).toEqual([`${five}, got 0`]);
+    expect(messages("@daily")).toEqual([`${five}, not a macro: write "0 0 * * *" for @daily`]);
+    expect(messages("@HOURLY")).toEqual([`${five}, not a macro: write "0 * * * *" for @HOURLY`]);
+    expect(messages("@reboot")).toEqual([`${five}, not a macro`]);
+    expect(messages(" 0  7 * * MON-FRI ")).toBeUndefined();
+    expect(messages("0 7 32 * *")).toEqual([expect.stringMatching(/^invalid cron expression: .*32/)]);
+  });
 });
 
 describe("fail-safe", () => {

@@ -142,7 +142,7 @@ describe("decideConsecutiveThreshold: scaling up on fails", () => {
       conditions: [],
       bounds: { min: 1, max: 3 },
     });
-    expect(last(decisions).reason).toContain(`${n} fails in a row`);
+    expect(last(decisions).reason).toContain(n === 1 ? "1 fail in a row" : `${n} fails in a row`);
   });
 
   it("counts failed readings (null value or elapsed time) as fails alongside slow ones", () => {
@@ -173,7 +173,7 @@ describe("decideConsecutiveThreshold: scaling down on passes", () => {
     const decisions = run(cfg, repeat(FAST, m));
     expect(actions(decisions)).toEqual([...repeat("hold", m - 1), "down"]);
     expect(last(decisions)).toMatchObject({ action: "down", target: 1, conditions: [] });
-    expect(last(decisions).reason).toContain(`${m} passes in a row`);
+    expect(last(decisions).reason).toContain(m === 1 ? "1 pass in a row" : `${m} passes in a row`);
   });
 
   it("reports progress while holding", () => {

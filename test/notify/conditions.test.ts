@@ -118,6 +118,9 @@ describe("too-rapid rules", () => {
     );
     expect(tooRapidReason(settings, [scale(10, 1, 2), scale(5, 2, 3), scale(1, 3, 4)], T0)).toBeNull(); // 10 min ago is outside
     expect(tooRapidReason(settings, [scale(9, 1, 2), scale(5, 2, 1), scale(1, 1, 2)], T0)).toBeNull(); // flapping is 2 up, 1 down
+    expect(tooRapidReason({ ...settings, tooRapidNumScales: 0 }, [scale(1, 2, 1)], T0)).toBe(
+      "1 scale down within 10 min (more than 0)",
+    );
   });
 
   it("fires on a net change above scaleDiffThreshold within scaleDiffPeriodMinutes (seed 000)", () => {
@@ -135,5 +138,12 @@ describe("too-rapid rules", () => {
       "a net change of -12 processes within 30 min (more than 10)",
     );
     expect(tooRapidReason(diff, [scale(31, 2, 7), scale(10, 7, 13)], T0)).toBeNull(); // the first is outside
+    const anyChange = { ...diff, scaleDiffThreshold: 0 };
+    expect(tooRapidReason(anyChange, [scale(5, 2, 3)], T0)).toBe(
+      "a net change of +1 process within 30 min (more than 0)",
+    );
+    expect(tooRapidReason(anyChange, [scale(5, 3, 2)], T0)).toBe(
+      "a net change of -1 process within 30 min (more than 0)",
+    );
   });
 });

@@ -130,7 +130,7 @@ describe("notifications through real ticks", () => {
       html: string;
     };
     expect(email.from).toBe("Autoscaler <bot@example.com>");
-    expect(email.text).toContain("1 fails in a row (> 300 or failed)");
+    expect(email.text).toContain("1 fail in a row (> 300 or failed)");
     expect(email.html).toContain("<table");
     const slack = hook.received[0]!;
     expect(slack.path).toBe("/services/T0/B0/secret");

@@ -68,6 +68,19 @@ describe("headline and subject", () => {
     );
   });
 
+  it("says 1 process and 1 job", () => {
+    expect(headline({ ...aboveMax, to: 1 })).toBe("web: needs more than 1 process (above-max)");
+    expect(headline({ ...aboveMax, kind: "below-min", to: 1 })).toBe(
+      "web: could run fewer than 1 process (below-min)",
+    );
+    expect(headline({ ...aboveMax, to: undefined })).toBe(
+      "web: needs more than the limit of processes (above-max)",
+    );
+    expect(headline({ ...base, kind: "measurement", message: "x", value: 1, unit: "jobs" })).toBe(
+      "web: measured 1 job",
+    );
+  });
+
   it("prefixes the subject and names the most urgent event of a group", () => {
     expect(subjectLine([scale])).toBe("[autoscalebot] web: scaled 1 → 2");
     expect(subjectLine([scale, aboveMax], "[prod]")).toBe(

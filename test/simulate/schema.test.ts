@@ -50,6 +50,13 @@ describe("the simulation settings of a config (checked by the simulator)", () =>
     );
   });
 
+  it("take five-field crons in the schedule baseline, as decision.schedule", () => {
+    const config = parseConfig({ ...base, simulation: { schedule: [{ cron: "@daily", processes: 2 }] } });
+    expect(() => settingsOf(config)).toThrow(
+      'simulation.schedule.0.cron: invalid cron expression: expected five fields (minute hour day-of-month month day-of-week), not a macro: write "0 0 * * *" for @daily',
+    );
+  });
+
   it("require an SLO above the service time", () => {
     for (const sloMs of [90, 100]) {
       let problems: string[] = [];
