@@ -16,5 +16,5 @@ export default tseslint.config(
       "@typescript-eslint/no-floating-promises": "error",
     },
   },
-  { files: ["**/*.js"], extends: [tseslint.configs.disableTypeChecked] },
+  { files: ["**/*.{js,cjs,mjs}"], extends: [tseslint.configs.disableTypeChecked] },
 );

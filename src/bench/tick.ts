@@ -7,6 +7,7 @@ import { startTargetApp, type TargetApp } from "../local/target-app.js";
 import { startUpstashRest } from "../local/upstash-rest.js";
 import { UpstashStateStore } from "../state/upstash.js";
 import { runTick } from "../engine/tick.js";
+import { median } from "./median.js";
 
 /**
  * `npm run bench`: the claims the tick makes about cost, measured against the real local world
@@ -17,8 +18,6 @@ import { runTick } from "../engine/tick.js";
 const HEARTBEAT_MS = 200;
 const ROUNDS = 5;
 const APP = "bench-app";
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 export async function benchTick(): Promise<void> {
   const apiKey = randomUUID();

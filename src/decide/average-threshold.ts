@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { integer, nonNegative } from "../kit/fields.js";
-import type { Reading } from "../measure/types.js";
+import type { Reading } from "../measure/index.js";
 import {
   checkBoundsOrder,
   checkThresholdsOrder,

@@ -1,7 +1,7 @@
 import type { DateTime } from "luxon";
 import type { z } from "zod";
 import { nonNegative, integer } from "../kit/fields.js";
-import type { Reading } from "../measure/types.js";
+import type { Reading } from "../measure/index.js";
 import { boundSchema, changePoints, describeWallClock, resolveBound, type Bound } from "./bounds.js";
 import { failSafeReason, failSafeSchema, type FailSafe } from "./fail-safe.js";
 import { scheduleAt, scheduleSchema, type Schedule, type ScheduleEntry } from "./schedule.js";

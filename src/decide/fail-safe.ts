@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { integer } from "../kit/fields.js";
-import type { Reading } from "../measure/types.js";
+import type { Reading } from "../measure/index.js";
 
 /**
  * The tutorial's fail-safe: when the app is down (a non-2xx heartbeat or a timeout) or slower

@@ -1,7 +1,7 @@
 import type { DateTime } from "luxon";
 import type { z } from "zod";
 import type { BackendDescriptor } from "../kit/registry.js";
-import type { Reading } from "../measure/types.js";
+import type { Reading } from "../measure/index.js";
 import type { DecisionState } from "./decision-state.js";
 
 export type Action = "up" | "down" | "hold";

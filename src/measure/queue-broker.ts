@@ -1,5 +1,5 @@
 import { Redis as UpstashRedis, errors as upstashErrors } from "@upstash/redis";
-import { createClient, ErrorReply } from "redis";
+import type * as NodeRedis from "redis";
 import { z } from "zod";
 import { envName, integer } from "../kit/fields.js";
 import { withTimeout } from "../kit/http.js";
@@ -44,6 +44,17 @@ export interface QueueBroker {
   read(commands: readonly BrokerCommand[]): Promise<BrokerReply[]>;
   /** Never throws and never waits on the network. */
   close(): Promise<void>;
+}
+
+/**
+ * node-redis, once a redis:// or rediss:// broker has needed it. It is loaded then, not with this
+ * module: it is the heaviest package the function ships, and most ticks (HTTP heartbeats, Upstash
+ * REST brokers) never touch it, so a cold start must not pay for it.
+ */
+let nodeRedis: typeof NodeRedis | undefined;
+
+async function loadNodeRedis(): Promise<typeof NodeRedis> {
+  return (nodeRedis ??= await import("redis"));
 }
 
 /** An error whose message is safe to print as it is: it names settings and keys, never secrets. */
@@ -155,6 +166,9 @@ async function connectTcp(
     socketTimeout: settings.timeoutMs,
     reconnectStrategy: false as const,
   };
+  const { createClient } = await loadNodeRedis();
+  // The load may have outlasted the deadline; an abort listener added now would never fire.
+  signal.throwIfAborted();
   const client = createClient({
     url,
     // RESP2 replies are plain integers, strings, nil and arrays: what BrokerReply describes and
@@ -248,7 +262,9 @@ function describe(error: unknown, signal: AbortSignal, deadline: AbortSignal, ti
   // surfaces then ("client closed", "fetch aborted") would hide why.
   if (signal.aborted) return "broker unreachable: measurement cancelled (tick deadline)";
   if (deadline.aborted) return `broker unreachable: no answer within ${timeoutMs} ms`;
-  if (error instanceof ErrorReply || error instanceof upstashErrors.UpstashError) {
+  // Without node-redis loaded, no error can be one of its replies.
+  const redisReply = nodeRedis !== undefined && error instanceof nodeRedis.ErrorReply;
+  if (redisReply || error instanceof upstashErrors.UpstashError) {
     // Upstash appends ", command was: [...]"; the keys are noise here.
     return `broker error: ${error.message.split(", command was:")[0]}`;
   }

@@ -3,7 +3,6 @@
  * One email per send, however many events it carries. The API key is read from the environment by name.
  */
 import { createHash } from "node:crypto";
-import { Resend } from "resend";
 import { z } from "zod";
 import { envName } from "../kit/fields.js";
 import { REDACTED } from "../kit/redact.js";
@@ -51,6 +50,8 @@ export class EmailNotifier implements Notifier {
       throw new Error(`email: environment variable ${this.config.apiKeyEnv} (the Resend API key) is not set`);
     if (signal.aborted) throw abortError(signal);
 
+    // Loaded at the first email, not with this module: a tick that sends none never pays for the SDK.
+    const { Resend } = await import("resend");
     const baseUrl = (this.env.RESEND_BASE_URL || RESEND_DEFAULT_BASE_URL).replace(/\/+$/, "");
     const resend = new Resend(key, { baseUrl });
     const message = renderMessage(events, this.config.subjectPrefix);

@@ -1,4 +1,4 @@
-import type { Unit } from "../measure/types.js";
+import type { Unit } from "../measure/index.js";
 
 /** Every event a process can notify on; `notifyOn` picks from these. */
 export const eventKinds = [

@@ -3,7 +3,7 @@
  * the recent readings) and what to do (the advice). Everything here may carry text from apps and APIs
  * (error messages, reasons), so the HTML form escapes every value and the subject is kept to one line.
  */
-import type { Unit } from "../measure/types.js";
+import type { Unit } from "../measure/index.js";
 import type { AutoscaleEvent, EventKind } from "./events.js";
 import { plural } from "../kit/plural.js";
 
