@@ -16,7 +16,7 @@ const USAGE = `usage:
   autoscalebot demo
   autoscalebot simulate --trace <csv|bundled> --config <file.json> [--policy NAME=JSON]... [--speedup N] [--report out.html] [--json]
 
-Without --config, the seeds' AUTOSCALE_* variables configure one process (see the README).
+Without --config, the seeds' AUTOSCALE_* variables configure one process (see docs/environment.md).
 Secrets come from the environment: HEROKU_API_KEY (or the variable a process names in apiKeyEnv),
 UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (else state is kept in ./.autoscalebot/).`;
 
@@ -35,7 +35,9 @@ function options(args: string[]) {
 async function configFrom(path: string | undefined, env: CliIo["env"]): Promise<Config> {
   if (path) return loadConfigFile(path);
   if (usesSeedEnv(env)) return configFromSeedEnv(env);
-  throw new UsageError("--config <file.json> is required (or set the AUTOSCALE_* variables, see the README)");
+  throw new UsageError(
+    "--config <file.json> is required (or set the AUTOSCALE_* variables, see docs/environment.md)",
+  );
 }
 
 async function tickOnce(config: Config, opts: ReturnType<typeof options>, io: CliIo): Promise<number> {
