@@ -76,7 +76,7 @@ ${Object.values(COMMANDS)
   autoscalebot simulate --trace <csv|bundled> --config <file.json> [--policy NAME=JSON]... [--speedup N] [--report out.html] [--json]
   autoscalebot help [command]   (or: autoscalebot <command> --help)
 
-Without --config, the seeds' AUTOSCALE_* variables configure one process (see the README).
+Without --config, the seeds' AUTOSCALE_* variables configure one process (see docs/environment.md).
 Secrets come from the environment: HEROKU_API_KEY (or the variable a process names in apiKeyEnv),
 UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (else state is kept in ./.autoscalebot/).`;
 
@@ -86,7 +86,9 @@ type TickFlags = Flags<typeof TICK_OPTIONS>;
 async function configFrom(path: string | undefined, env: CliIo["env"]): Promise<Config> {
   if (path) return loadConfigFile(path);
   if (usesSeedEnv(env)) return configFromSeedEnv(env);
-  throw new UsageError("--config <file.json> is required (or set the AUTOSCALE_* variables, see the README)");
+  throw new UsageError(
+    "--config <file.json> is required (or set the AUTOSCALE_* variables, see docs/environment.md)",
+  );
 }
 
 /**

@@ -2,7 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { loadConfigFile } from "../../src/config/load.js";
 
-/** The README points at these; they must stay valid as the schema grows. */
+/** The README lists these; they must stay valid as the schema grows. */
 const dir = new URL("../../examples/", import.meta.url);
 const files = (await readdir(dir)).filter((name) => name.endsWith(".json"));
 
