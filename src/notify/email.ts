@@ -8,7 +8,7 @@ import { envName } from "../kit/fields.js";
 import { REDACTED } from "../kit/redact.js";
 import type { AutoscaleEvent } from "./events.js";
 import { renderMessage } from "./render.js";
-import type { Notifier } from "./types.js";
+import type { Notifier, NotifierBackend } from "./types.js";
 
 /** The SDK's own default, passed explicitly: otherwise the SDK would read process.env, not the injected env. */
 const RESEND_DEFAULT_BASE_URL = "https://api.resend.com";
@@ -95,3 +95,9 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
     void promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
 }
+
+/** The `email` backend's descriptor, listed in ./registry.ts. */
+export const email: NotifierBackend<typeof emailNotifierSchema> = {
+  schema: emailNotifierSchema,
+  create: (config, env) => new EmailNotifier(config, env),
+};

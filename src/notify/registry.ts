@@ -1,21 +1,33 @@
 import { z } from "zod";
 import { integer } from "../kit/fields.js";
 import { ConsoleNotifier } from "./console.js";
-import { EmailNotifier, emailNotifierSchema } from "./email.js";
+import { backendRegistry, type AnySchema } from "../kit/registry.js";
+import type { Env } from "../kit/env.js";
+import { email } from "./email.js";
 import { eventKinds } from "./events.js";
 import { LogNotifier } from "./log.js";
 import { MemoryNotifier } from "./memory.js";
 import { tooRapidFields } from "./rules.js";
-import type { Notifier } from "./types.js";
-import { WebhookNotifier, webhookNotifierSchema } from "./webhook.js";
+import type { Notifier, NotifierBackend } from "./types.js";
+import { webhook } from "./webhook.js";
 
 /** Backends without settings, named by a word: one shared instance each per tick. */
 export const notifierNames = ["console", "log", "memory"] as const;
 export type NotifierName = (typeof notifierNames)[number];
 
-/** A backend: a word, or an object with its settings (one schema entry and one factory case each). */
-const notifierSpecSchema = z.union([z.enum(notifierNames), emailNotifierSchema, webhookNotifierSchema], {
-  error: 'expected "console", "log", "memory", or an object with backend "email" or "webhook"',
+/** Every backend with settings: a new one is a file exporting its descriptor, and a line here. */
+const configured = backendRegistry([email, webhook]);
+
+/** `"a", "b" or "c"`. */
+const oneOf = (names: readonly string[]) =>
+  names
+    .map((n) => JSON.stringify(n))
+    .join(", ")
+    .replace(/, ([^,]*)$/, " or $1");
+
+/** A backend: a word, or an object with its settings. */
+const notifierSpecSchema = z.union([z.enum(notifierNames), configured.schema], {
+  error: `expected ${notifierNames.map((n) => JSON.stringify(n)).join(", ")}, or an object with backend ${oneOf(configured.names)}`,
 });
 export type NotifierSpec = z.infer<typeof notifierSpecSchema>;
 
@@ -45,18 +57,11 @@ export type NotificationConfig = z.infer<typeof notificationSchema>;
 /** The shared instances of the word-named backends; a tick may be handed its own (tests read a MemoryNotifier). */
 export type Notifiers = Record<NotifierName, Notifier>;
 
-export function notifierFor(
-  spec: NotifierSpec,
-  shared: Notifiers,
-  env: Record<string, string | undefined>,
-): Notifier {
+export function notifierFor(spec: NotifierSpec, shared: Notifiers, env: Env): Notifier {
   if (typeof spec === "string") return shared[spec];
-  switch (spec.backend) {
-    case "email":
-      return new EmailNotifier(spec, env);
-    case "webhook":
-      return new WebhookNotifier(spec, env);
-  }
+  // The discriminated union guarantees a spec matches the descriptor its `backend` names.
+  const backend: NotifierBackend<AnySchema> = configured.of(spec);
+  return backend.create(spec, env);
 }
 
 export const notifierLabel = (spec: NotifierSpec): string => (typeof spec === "string" ? spec : spec.backend);

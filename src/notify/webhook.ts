@@ -10,7 +10,7 @@ import { REDACTED } from "../kit/redact.js";
 import { describeFetchError, withTimeout } from "../kit/http.js";
 import type { AutoscaleEvent } from "./events.js";
 import { byUrgency, describeEvent, renderText, subjectLine, tickLines, type EventView } from "./render.js";
-import type { Notifier } from "./types.js";
+import type { Notifier, NotifierBackend } from "./types.js";
 
 /** An HTTP header name (RFC 9110 token), checked here so a typo fails at config time, not at every send. */
 const headerName = z
@@ -194,3 +194,9 @@ export function slackMessage(events: readonly AutoscaleEvent[]): SlackWebhookBod
     ],
   };
 }
+
+/** The `webhook` backend's descriptor, listed in ./registry.ts. */
+export const webhook: NotifierBackend<typeof webhookNotifierSchema> = {
+  schema: webhookNotifierSchema,
+  create: (config, env) => new WebhookNotifier(config, env),
+};
