@@ -1,13 +1,13 @@
 import { didYouMean } from "../kit/closest.js";
 import { ConfigError, parseConfig } from "./load.js";
 import type { Config } from "./schema.js";
+import type { Env } from "../kit/env.js";
 
 /**
  * The seeds' flat AUTOSCALE_* settings (django-heroku-autoscale and autoscalebot 0.2), for
  * deploying one process by environment variables alone. They map onto the one schema, so
  * every check applies; problems are reported under the variable's name.
  */
-type Env = Record<string, string | undefined>;
 type Parse = (raw: string) => unknown;
 
 const text: Parse = (raw) => raw;

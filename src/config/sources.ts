@@ -1,8 +1,7 @@
 import { parseConfig, parseConfigJson } from "./load.js";
 import type { Config } from "./schema.js";
 import { configFromSeedEnv, usesSeedEnv } from "./seed-env.js";
-
-type Env = Record<string, string | undefined>;
+import type { Env } from "../kit/env.js";
 
 /**
  * The Netlify functions' configuration, first found wins: `AUTOSCALE_CONFIG` (JSON), the

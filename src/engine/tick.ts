@@ -8,11 +8,12 @@ import { tickProcess, type ProcessProgress, type ProcessTickResult } from "./pro
 import type { ProcessReport, TickReport } from "./report.js";
 import { decodeState, encodeState } from "./state-document.js";
 import type { Lock, StateStore } from "../state/types.js";
+import type { Env } from "../kit/env.js";
 
 export interface TickDeps {
   clock: Clock;
   store: StateStore;
-  env: Record<string, string | undefined>;
+  env: Env;
   notifiers?: Partial<Notifiers>;
 }
 

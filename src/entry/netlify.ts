@@ -5,8 +5,7 @@ import { configForFunctions } from "../config/sources.js";
 import { tickFailed } from "../engine/report.js";
 import { createStateStore, emulatedLocally, StoreConfigError } from "../state/select.js";
 import { runTick, UnknownProcessError, type TickOptions } from "../engine/tick.js";
-
-type Env = Record<string, string | undefined>;
+import type { Env } from "../kit/env.js";
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body, null, 2) + "\n", {

@@ -1,6 +1,7 @@
+import type { Env } from "./env.js";
 /** Where the CLI reads its environment and writes: the process's own, or a test's. */
 export interface CliIo {
-  env: Record<string, string | undefined>;
+  env: Env;
   /** Properties, not methods: they are passed on as plain functions (a notifier's `write`). */
   out: (text: string) => void;
   err: (text: string) => void;

@@ -25,3 +25,15 @@ export const httpUrl = z.url({ protocol: /^https?$/, error: "expected an http(s)
 export const envName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" });
+
+/**
+ * Extra request headers (a token for an authenticated heartbeat or webhook), one rule for every backend. Validated here so that
+ * fetch never throws on a bad value: its TypeError would quote the value, and values may be
+ * secrets. The issues zod reports name the header, never its value.
+ */
+export const httpHeaders = z.record(
+  z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, { error: "expected an HTTP header name" }),
+  z.string().regex(/^[\t\x20-\x7e\x80-\xff]*$/, {
+    error: "expected a header value without line breaks or control characters",
+  }),
+);

@@ -4,7 +4,22 @@
  */
 const SECRET_FIELD = /(password|secret|token|apikey|api_key|authorization|credentials?)$/i;
 const SECRET_PARAM = /(token|key|secret|password|passwd|auth|sig|signature|session|code)$/i;
+/** The one placeholder every output path puts where a secret was. */
 export const REDACTED = "[redacted]";
+
+/** Secrets shorter than this are left alone: scrubbing "1" would mangle a message and hide nothing. */
+const MIN_SECRET_LENGTH = 4;
+
+/**
+ * The text with every secret replaced by REDACTED, longest first so a secret containing another
+ * goes whole. Used by every backend on every message it builds from an error or an answer.
+ */
+export function scrub(text: string, secrets: readonly (string | undefined)[]): string {
+  const known = [...new Set(secrets)]
+    .filter((s): s is string => s !== undefined && s.length >= MIN_SECRET_LENGTH)
+    .sort((a, b) => b.length - a.length);
+  return known.reduce((out, secret) => out.replaceAll(secret, REDACTED), text);
+}
 
 export function redactUrl(raw: string): string {
   let url: URL;

@@ -11,6 +11,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
+import { REDACTED } from "../kit/redact.js";
 import { close, readBody } from "./listen.js";
 
 /** A request as a stand-in received it, for tests and the demo to read. */
@@ -55,7 +56,7 @@ export function recordHeaders(headers: IncomingHttpHeaders): Record<string, stri
   for (const [name, value] of Object.entries(headers)) {
     recorded[name] = Array.isArray(value) ? value.join(", ") : value;
   }
-  if (recorded.authorization !== undefined) recorded.authorization = "[redacted]";
+  if (recorded.authorization !== undefined) recorded.authorization = REDACTED;
   return recorded;
 }
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { httpUrl, integer } from "../kit/fields.js";
-import { failedReading, HttpProbe, httpHeaders } from "./http-probe.js";
+import { httpHeaders, httpUrl, integer } from "../kit/fields.js";
+import { failedReading, HttpProbe } from "./http-probe.js";
 import { jsonPath, numberAtPath, parseJson } from "./json-path.js";
 import type { Measurement, MeasurementBackend, Reading } from "./types.js";
 

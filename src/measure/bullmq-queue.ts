@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { Env } from "../kit/env.js";
 import { systemClock, type Clock } from "../kit/clock.js";
 import {
   brokerSettingsFields,
@@ -8,7 +9,6 @@ import {
   textReply,
   textsReply,
   type BrokerCommand,
-  type Environment,
   type QueueBroker,
 } from "./queue-broker.js";
 import type { Measurement, MeasurementBackend, Reading } from "./types.js";
@@ -45,7 +45,7 @@ export class BullmqQueueMeasurement implements Measurement {
 
   constructor(
     private readonly config: BullmqQueueConfig,
-    private readonly env: Environment,
+    private readonly env: Env,
     private readonly clock: Clock = systemClock,
   ) {
     this.#base = `${config.prefix}:${config.queue}:`;

@@ -1,6 +1,7 @@
 import { z } from "zod";
+import type { Env } from "../kit/env.js";
 import { integer } from "../kit/fields.js";
-import { brokerSettingsFields, countReply, measureQueue, type Environment } from "./queue-broker.js";
+import { brokerSettingsFields, countReply, measureQueue } from "./queue-broker.js";
 import type { Measurement, MeasurementBackend, Reading } from "./types.js";
 
 /**
@@ -27,7 +28,7 @@ export class CeleryQueueMeasurement implements Measurement {
 
   constructor(
     private readonly config: CeleryQueueConfig,
-    private readonly env: Environment,
+    private readonly env: Env,
   ) {
     const base = `${config.keyPrefix}${config.queue}`;
     const steps = [...new Set(config.prioritySteps)];

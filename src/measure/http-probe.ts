@@ -1,6 +1,5 @@
-import { z } from "zod";
 import { describeFetchError, isAbort, withTimeout } from "../kit/http.js";
-import { REDACTED } from "../kit/redact.js";
+import { scrub } from "../kit/redact.js";
 import type { Reading, Unit } from "./types.js";
 
 /**
@@ -9,18 +8,6 @@ import type { Reading, Unit } from "./types.js";
  * a failed reading (by default meaning overload); a 2xx answer is handed back for the backend
  * to read its number from.
  */
-
-/**
- * Extra request headers, e.g. a token for an authenticated heartbeat. Validated here so that
- * fetch never throws on a bad value: its TypeError would quote the value, and values may be
- * secrets. The issues zod reports name the header, never its value.
- */
-export const httpHeaders = z.record(
-  z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, { error: "expected an HTTP header name" }),
-  z.string().regex(/^[\t\x20-\x7e\x80-\xff]*$/, {
-    error: "expected a header value without line breaks or control characters",
-  }),
-);
 
 export type HttpMethod = "GET" | "HEAD" | "POST";
 
@@ -102,9 +89,7 @@ export class HttpProbe {
     this.#url = url.toString();
     this.#headers = Object.fromEntries(merged);
     this.#credentialed = secrets.length > 0;
-    // Longest first so a secret containing another is removed whole; very short values are
-    // left alone, since scrubbing "1" would mangle the message and hides nothing.
-    this.#secrets = [...new Set(secrets)].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+    this.#secrets = secrets;
   }
 
   /** One request. Never throws: any failure is a ProbeResult with ok=false and a safe message. */
@@ -182,7 +167,7 @@ export class HttpProbe {
   }
 
   #scrub(message: string): string {
-    return this.#secrets.reduce((text, secret) => text.replaceAll(secret, REDACTED), message);
+    return scrub(message, this.#secrets);
   }
 }
 

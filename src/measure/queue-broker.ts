@@ -3,7 +3,9 @@ import type * as NodeRedis from "redis";
 import { z } from "zod";
 import { envName, integer } from "../kit/fields.js";
 import { withTimeout } from "../kit/http.js";
+import { scrub } from "../kit/redact.js";
 import type { Reading, Unit } from "./types.js";
+import type { Env } from "../kit/env.js";
 
 /**
  * Read-only access to the Redis a job queue lives in, for the queue backends (Celery, Sidekiq,
@@ -12,8 +14,6 @@ import type { Reading, Unit } from "./types.js";
  */
 
 /** The environment secrets are read from (process.env in production). */
-export type Environment = Record<string, string | undefined>;
-
 /** Connection settings shared by the queue backends; spread into each backend's schema. */
 export const brokerSettingsFields = {
   /** Names the variable holding the broker URL; the URL is a secret (it may carry a password). */
@@ -66,7 +66,7 @@ export class QueueError extends Error {}
  */
 export async function connectBroker(
   settings: BrokerSettings,
-  env: Environment,
+  env: Env,
   signal: AbortSignal,
 ): Promise<QueueBroker> {
   signal.throwIfAborted(); // an abort listener added now would never fire
@@ -82,7 +82,7 @@ export async function connectBroker(
  * "unknown": an unreachable broker says nothing about the load, so decisions hold.
  */
 export async function measureQueue(
-  options: { backend: string; unit: Unit; settings: BrokerSettings; env: Environment; signal: AbortSignal },
+  options: { backend: string; unit: Unit; settings: BrokerSettings; env: Env; signal: AbortSignal },
   read: (broker: QueueBroker) => Promise<number>,
 ): Promise<Reading> {
   const { backend, unit, settings, env, signal } = options;
@@ -93,7 +93,7 @@ export async function measureQueue(
     const value = await untilAborted(read(broker), deadline);
     return { backend, value, unit, ok: true };
   } catch (error) {
-    const why = redact(describe(error, signal, deadline, settings.timeoutMs), secretsOf(settings, env));
+    const why = scrub(describe(error, signal, deadline, settings.timeoutMs), secretsOf(settings, env));
     return { backend, value: null, unit, ok: false, failureMeans: "unknown", error: why };
   } finally {
     await broker?.close();
@@ -122,7 +122,7 @@ type BrokerTarget =
   { kind: "tcp"; url: string; tls: boolean } | { kind: "upstash"; url: string; token: string };
 
 /** Where to connect, from the environment variables the settings name. */
-function brokerTarget(settings: BrokerSettings, env: Environment): BrokerTarget {
+function brokerTarget(settings: BrokerSettings, env: Env): BrokerTarget {
   const url = env[settings.brokerUrlEnv]?.trim();
   if (!url) {
     throw new QueueError(`broker URL missing: environment variable ${settings.brokerUrlEnv} is not set`);
@@ -288,7 +288,7 @@ function errorCode(error: Error): string | undefined {
 }
 
 /** The URL, its password and the token, so no message can echo them (e.g. a client quoting its URL). */
-function secretsOf(settings: BrokerSettings, env: Environment): string[] {
+function secretsOf(settings: BrokerSettings, env: Env): string[] {
   const url = env[settings.brokerUrlEnv]?.trim();
   const token = settings.brokerTokenEnv ? env[settings.brokerTokenEnv]?.trim() : undefined;
   const secrets = [url, token];
@@ -299,11 +299,4 @@ function secretsOf(settings: BrokerSettings, env: Environment): string[] {
     // not a URL: the whole string is already listed
   }
   return secrets.filter((secret): secret is string => Boolean(secret));
-}
-
-function redact(message: string, secrets: string[]): string {
-  // Longest first, so the URL goes whole before its password inside it.
-  return [...secrets]
-    .sort((a, b) => b.length - a.length)
-    .reduce((text, secret) => text.replaceAll(secret, "[redacted]"), message);
 }

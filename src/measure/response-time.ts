@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
-import { httpUrl, integer } from "../kit/fields.js";
-import { failedReading, HttpProbe, httpHeaders } from "./http-probe.js";
+import { httpHeaders, httpUrl, integer } from "../kit/fields.js";
+import { failedReading, HttpProbe } from "./http-probe.js";
 import type { Measurement, MeasurementBackend, Reading } from "./types.js";
 
 /**

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { httpUrl, integer } from "../kit/fields.js";
-import { HttpProbe, httpHeaders } from "./http-probe.js";
+import { httpHeaders, httpUrl, integer } from "../kit/fields.js";
+import { HttpProbe } from "./http-probe.js";
 import { jsonPath } from "./json-path.js";
 import { measureReportedDuration } from "./reported-duration.js";
 import { serverTimingMetric } from "./server-timing.js";

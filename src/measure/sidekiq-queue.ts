@@ -1,13 +1,7 @@
 import { z } from "zod";
+import type { Env } from "../kit/env.js";
 import { systemClock, type Clock } from "../kit/clock.js";
-import {
-  brokerSettingsFields,
-  countReply,
-  measureQueue,
-  QueueError,
-  textReply,
-  type Environment,
-} from "./queue-broker.js";
+import { brokerSettingsFields, countReply, measureQueue, QueueError, textReply } from "./queue-broker.js";
 import type { Measurement, MeasurementBackend, Reading } from "./types.js";
 
 /**
@@ -39,7 +33,7 @@ export class SidekiqQueueMeasurement implements Measurement {
 
   constructor(
     private readonly config: SidekiqQueueConfig,
-    private readonly env: Environment,
+    private readonly env: Env,
     private readonly clock: Clock = systemClock,
   ) {
     this.#key = `${config.keyPrefix}queue:${config.queue}`;

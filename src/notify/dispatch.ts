@@ -1,3 +1,5 @@
+import type { Env } from "../kit/env.js";
+import { withTimeout } from "../kit/http.js";
 import type { AutoscaleEvent } from "./events.js";
 import { notifierFor, notifierLabel, type NotificationConfig, type Notifiers } from "./registry.js";
 
@@ -10,11 +12,11 @@ export async function dispatch(
   events: readonly AutoscaleEvent[],
   notification: NotificationConfig,
   notifiers: Notifiers,
-  env: Record<string, string | undefined>,
+  env: Env,
   tickSignal: AbortSignal,
 ): Promise<string[]> {
   if (events.length === 0) return [];
-  const signal = AbortSignal.any([tickSignal, AbortSignal.timeout(notification.timeoutMs)]);
+  const signal = withTimeout(tickSignal, notification.timeoutMs);
   // Raced as well as signalled: a backend that ignores the signal must not hold the tick.
   const gaveUp = new Promise<never>((_, reject) => {
     const fail = () => reject(new Error(`no answer within ${notification.timeoutMs} ms`));

@@ -5,10 +5,11 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { envName } from "../kit/fields.js";
-import { REDACTED } from "../kit/redact.js";
+import { scrub } from "../kit/redact.js";
 import type { AutoscaleEvent } from "./events.js";
 import { renderMessage } from "./render.js";
 import type { Notifier, NotifierBackend } from "./types.js";
+import type { Env } from "../kit/env.js";
 
 /** The SDK's own default, passed explicitly: otherwise the SDK would read process.env, not the injected env. */
 const RESEND_DEFAULT_BASE_URL = "https://api.resend.com";
@@ -39,7 +40,7 @@ export class EmailNotifier implements Notifier {
 
   constructor(
     private readonly config: EmailNotifierConfig,
-    private readonly env: Record<string, string | undefined>,
+    private readonly env: Env,
   ) {}
 
   async send(events: readonly AutoscaleEvent[], signal: AbortSignal): Promise<void> {
@@ -73,7 +74,7 @@ export class EmailNotifier implements Notifier {
       const { name, statusCode, message: text } = result.error;
       const status = statusCode === null ? "" : ` (HTTP ${statusCode})`;
       // Resend's messages do not echo the key, but nothing printed may carry it.
-      throw new Error(`email via Resend failed: ${name}${status}: ${text}`.replaceAll(key, REDACTED));
+      throw new Error(scrub(`email via Resend failed: ${name}${status}: ${text}`, [key]));
     }
   }
 }

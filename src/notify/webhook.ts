@@ -5,22 +5,13 @@
  * the URL, and errors never show a URL's path or query.
  */
 import { z } from "zod";
-import { envName, httpUrl, integer } from "../kit/fields.js";
-import { REDACTED } from "../kit/redact.js";
+import { envName, httpHeaders, httpUrl, integer } from "../kit/fields.js";
+import { scrub } from "../kit/redact.js";
 import { describeFetchError, withTimeout } from "../kit/http.js";
 import type { AutoscaleEvent } from "./events.js";
 import { byUrgency, describeEvent, renderText, subjectLine, tickLines, type EventView } from "./render.js";
 import type { Notifier, NotifierBackend } from "./types.js";
-
-/** An HTTP header name (RFC 9110 token), checked here so a typo fails at config time, not at every send. */
-const headerName = z
-  .string()
-  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: "expected an HTTP header name" });
-
-/** No line breaks, which fetch refuses (with an error quoting the value, which may be a secret). */
-const headerValue = z
-  .string()
-  .regex(/^[^\r\n\0]*$/, { error: "expected a header value without line breaks" });
+import type { Env } from "../kit/env.js";
 
 export const webhookNotifierSchema = z
   .strictObject({
@@ -29,7 +20,7 @@ export const webhookNotifierSchema = z
     urlEnv: envName.optional(),
     format: z.enum(["json", "slack"]).default("json"),
     /** E.g. an Authorization for one's own endpoint; printed config redacts header values. */
-    headers: z.record(headerName, headerValue).optional(),
+    headers: httpHeaders.optional(),
     /** Shorter than the notification timeout, if wanted; the caller's deadline applies in any case. */
     timeoutMs: integer(1, 60_000).optional(),
   })
@@ -47,7 +38,7 @@ export class WebhookNotifier implements Notifier {
 
   constructor(
     private readonly config: WebhookNotifierConfig,
-    private readonly env: Record<string, string | undefined>,
+    private readonly env: Env,
   ) {}
 
   async send(events: readonly AutoscaleEvent[], signal: AbortSignal): Promise<void> {
@@ -71,13 +62,13 @@ export class WebhookNotifier implements Notifier {
     } catch (error) {
       // No `cause`: a logged cause could quote the URL, which may be the secret.
       // eslint-disable-next-line preserve-caught-error
-      throw new Error(`webhook ${where}: ${scrub(describeFetchError(error), url)}`);
+      throw new Error(`webhook ${where}: ${scrubUrl(describeFetchError(error), url)}`);
     }
     if (response.ok) {
       await response.body?.cancel();
       return;
     }
-    const excerpt = scrub(await readExcerpt(response), url);
+    const excerpt = scrubUrl(await readExcerpt(response), url);
     throw new Error(`webhook ${where} answered HTTP ${response.status}${excerpt ? `: ${excerpt}` : ""}`);
   }
 
@@ -98,11 +89,8 @@ export class WebhookNotifier implements Notifier {
 }
 
 /** Takes out the URL, its path and its query wherever a message might repeat them. */
-function scrub(text: string, url: URL): string {
-  let out = text.replaceAll(url.href, REDACTED);
-  if (url.pathname.length > 1) out = out.replaceAll(url.pathname, REDACTED);
-  if (url.search.length > 1) out = out.replaceAll(url.search, REDACTED);
-  return out;
+function scrubUrl(text: string, url: URL): string {
+  return scrub(text, [url.href, url.pathname, url.search]);
 }
 
 async function readExcerpt(response: Response): Promise<string> {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { envName, integer } from "../kit/fields.js";
 import { describeFetchError, isAbort, withTimeout } from "../kit/http.js";
+import { scrub } from "../kit/redact.js";
 import { ScaleError, type ScaleErrorKind, type Scaler, type ScalingBackend } from "./types.js";
 
 export const herokuScalingSchema = z.strictObject({
@@ -169,7 +170,7 @@ export class HerokuFormationScaler implements Scaler {
 
   /** The key must never leave in a message, even if a server or proxy echoes it. */
   #redact(message: string): string {
-    return this.#apiKey ? message.split(this.#apiKey).join("[redacted]") : message;
+    return scrub(message, [this.#apiKey]);
   }
 }
 

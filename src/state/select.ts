@@ -1,8 +1,7 @@
 import { FileStateStore } from "./file.js";
 import type { StateStore } from "./types.js";
 import { UpstashStateStore } from "./upstash.js";
-
-type Env = Record<string, string | undefined>;
+import type { Env } from "../kit/env.js";
 
 /** A state store that cannot be used as configured: a startup error, said plainly. */
 export class StoreConfigError extends Error {

@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Redis, errors, type RedisConfigNodejs } from "@upstash/redis";
+import { withTimeout } from "../kit/http.js";
+import { scrub } from "../kit/redact.js";
 import { StateStoreError, type Lock, type StateStore } from "./types.js";
 
 export interface UpstashStateStoreOptions {
@@ -46,7 +48,7 @@ export class UpstashStateStore implements StateStore {
             : DEFAULT_RETRY,
       // A function, so each command gets a fresh timeout (a plain signal would also turn an
       // abort into a fake "Aborted" result instead of an error).
-      signal: () => AbortSignal.timeout(timeoutMs),
+      signal: () => withTimeout(undefined, timeoutMs),
       // One HTTP request per command keeps the count exact and errors attributable.
       enableAutoPipelining: false,
       enableTelemetry: false,
@@ -93,7 +95,7 @@ export class UpstashStateStore implements StateStore {
   /** Names the operation and the reason; drops the echoed command (it may hold the whole document) and any token. */
   #describe(operation: string, error: unknown): string {
     const reason = errorReason(error).split(", command was:")[0]!;
-    const redacted = this.#token ? reason.replaceAll(this.#token, "[token]") : reason;
+    const redacted = scrub(reason, [this.#token]);
     // An UpstashError means the REST endpoint answered, with an error; anything else means it did not answer.
     return error instanceof errors.UpstashError
       ? `Upstash Redis error during ${operation}: ${redacted}`
