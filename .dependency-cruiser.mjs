@@ -1,10 +1,10 @@
 // The layering, checked by `npm run lint` (so by `npm test`): `depcruise src netlify packages/heartbeat/src`.
 // Product layers, from the outside in: the entry points (src/entry for the Netlify functions in
 // netlify/functions, src/cli for the command line), the engine, the config schema, the stages
-// (measure, decide, scale, notify, state) and the kit of shared pieces. The tools (simulate,
+// (measure, decide, scale, notify, state) and the kit of shared pieces. The tools (simulate, tools,
 // demo, bench, local) sit beside the product: they may use it, it never uses them.
 const STAGES = "(measure|decide|scale|notify|state)";
-const TOOLS = "^src/(simulate|demo|bench|local)/";
+const TOOLS = "^src/(simulate|demo|bench|local|tools)/";
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 export default {
@@ -87,7 +87,7 @@ export default {
         "Nothing a Netlify function can load, however indirectly, is a local server, the simulator or the demo.",
       severity: "error",
       from: { path: "^netlify/functions/" },
-      to: { path: "^src/(local|simulate|demo)/", reachable: true },
+      to: { path: "^src/(local|simulate|demo|bench|tools)/", reachable: true },
     },
     {
       name: "heartbeat-standalone",

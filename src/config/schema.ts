@@ -6,7 +6,7 @@ import { formationOf, scalingBudgetMs, scalingSchema } from "../scale/registry.j
 import { integer, timezone } from "../kit/fields.js";
 
 /** The seeds' default decision backend, taken when `decision` is left out or names no backend. */
-const DEFAULT_DECISION = "consecutive-threshold";
+export const DEFAULT_DECISION = "consecutive-threshold";
 const withDefaultBackend = (value: unknown) =>
   value === undefined
     ? { backend: DEFAULT_DECISION }
@@ -16,15 +16,22 @@ const withDefaultBackend = (value: unknown) =>
 
 /** One process type to scale: how to measure it, decide, scale and tell admins. */
 export const processSchema = z.strictObject({
-  measurement: measurementSchema,
-  decision: z.preprocess(withDefaultBackend, decisionSchema),
-  scaling: scalingSchema,
-  notification: notificationSchema.prefault({}),
-  /**
-   * Measure only every this many seconds (ticks between wait); the seeds' heartbeat interval.
-   * A tick runs every minute, so 60 is every tick.
-   */
-  intervalSeconds: integer(60, 86_400).default(60),
+  measurement: measurementSchema.describe("How the process's load is read: the backend and its settings."),
+  decision: z
+    .preprocess(withDefaultBackend, decisionSchema)
+    .describe(
+      `How a reading becomes a process count: the backend and its settings (${DEFAULT_DECISION} when left out or when no backend is named).`,
+    ),
+  scaling: scalingSchema.describe("Where the process count is set: the platform backend and its settings."),
+  notification: notificationSchema
+    .prefault({})
+    .describe("Whom to tell about scales and lasting conditions, and when."),
+  // A tick runs every minute, so 60 is every tick.
+  intervalSeconds: integer(60, 86_400)
+    .default(60)
+    .describe(
+      "Measure this process only every this many seconds (the seeds' heartbeat interval); the ticks in between report it as waiting.",
+    ),
 });
 export type ProcessConfig = z.infer<typeof processSchema>;
 
@@ -34,23 +41,43 @@ const processName = z
 
 /** The one configuration schema: the CLI, the scheduled function and the trigger all parse it. */
 const configBody = z.strictObject({
-  /** IANA zone in which time-of-day bounds are read. */
-  timezone: timezone.default("UTC"),
-  /** Prefix of the state store's keys, so several autoscalers can share one Redis. */
+  /** Lets an editor find the JSON Schema (autoscale.schema.json); the tick never reads it. */
+  $schema: z
+    .string()
+    .optional()
+    .describe("The JSON Schema this file follows, for editors (e.g. ./autoscale.schema.json); ignored."),
+  timezone: timezone
+    .default("UTC")
+    .describe(
+      "IANA time zone in which time-of-day bounds and schedules are read, by wall-clock time (DST-correct).",
+    ),
   keyPrefix: z
     .string()
     .regex(/^[\w:.-]{1,64}$/, { error: "expected 1-64 letters, digits, _ : . -" })
-    .default("autoscalebot"),
-  /** The tick's overall budget: Netlify stops a scheduled function at 30 s, and state must be written before. */
-  tickDeadlineMs: integer(1000, 28_000).default(25_000),
+    .default("autoscalebot")
+    .describe(
+      "Prefix of the state store's Redis keys (<prefix>:state, <prefix>:lock), so several autoscalers can share one database.",
+    ),
+  /** Netlify stops a scheduled function at 30 s, and state must be written before. */
+  tickDeadlineMs: integer(1000, 28_000)
+    .default(25_000)
+    .describe(
+      "The tick's overall budget in milliseconds: every process's calls must fit in it, with time left to write state.",
+    ),
   /**
-   * The what-if simulator's capacity model: checked by `autoscalebot simulate` against its own
-   * schema (src/simulate/schema.ts), so the product never loads the simulator. The tick ignores it.
+   * Checked by `autoscalebot simulate` against its own schema (src/simulate/schema.ts), so the
+   * product never loads the simulator.
    */
-  simulation: z.record(z.string(), z.unknown()).optional(),
+  simulation: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe("The what-if simulator's capacity model and report settings; the tick ignores it."),
   processes: z
     .record(processName, processSchema)
-    .refine((processes) => Object.keys(processes).length > 0, { error: "expected at least one process" }),
+    .refine((processes) => Object.keys(processes).length > 0, { error: "expected at least one process" })
+    .describe(
+      "The process types to scale, by name (letters, digits, - and _): each with its measurement, decision, scaling and notification. At least one.",
+    ),
 });
 
 export const configSchema = configBody.superRefine((config, ctx) => {

@@ -35,10 +35,24 @@ import { plural } from "../kit/plural.js";
  */
 export const averageThresholdSchema = z
   .strictObject({
-    backend: z.literal("average-threshold"),
-    numberOfMeasurementsToAverage: integer(1, 1000).default(3),
-    minMeasurement: nonNegative().default(0),
-    maxMeasurement: nonNegative().default(20),
+    backend: z
+      .literal("average-threshold")
+      .describe(
+        "The seed's, for queue sizes: the mean of the last readings above maxMeasurement scales up by increment, below minMeasurement down.",
+      ),
+    numberOfMeasurementsToAverage: integer(1, 1000)
+      .default(3)
+      .describe("Readings in the mean; nothing happens before that many are in since the last scale."),
+    minMeasurement: nonNegative()
+      .default(0)
+      .describe(
+        "A mean strictly below this scales down, in the measurement's unit; with 0 a queue never scales down, so set it above 0.",
+      ),
+    maxMeasurement: nonNegative()
+      .default(20)
+      .describe(
+        "A mean strictly above this scales up, in the measurement's unit; a failed heartbeat counts as above.",
+      ),
     ...commonDecisionFields,
   })
   .superRefine((config, ctx) => {

@@ -32,17 +32,35 @@ const timeOfDayMap = z.record(timeOfDay, integer(0)).superRefine((map, ctx) => {
 });
 
 const ruleSchema = z.strictObject({
-  /** Days the rule starts on; every day when left out. */
-  days: z.array(z.enum(weekdays)).min(1, { error: "expected at least one day" }).optional(),
-  from: timeOfDay,
-  value: integer(0),
+  days: z
+    .array(z.enum(weekdays))
+    .min(1, { error: "expected at least one day" })
+    .optional()
+    .describe("Days the rule starts on (every day when left out)."),
+  from: timeOfDay.describe("Local time H:MM from which the rule holds, until the next rule starts."),
+  value: integer(0).describe("The bound while the rule holds, in processes."),
 });
 
 const ruleList = z.array(ruleSchema).min(1, { error: "expected at least one rule" });
 
-export const boundSchema = z.union([integer(0), timeOfDayMap, ruleList], {
-  error: 'expected an integer >= 0, a time-of-day map such as {"0:00": 1, "8:00": 3} or a list of rules',
-});
+export const boundSchema = z
+  .union(
+    [
+      integer(0),
+      timeOfDayMap.meta({
+        title: "time-of-day map",
+        description: 'Local time H:MM → count, e.g. {"0:00": 1, "8:00": 3}.',
+      }),
+      ruleList.meta({
+        title: "rule list",
+        description: "Rules with weekdays; on a tie the later rule wins.",
+      }),
+    ],
+    {
+      error: 'expected an integer >= 0, a time-of-day map such as {"0:00": 1, "8:00": 3} or a list of rules',
+    },
+  )
+  .meta({ title: "bound" });
 export type Bound = z.infer<typeof boundSchema>;
 
 /** A moment in wall-clock terms: luxon's DateTime has these fields (weekday 1 = Monday). */

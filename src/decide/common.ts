@@ -10,16 +10,38 @@ import type { Decision, DecisionCondition, DecisionInput } from "./types.js";
 
 /** Settings every decision backend shares; defaults are the seed's (autoscalebot 0.3 docs). */
 export const commonDecisionFields = {
-  minProcesses: boundSchema.default(1),
-  maxProcesses: boundSchema.default(3),
-  increment: integer(1).default(1),
-  /** The seed's single cool-down: sets both directions' unless they are given. */
-  postScaleWaitSeconds: nonNegative("seconds").default(5),
-  scaleUpCooldownSeconds: nonNegative("seconds").optional(),
-  scaleDownCooldownSeconds: nonNegative("seconds").optional(),
-  historyLength: integer(1, 1000).default(10),
-  schedule: scheduleSchema.optional(),
-  failSafe: failSafeSchema.optional(),
+  minProcesses: boundSchema
+    .default(1)
+    .describe("Never fewer processes: an integer, a time-of-day map or a list of rules, read in timezone."),
+  maxProcesses: boundSchema
+    .default(3)
+    .describe(
+      "Never more processes: likewise (a fixed maximum is at least 1); min <= max is checked at every change.",
+    ),
+  increment: integer(1)
+    .default(1)
+    .describe("Processes added or removed by one step of the threshold backends."),
+  // The seed's single cool-down.
+  postScaleWaitSeconds: nonNegative("seconds")
+    .default(5)
+    .describe("Seconds after a scale before the next one; sets both cool-downs below unless they are given."),
+  scaleUpCooldownSeconds: nonNegative("seconds")
+    .optional()
+    .describe("Seconds after a scale with no scale up (default: postScaleWaitSeconds)."),
+  scaleDownCooldownSeconds: nonNegative("seconds")
+    .optional()
+    .describe("Seconds after a scale with no scale down (default: postScaleWaitSeconds)."),
+  historyLength: integer(1, 1000).default(10).describe("Readings kept per process in the stored state."),
+  schedule: scheduleSchema
+    .optional()
+    .describe(
+      "Cron entries that set a floor or an exact count from when they fire until the next one fires.",
+    ),
+  failSafe: failSafeSchema
+    .optional()
+    .describe(
+      'Scale straight out when the app is down or too slow; off unless present ("failSafe": {} takes the defaults).',
+    ),
 };
 
 export interface CommonDecisionConfig {

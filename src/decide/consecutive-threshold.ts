@@ -20,11 +20,21 @@ import { plural } from "../kit/plural.js";
  */
 export const consecutiveThresholdSchema = z
   .strictObject({
-    backend: z.literal("consecutive-threshold"),
-    minMeasurement: nonNegative().default(400),
-    maxMeasurement: nonNegative().default(1200),
-    failsToScaleUp: integer(1, 1000).default(3),
-    passesToScaleDown: integer(1, 1000).default(5),
+    backend: z
+      .literal("consecutive-threshold")
+      .describe(
+        "Streaks: a reading above maxMeasurement (or a failed heartbeat) is a fail, one below minMeasurement a pass; enough in a row scale by increment.",
+      ),
+    minMeasurement: nonNegative()
+      .default(400)
+      .describe("A reading below this is a pass, in the measurement's unit (ms for a heartbeat)."),
+    maxMeasurement: nonNegative()
+      .default(1200)
+      .describe("A reading above this is a fail, in the measurement's unit (ms for a heartbeat)."),
+    failsToScaleUp: integer(1, 1000).default(3).describe("Fails in a row before scaling up by increment."),
+    passesToScaleDown: integer(1, 1000)
+      .default(5)
+      .describe("Passes in a row before scaling down by increment."),
     ...commonDecisionFields,
   })
   .superRefine((config, ctx) => {

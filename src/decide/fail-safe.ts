@@ -8,8 +8,14 @@ import type { Reading } from "../measure/index.js";
  * and cool-downs. Present in the config means on; `"failSafe": {}` takes the defaults.
  */
 export const failSafeSchema = z.strictObject({
-  maxMs: integer(1).default(5000),
-  processes: integer(1).optional(),
+  maxMs: integer(1)
+    .default(5000)
+    .describe(
+      "A heartbeat slower than this many milliseconds fires the fail-safe, as does one that is down.",
+    ),
+  processes: integer(1)
+    .optional()
+    .describe("Where to scale when it fires, held within the bounds (default: the maximum in force)."),
 });
 export type FailSafe = z.infer<typeof failSafeSchema>;
 

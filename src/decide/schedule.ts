@@ -49,9 +49,14 @@ const cron = z.string().superRefine((expression, ctx) => {
 export const scheduleSchema = z
   .array(
     z.strictObject({
-      cron,
-      processes: integer(0),
-      mode: z.enum(["floor", "exact"]).default("floor"),
+      cron: cron.describe("When the entry takes effect: a cron expression, read in timezone."),
+      processes: integer(0).describe("The process count the entry sets."),
+      mode: z
+        .enum(["floor", "exact"])
+        .default("floor")
+        .describe(
+          "floor raises the minimum (autoscaling goes on above it, never above the maximum); exact pins the count.",
+        ),
     }),
   )
   .min(1, { error: "expected at least one schedule entry" });

@@ -43,22 +43,44 @@ export const MAX_STABILIZATION_SECONDS = 3600;
  */
 export const targetTrackingSchema = z
   .strictObject({
-    backend: z.literal("target-tracking"),
+    backend: z
+      .literal("target-tracking")
+      .describe(
+        "Proportional, as Kubernetes' HPA: ceil(current × value / targetValue) processes, or ceil(value / targetValue) for a total.",
+      ),
     targetValue: z
       .number({ error: "expected number > 0" })
       .gt(0, { error: "expected number > 0" })
-      .refine(Number.isFinite, { error: "expected number > 0" }),
-    valueIs: z.enum(["average", "total"]).default("average"),
+      .refine(Number.isFinite, { error: "expected number > 0" })
+      .describe(
+        "The value each process should see, in the measurement's unit (e.g. 300 ms, or 20 jobs per process with valueIs total).",
+      ),
+    valueIs: z
+      .enum(["average", "total"])
+      .default("average")
+      .describe(
+        "average: the reading is per process (a latency); total: it is for the whole formation (a queue depth).",
+      ),
     tolerance: z
       .number({ error: "expected number from 0 to below 1" })
       .min(0, { error: "expected number from 0 to below 1" })
       .lt(1, { error: "expected number from 0 to below 1" })
-      .default(0.1),
+      .default(0.1)
+      .describe("No change while the value is within this fraction of the target (0.1: ±10%)."),
     scaleDownStabilizationSeconds: nonNegative("seconds")
       .max(MAX_STABILIZATION_SECONDS, { error: `expected seconds <= ${MAX_STABILIZATION_SECONDS}` })
-      .default(300),
-    maxScaleUpStep: integer(1).optional(),
-    maxScaleDownStep: integer(1).optional(),
+      .default(300)
+      .describe(
+        "Scale down only to the highest recommendation within this many seconds; scale-up is at once.",
+      ),
+    maxScaleUpStep: integer(1)
+      .optional()
+      .describe(
+        "At most this many processes added by one scale (unlimited when left out); also the step on a failed heartbeat.",
+      ),
+    maxScaleDownStep: integer(1)
+      .optional()
+      .describe("At most this many processes removed by one scale (unlimited when left out)."),
     ...commonDecisionFields,
   })
   .superRefine((config, ctx) => {

@@ -18,12 +18,28 @@ import type { Measurement, MeasurementBackend, Reading } from "./types.js";
  * nothing about its load, and the decision holds.
  */
 export const appJsonSchema = z.strictObject({
-  backend: z.literal("app-json"),
-  url: httpUrl,
-  timeoutMs: integer(1, 60_000).default(5000),
-  path: jsonPath.optional(),
-  unit: z.enum(["ms", "jobs", "count"]).default("count"),
-  headers: httpHeaders.optional(),
+  backend: z
+    .literal("app-json")
+    .describe(
+      'JSON from the app: a number at path, or {"desired": n}, a process count the decision honours within the bounds.',
+    ),
+  url: httpUrl.describe("The heartbeat URL (http or https); user:pass@ in it becomes HTTP Basic auth."),
+  timeoutMs: integer(1, 60_000)
+    .default(5000)
+    .describe(
+      "How long to wait for the whole answer, in milliseconds; no answer by then is a failed reading.",
+    ),
+  path: jsonPath
+    .optional()
+    .describe(
+      'Dotted path of the number to read, e.g. queues.default.depth; a "desired" field wins over it.',
+    ),
+  unit: z.enum(["ms", "jobs", "count"]).default("count").describe("The unit of the number at path."),
+  headers: httpHeaders
+    .optional()
+    .describe(
+      "Extra request headers, e.g. an Authorization token; values are redacted whenever the config is printed.",
+    ),
 });
 export type AppJsonConfig = z.infer<typeof appJsonSchema>;
 export type AppJsonInput = z.input<typeof appJsonSchema>;

@@ -23,13 +23,23 @@ import type { Measurement, MeasurementBackend, Reading } from "./types.js";
  * A paused queue keeps its jobs in `paused`, which is not counted: paused jobs want no workers.
  */
 export const bullmqQueueSchema = z.strictObject({
-  backend: z.literal("bullmq-queue"),
-  queue: z.string().min(1),
-  metric: z.enum(["depth", "latency"]).default("depth"),
-  /** BullMQ's `prefix` option; keys are `<prefix>:<queue>:...`. */
-  prefix: z.string().min(1).default("bull"),
-  /** Counts prioritized jobs too (and, for latency, the next prioritized job's wait). */
-  includePrioritized: z.boolean().default(false),
+  backend: z
+    .literal("bullmq-queue")
+    .describe(
+      "A BullMQ queue's depth (jobs waiting) or latency (how long the oldest waiting job has waited, in ms).",
+    ),
+  queue: z.string().min(1).describe("The BullMQ queue's name."),
+  metric: z
+    .enum(["depth", "latency"])
+    .default("depth")
+    .describe(
+      "depth: jobs in <prefix>:<queue>:wait; latency: now − the oldest waiting job's timestamp, in milliseconds.",
+    ),
+  prefix: z.string().min(1).default("bull").describe("BullMQ's prefix option; keys are <prefix>:<queue>:..."),
+  includePrioritized: z
+    .boolean()
+    .default(false)
+    .describe("Count prioritized jobs too (and, for latency, the next prioritized job's wait)."),
   ...brokerSettingsFields,
 });
 export type BullmqQueueConfig = z.infer<typeof bullmqQueueSchema>;

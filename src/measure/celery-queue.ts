@@ -10,12 +10,21 @@ import type { Measurement, MeasurementBackend, Reading } from "./types.js";
  * `<queue>\x06\x16<step>` for the others (kombu's `_q_for_pri`), all under `global_keyprefix`.
  */
 export const celeryQueueSchema = z.strictObject({
-  backend: z.literal("celery-queue"),
-  queue: z.string().min(1).default("celery"),
-  /** kombu's `global_keyprefix` transport option, written as is (e.g. "myapp_"). */
-  keyPrefix: z.string().default(""),
-  /** kombu's `priority_steps` transport option; its default is [0, 3, 6, 9]. */
-  prioritySteps: z.array(integer(0, 255)).min(1).default([0, 3, 6, 9]),
+  backend: z
+    .literal("celery-queue")
+    .describe(
+      "The depth of a Celery queue on a Redis broker, in jobs: the sum over the queue's priority lists.",
+    ),
+  queue: z.string().min(1).default("celery").describe("The Celery queue's name."),
+  keyPrefix: z
+    .string()
+    .default("")
+    .describe('kombu\'s global_keyprefix transport option, written as is (e.g. "myapp_").'),
+  prioritySteps: z
+    .array(integer(0, 255))
+    .min(1)
+    .default([0, 3, 6, 9])
+    .describe("kombu's priority_steps transport option: one list per step is counted."),
   ...brokerSettingsFields,
 });
 export type CeleryQueueConfig = z.infer<typeof celeryQueueSchema>;

@@ -16,13 +16,26 @@ import type { Env } from "../kit/env.js";
 /** The environment secrets are read from (process.env in production). */
 /** Connection settings shared by the queue backends; spread into each backend's schema. */
 export const brokerSettingsFields = {
-  /** Names the variable holding the broker URL; the URL is a secret (it may carry a password). */
-  brokerUrlEnv: envName.default("REDIS_URL"),
-  /** Names the variable holding the Upstash REST token, for an http(s):// broker URL. */
-  brokerTokenEnv: envName.optional(),
-  /** Heroku Redis serves rediss:// with a self-signed certificate; it needs `false` here. */
-  brokerTlsVerify: z.boolean().default(true),
-  timeoutMs: integer(1, 60_000).default(5000),
+  // The URL is a secret (it may carry a password), so the config only names its variable.
+  brokerUrlEnv: envName
+    .default("REDIS_URL")
+    .describe(
+      "The environment variable holding the broker URL: redis:// or rediss:// (TCP), or https:// (Upstash REST).",
+    ),
+  brokerTokenEnv: envName
+    .optional()
+    .describe("The environment variable holding the Upstash REST token, for an http(s):// broker URL."),
+  brokerTlsVerify: z
+    .boolean()
+    .default(true)
+    .describe(
+      "Verify the broker's TLS certificate; Heroku Redis serves rediss:// self-signed and needs false.",
+    ),
+  timeoutMs: integer(1, 60_000)
+    .default(5000)
+    .describe(
+      "How long connecting and reading may take, in milliseconds; then the reading fails (the decision holds).",
+    ),
 };
 export const brokerSettingsSchema = z.object(brokerSettingsFields);
 export type BrokerSettings = z.infer<typeof brokerSettingsSchema>;

@@ -24,14 +24,32 @@ export const MAX_SAMPLED_MS = 20_000;
  */
 export const responseTimeSchema = z
   .strictObject({
-    backend: z.literal("response-time"),
-    url: httpUrl,
-    timeoutMs: integer(1, 60_000).default(5000),
-    method: z.enum(["GET", "HEAD", "POST"]).default("GET"),
-    /** Sent with every request; values may be secrets (redacted when config is printed). */
-    headers: httpHeaders.optional(),
-    samples: integer(1, 10).default(1),
-    sampleWindowMs: integer(0, MAX_SAMPLED_MS).default(5000),
+    backend: z
+      .literal("response-time")
+      .describe("The time a heartbeat URL takes to answer in full, in milliseconds."),
+    url: httpUrl.describe("The heartbeat URL (http or https); user:pass@ in it becomes HTTP Basic auth."),
+    timeoutMs: integer(1, 60_000)
+      .default(5000)
+      .describe("How long to wait for the whole answer, in milliseconds; a timeout counts as overload."),
+    method: z
+      .enum(["GET", "HEAD", "POST"])
+      .default("GET")
+      .describe("The HTTP method of the heartbeat request."),
+    headers: httpHeaders
+      .optional()
+      .describe(
+        "Extra request headers, e.g. an Authorization token; values are redacted whenever the config is printed.",
+      ),
+    samples: integer(1, 10)
+      .default(1)
+      .describe(
+        "Requests per measurement, spread evenly over sampleWindowMs; the median is the reading, so one slow request is not overload.",
+      ),
+    sampleWindowMs: integer(0, MAX_SAMPLED_MS)
+      .default(5000)
+      .describe(
+        "With samples > 1: milliseconds from the first request's start to the last's (sampleWindowMs + timeoutMs at most 20000).",
+      ),
   })
   .refine((c) => c.samples === 1 || c.sampleWindowMs + c.timeoutMs <= MAX_SAMPLED_MS, {
     path: ["sampleWindowMs"],

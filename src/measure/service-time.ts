@@ -16,13 +16,28 @@ import type { Measurement, MeasurementBackend, Reading } from "./types.js";
  * metric is a failed reading meaning "unknown" (a misconfiguration, not load).
  */
 export const serviceTimeSchema = z.strictObject({
-  backend: z.literal("service-time"),
-  url: httpUrl,
-  timeoutMs: integer(1, 60_000).default(5000),
-  metric: serverTimingMetric.default("app"),
-  /** Dotted path of a JSON body field to fall back on, e.g. `timing.serviceMs`. */
-  jsonField: jsonPath.optional(),
-  headers: httpHeaders.optional(),
+  backend: z
+    .literal("service-time")
+    .describe(
+      "The app's own time for the heartbeat request, in milliseconds, from its Server-Timing header (app;dur=123.4) or a JSON body field.",
+    ),
+  url: httpUrl.describe("The heartbeat URL (http or https); user:pass@ in it becomes HTTP Basic auth."),
+  timeoutMs: integer(1, 60_000)
+    .default(5000)
+    .describe(
+      "How long to wait for the whole answer, in milliseconds; no answer by then is a failed reading.",
+    ),
+  metric: serverTimingMetric.default("app").describe("The Server-Timing metric whose dur is the reading."),
+  jsonField: jsonPath
+    .optional()
+    .describe(
+      "Dotted path of a JSON body field to fall back on when the header lacks the metric, e.g. timing.serviceMs.",
+    ),
+  headers: httpHeaders
+    .optional()
+    .describe(
+      "Extra request headers, e.g. an Authorization token; values are redacted whenever the config is printed.",
+    ),
 });
 export type ServiceTimeConfig = z.infer<typeof serviceTimeSchema>;
 export type ServiceTimeInput = z.input<typeof serviceTimeSchema>;

@@ -10,11 +10,22 @@ import type { Measurement, MeasurementBackend, Reading } from "./types.js";
  * with BRPOP, so the oldest job is at the right end.
  */
 export const sidekiqQueueSchema = z.strictObject({
-  backend: z.literal("sidekiq-queue"),
-  queue: z.string().min(1).default("default"),
-  metric: z.enum(["depth", "latency"]).default("depth"),
-  /** Written before `queue:<name>` as is; redis-namespace's "myapp" namespace is "myapp:". */
-  keyPrefix: z.string().default(""),
+  backend: z
+    .literal("sidekiq-queue")
+    .describe(
+      "A Sidekiq queue's depth (jobs waiting) or latency (how long the oldest job has waited, in ms).",
+    ),
+  queue: z.string().min(1).default("default").describe("The Sidekiq queue's name."),
+  metric: z
+    .enum(["depth", "latency"])
+    .default("depth")
+    .describe(
+      "depth: LLEN queue:<name>, in jobs; latency: now − the oldest job's enqueued_at, in milliseconds.",
+    ),
+  keyPrefix: z
+    .string()
+    .default("")
+    .describe('Written before queue:<name> as is; redis-namespace\'s "myapp" namespace is "myapp:".'),
   ...brokerSettingsFields,
 });
 export type SidekiqQueueConfig = z.infer<typeof sidekiqQueueSchema>;

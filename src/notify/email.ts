@@ -27,11 +27,17 @@ const sender = z.string().refine(
 );
 
 export const emailNotifierSchema = z.strictObject({
-  backend: z.literal("email"),
-  from: sender,
-  to: z.union([address, z.array(address).min(1).max(MAX_RECIPIENTS)]),
-  subjectPrefix: z.string().default("[autoscalebot]"),
-  apiKeyEnv: envName.default("RESEND_API_KEY"),
+  backend: z
+    .literal("email")
+    .describe("One email per tick and process through Resend: what happened, why and what to do."),
+  from: sender.describe('The sender: "a@example.com" or "Name <a@example.com>".'),
+  to: z
+    .union([address, z.array(address).min(1).max(MAX_RECIPIENTS)])
+    .describe("The recipient's address, or a list of them."),
+  subjectPrefix: z.string().default("[autoscalebot]").describe("Written before every subject."),
+  apiKeyEnv: envName
+    .default("RESEND_API_KEY")
+    .describe("The environment variable holding the Resend API key."),
 });
 export type EmailNotifierConfig = z.infer<typeof emailNotifierSchema>;
 

@@ -26,21 +26,52 @@ const oneOf = (names: readonly string[]) =>
     .replace(/, ([^,]*)$/, " or $1");
 
 /** A backend: a word, or an object with its settings. */
-const notifierSpecSchema = z.union([z.enum(notifierNames), configured.schema], {
-  error: `expected ${notifierNames.map((n) => JSON.stringify(n)).join(", ")}, or an object with backend ${oneOf(configured.names)}`,
-});
+const notifierSpecSchema = z.union(
+  [
+    z
+      .enum(notifierNames)
+      .describe(
+        "A backend without settings: console (a readable line per event), log (a JSON object per line, for log drains) or memory (kept in memory, for tests).",
+      ),
+    configured.schema,
+  ],
+  {
+    error: `expected ${notifierNames.map((n) => JSON.stringify(n)).join(", ")}, or an object with backend ${oneOf(configured.names)}`,
+  },
+);
 export type NotifierSpec = z.infer<typeof notifierSpecSchema>;
 
 export const notificationSchema = z
   .strictObject({
-    backends: z.array(notifierSpecSchema).default(["console"]),
+    backends: z
+      .array(notifierSpecSchema)
+      .default(["console"])
+      .describe(
+        'Where to send: "console" (a line per event), "log" (JSON lines), "memory" (tests), or an email or webhook backend\'s settings.',
+      ),
     /** The seed turned on only above-max; scale and scale-failed are on too, since a silent refusal or scale surprises admins. */
-    notifyOn: z.array(z.enum(eventKinds)).default(["scale", "above-max", "scale-failed"]),
-    timeoutMs: z.int().min(1).max(20_000).default(5000),
-    /** A lasting condition (e.g. above-max) is sent again at most this often while it lasts. */
-    repeatAfterMinutes: integer(1, 10_080).default(60),
-    /** A condition is resolved once it has stayed away this long (0: at the first tick without it). */
-    resolveAfterMinutes: integer(0, 1440).default(5),
+    notifyOn: z
+      .array(z.enum(eventKinds))
+      .default(["scale", "above-max", "scale-failed"])
+      .describe("Which events to send."),
+    timeoutMs: z
+      .int()
+      .min(1)
+      .max(20_000)
+      .default(5000)
+      .describe(
+        "How long one send may take, in milliseconds; a failing or hung backend is a warning in the report, never a failed tick.",
+      ),
+    repeatAfterMinutes: integer(1, 10_080)
+      .default(60)
+      .describe(
+        "A lasting condition (e.g. above-max) is sent again at most this often while it lasts, in minutes.",
+      ),
+    resolveAfterMinutes: integer(0, 1440)
+      .default(5)
+      .describe(
+        "Minutes a load condition must stay away before it is resolved (0: at the first tick without it); failures resolve at the first success.",
+      ),
     ...tooRapidFields,
   })
   .superRefine((config, ctx) => {

@@ -10,12 +10,25 @@ import { plural } from "../kit/plural.js";
  */
 export const tooRapidFields = {
   /** The seed's 5 scales in 1 minute cannot happen with a tick a minute: more than 3 in 15 minutes can. */
-  tooRapidNumScales: integer(1).default(3),
-  tooRapidPeriodMinutes: integer(1, 1440).default(15),
-  scaleDiffThreshold: integer(1).optional(),
-  scaleDiffPeriodMinutes: integer(1, 1440).optional(),
-  /** Failed measurements in a row before `measurement-failed` is sent. */
-  measurementFailuresToNotify: integer(1).default(3),
+  tooRapidNumScales: integer(1)
+    .default(3)
+    .describe(
+      "too-rapid when more than this many scales in one direction happen within tooRapidPeriodMinutes.",
+    ),
+  tooRapidPeriodMinutes: integer(1, 1440)
+    .default(15)
+    .describe("The window of tooRapidNumScales, in minutes."),
+  scaleDiffThreshold: integer(1)
+    .optional()
+    .describe(
+      "too-rapid also when the net change within scaleDiffPeriodMinutes is more than this many processes (off unless both are set).",
+    ),
+  scaleDiffPeriodMinutes: integer(1, 1440)
+    .optional()
+    .describe("The window of scaleDiffThreshold, in minutes."),
+  measurementFailuresToNotify: integer(1)
+    .default(3)
+    .describe("Failed measurements in a row before measurement-failed is sent."),
 };
 
 export interface TooRapidSettings {

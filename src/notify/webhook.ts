@@ -15,14 +15,26 @@ import type { Env } from "../kit/env.js";
 
 export const webhookNotifierSchema = z
   .strictObject({
-    backend: z.literal("webhook"),
-    url: httpUrl.optional(),
-    urlEnv: envName.optional(),
-    format: z.enum(["json", "slack"]).default("json"),
-    /** E.g. an Authorization for one's own endpoint; printed config redacts header values. */
-    headers: httpHeaders.optional(),
-    /** Shorter than the notification timeout, if wanted; the caller's deadline applies in any case. */
-    timeoutMs: integer(1, 60_000).optional(),
+    backend: z.literal("webhook").describe("A POST of the events to a URL, as JSON or as a Slack message."),
+    url: httpUrl.optional().describe("The URL to POST to; set exactly one of url and urlEnv."),
+    urlEnv: envName
+      .optional()
+      .describe("The environment variable holding the URL, for URLs that are secrets (a Slack webhook's)."),
+    format: z
+      .enum(["json", "slack"])
+      .default("json")
+      .describe(
+        "json: {text, events}; slack: a Slack-compatible {text, blocks} (Slack and Discord accept it).",
+      ),
+    headers: httpHeaders
+      .optional()
+      .describe(
+        "Extra request headers, e.g. an Authorization; values are redacted whenever the config is printed.",
+      ),
+    // The caller's deadline (notification.timeoutMs) applies in any case.
+    timeoutMs: integer(1, 60_000)
+      .optional()
+      .describe("How long a send may take, in milliseconds, if shorter than notification.timeoutMs."),
   })
   .refine((config) => (config.url === undefined) !== (config.urlEnv === undefined), {
     error: "set exactly one of url and urlEnv (urlEnv names a variable holding a secret URL)",

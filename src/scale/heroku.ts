@@ -5,19 +5,24 @@ import { scrub } from "../kit/redact.js";
 import { ScaleError, type ScaleErrorKind, type Scaler, type ScalingBackend } from "./types.js";
 
 export const herokuScalingSchema = z.strictObject({
-  backend: z.literal("heroku"),
+  backend: z.literal("heroku").describe("Heroku's Platform API formation endpoint."),
   app: z
     .string()
-    .regex(/^[a-z][a-z0-9-]{1,28}[a-z0-9]$|^[0-9a-f-]{36}$/, { error: "expected a Heroku app name or id" }),
-  /** Defaults to the process's own name. */
+    .regex(/^[a-z][a-z0-9-]{1,28}[a-z0-9]$|^[0-9a-f-]{36}$/, { error: "expected a Heroku app name or id" })
+    .describe("The Heroku app's name or id."),
   processType: z
     .string()
     .regex(/^[-\w]{1,128}$/, { error: "expected a Heroku process type" })
-    .optional(),
-  /** The variable that holds the API key: secrets never live in the config. */
-  apiKeyEnv: envName.default("HEROKU_API_KEY"),
+    .optional()
+    .describe("The formation's process type to scale (default: the process's own name)."),
+  // Secrets never live in the config: only the variable's name does.
+  apiKeyEnv: envName
+    .default("HEROKU_API_KEY")
+    .describe("The environment variable holding the Heroku API key."),
   /** Heroku answers in well under a second; 5 s leaves the tick room for a slow heartbeat. */
-  timeoutMs: integer(1, 28_000).default(5000),
+  timeoutMs: integer(1, 28_000)
+    .default(5000)
+    .describe("How long one Platform API call may take, in milliseconds."),
 });
 export type HerokuScalingConfig = z.infer<typeof herokuScalingSchema>;
 

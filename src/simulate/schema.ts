@@ -19,41 +19,67 @@ const positive = (what = "number") =>
  */
 export const simulationSchema = z
   .strictObject({
-    /** Requests per minute one process completes when fully busy (its concurrency is folded in). */
-    capacityPerProcess: positive("requests per minute").default(1200),
-    /** A request's own time on an idle process (taken as constant): the latency floor. */
-    serviceTimeMs: nonNegative("ms").default(100),
-    /**
-     * `"mmc"`: M/M/c waiting (Erlang C) below saturation plus the fluid backlog above it;
-     * `"fluid"`: the fluid backlog only (no waiting until a minute's arrivals exceed capacity).
-     */
-    queueing: z.enum(["mmc", "fluid"]).default("mmc"),
-    /** Seconds from a scale-up until the new process serves (Heroku dynos take tens of seconds). */
-    bootSeconds: nonNegative("seconds").default(30),
-    /** Every trace value is multiplied by this (the NASA trace of 1995 is small: x100 models a modern site). */
-    rateMultiplier: positive().default(1),
-    /** What one process costs per hour, booting included (Heroku bills per second). */
-    pricePerProcessHour: nonNegative().default(0.035),
-    /** The latency objective: above `serviceTimeMs`. */
-    sloMs: positive("ms").default(500),
-    /** Which latency a minute is judged on: its 95th percentile or its mean. */
-    sloMetric: z.enum(["p95", "mean"]).default("p95"),
-    /**
-     * What the policy reads: the heartbeat's response time or its queue time (response time less
-     * the service time). Default: `queue-time` when the process measures queue time, else `response-time`.
-     */
-    measurement: z.enum(["response-time", "queue-time"]).optional(),
-    /** Gaussian noise on every reading, from a seeded generator: the same seed gives the same numbers. */
+    capacityPerProcess: positive("requests per minute")
+      .default(1200)
+      .describe("Requests per minute one process completes when fully busy (its concurrency is folded in)."),
+    serviceTimeMs: nonNegative("ms")
+      .default(100)
+      .describe(
+        "A request's own time on an idle process, in milliseconds (taken as constant): the latency floor.",
+      ),
+    queueing: z
+      .enum(["mmc", "fluid"])
+      .default("mmc")
+      .describe(
+        "mmc: M/M/c waiting (Erlang C) below saturation plus the fluid backlog above it; fluid: the backlog only.",
+      ),
+    bootSeconds: nonNegative("seconds")
+      .default(30)
+      .describe("Seconds from a scale-up until the new process serves (Heroku dynos take tens of seconds)."),
+    rateMultiplier: positive()
+      .default(1)
+      .describe(
+        "Every trace value is multiplied by this (the NASA trace of 1995 is small: x100 models a modern site).",
+      ),
+    pricePerProcessHour: nonNegative()
+      .default(0.035)
+      .describe(
+        "What one process costs per hour, booting included (Heroku bills per second); a Standard-1X is $25 a month.",
+      ),
+    sloMs: positive("ms")
+      .default(500)
+      .describe("The latency objective, in milliseconds: above serviceTimeMs."),
+    sloMetric: z
+      .enum(["p95", "mean"])
+      .default("p95")
+      .describe("Which latency a minute is judged on: its 95th percentile or its mean."),
+    measurement: z
+      .enum(["response-time", "queue-time"])
+      .optional()
+      .describe(
+        "What the policy reads: the heartbeat's response time or its queue time (default: queue-time when the process measures queue time).",
+      ),
     noise: z
       .strictObject({
-        seed: integer(0, 2 ** 32 - 1).default(1),
-        stddevMs: nonNegative("ms").default(0),
+        seed: integer(0, 2 ** 32 - 1)
+          .default(1)
+          .describe("Seed of the noise generator: the same seed gives the same numbers."),
+        stddevMs: nonNegative("ms")
+          .default(0)
+          .describe("Standard deviation of the noise, in milliseconds (0: none)."),
       })
-      .prefault({}),
-    /** Processes at the start, held within the policy's bounds then. Default: the fewest that meet the SLO at the first minute. */
-    initialProcesses: integer(0, 10_000).optional(),
-    /** The time-of-day schedule baseline (cron entries, as `decision.schedule`). Default: the decision's own schedule. */
-    schedule: scheduleSchema.optional(),
+      .prefault({})
+      .describe("Gaussian noise on every reading, from a seeded generator."),
+    initialProcesses: integer(0, 10_000)
+      .optional()
+      .describe(
+        "Processes at the start, held within the policy's bounds then (default: the fewest that meet the SLO at the first minute).",
+      ),
+    schedule: scheduleSchema
+      .optional()
+      .describe(
+        "The schedule baseline's cron entries, as decision.schedule (default: the decision's own schedule).",
+      ),
   })
   // No count of processes answers faster than the service time: the baselines could not be sized.
   .refine((s) => s.sloMs > s.serviceTimeMs, {

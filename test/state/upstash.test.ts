@@ -111,7 +111,9 @@ describe("UpstashStateStore", () => {
         timeoutMs: 200,
       });
       const started = Date.now();
-      await expect(store.load()).rejects.toThrow(/^Upstash Redis unreachable during load: no answer within 200 ms$/);
+      await expect(store.load()).rejects.toThrow(
+        /^Upstash Redis unreachable during load: no answer within 200 ms$/,
+      );
       expect(Date.now() - started).toBeLessThan(2_000);
     } finally {
       await close(silent);
