@@ -2,6 +2,7 @@ import { systemClock } from "../kit/clock.js";
 import { didYouMean } from "../kit/closest.js";
 import { ConfigError, loadConfigFile } from "../config/load.js";
 import { redact } from "../kit/redact.js";
+import { examplePlaceholders } from "../config/placeholders.js";
 import { configFromSeedEnv, usesSeedEnv } from "../config/seed-env.js";
 import type { Config } from "../config/schema.js";
 import { formatReport, tickFailed } from "../engine/report.js";
@@ -111,7 +112,13 @@ async function tickOnce(config: Config, opts: TickFlags, io: CliIo): Promise<num
     },
   );
   io.out(opts.json ? JSON.stringify(report, null, 2) : formatReport(report));
+  warnPlaceholders(config, io);
   return tickFailed(report) ? 1 : 0;
+}
+
+/** The bundled example's addresses, still in the config: say what to change (on stderr). */
+function warnPlaceholders(config: Config, io: CliIo): void {
+  for (const placeholder of examplePlaceholders(config)) io.err(`warning: ${placeholder}`);
 }
 
 async function validate(config: Config, path: string | undefined, io: CliIo): Promise<number> {
@@ -126,6 +133,7 @@ async function validate(config: Config, path: string | undefined, io: CliIo): Pr
       io.err(`warning: processes.${name}.scaling: ${variable} is not set in this environment`);
     }
   }
+  warnPlaceholders(config, io);
   return 0;
 }
 

@@ -86,14 +86,13 @@ export function planStep({ config, record, reading, current, now }: StepInput): 
   }
   if (typeof current !== "number") {
     // Without the platform's count no decision is safe; the reading is not recorded, so none is half-counted.
+    const kept: ProcessRecord = { ...record, ...(reading ? { failedReadings: next.failedReadings } : {}) };
+    // A secret that is not set is the setup's error, reported with the process, not a platform's failure.
+    if (current.kind === "missing-credentials")
+      return { decision: null, record: kept, signals, evaluated, waitMs };
     signals.push({ kind: "scale-failed", error: current });
     evaluated.push("scale-failed");
-    const kept: ProcessRecord = {
-      ...record,
-      ...(reading ? { failedReadings: next.failedReadings } : {}),
-      platformFailure: "read",
-    };
-    return { decision: null, record: kept, signals, evaluated, waitMs };
+    return { decision: null, record: { ...kept, platformFailure: "read" }, signals, evaluated, waitMs };
   }
   if (next.platformFailure === "read") {
     // The failing call was the read, and it works again.

@@ -71,7 +71,7 @@ export async function tickProcess(input: ProcessTickInput): Promise<ProcessTickR
   ]);
   const step: StepInput = { config, record, reading, current, now };
   const planned = planStep(step);
-  const report = reportOf(input.name, planned, step);
+  const report = reportOf(input.name, planned, step, config);
   let outcome: ScaleOutcome = null;
   const { decision } = planned;
   if (
@@ -116,12 +116,12 @@ async function scale(
     return { to };
   } catch (caught) {
     const error = asScaleError(caught);
-    Object.assign(report, { status: "error", error: { id: error.id, message: error.message } });
+    Object.assign(report, { status: "error", error: errorOf(error, input.config) });
     return { error };
   }
 }
 
-function reportOf(name: string, planned: Step, step: StepInput): ProcessReport {
+function reportOf(name: string, planned: Step, step: StepInput, config: ProcessConfig): ProcessReport {
   const { decision } = planned;
   const base: ProcessReport = {
     process: name,
@@ -139,7 +139,7 @@ function reportOf(name: string, planned: Step, step: StepInput): ProcessReport {
     warnings: [],
   };
   if (typeof step.current === "number") return base;
-  return { ...base, status: "error", error: { id: step.current.id, message: step.current.message } };
+  return { ...base, status: "error", error: errorOf(step.current, config) };
 }
 
 /** The notification for a signal: the words are written only for what is sent. */
@@ -167,6 +167,10 @@ function eventOf(signal: Signal, event: EventFactory, config: ProcessConfig): Au
     }
   })();
   return signal.phase ? { ...made, phase: signal.phase } : made;
+}
+
+function errorOf(error: ScaleError, config: ProcessConfig): NonNullable<ProcessReport["error"]> {
+  return { id: error.id, message: error.message, advice: scalingAdvice(config.scaling, error) };
 }
 
 function asScaleError(error: unknown): ScaleError {

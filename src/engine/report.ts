@@ -31,7 +31,8 @@ export interface ProcessReport {
   current: number | null;
   decision: { action: Action; target: number; reason: string; min: number; max: number } | null;
   scaled?: { from: number; to: number };
-  error?: { id: string; message: string };
+  /** `advice`: what to do about it, from the backend that failed. */
+  error?: { id: string; message: string; advice?: string };
   notified: EventKind[];
   warnings: string[];
 }
@@ -67,7 +68,8 @@ export function formatReport(report: TickReport): string {
         `${p.decision.action} to ${p.decision.target} [${p.decision.min}-${p.decision.max}]: ${p.decision.reason}`,
       );
     if (p.error) parts.push(`error ${p.error.id}: ${p.error.message}`);
-    return parts.join(" | ");
+    const line = parts.join(" | ");
+    return p.error?.advice ? `${line}\n    what to do: ${p.error.advice}` : line;
   });
   return [head, ...lines, ...report.warnings.map((w) => `  warning: ${w}`)].join("\n");
 }

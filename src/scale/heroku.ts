@@ -50,6 +50,7 @@ export const heroku: ScalingBackend<typeof herokuScalingSchema> = {
   advice: (error, config) => {
     switch (error.kind) {
       case "missing-credentials":
+        return `set ${config.apiKeyEnv} to a Heroku API key (heroku authorizations:create), or name the variable that holds one in scaling.apiKeyEnv`;
       case "unauthorized":
         return `check the Heroku API key (HEROKU_API_KEY or the variable in scaling.apiKeyEnv, here ${config.apiKeyEnv})`;
       case "not-found":

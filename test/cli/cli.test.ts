@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import type { CliIo } from "../../src/kit/cli-io.js";
@@ -224,6 +225,21 @@ describe("autoscalebot tick", () => {
     } finally {
       world.targets.web!.set({ status: 200 });
     }
+  });
+
+  it("the bundled config's first dry run says what to change, not that the platform failed", async () => {
+    const bundled = fileURLToPath(new URL("../../autoscale.config.json", import.meta.url));
+    const { code, out, err } = await run(["tick", "--config", bundled, "--dry-run"], {
+      HEROKU_API_KEY: undefined,
+      HEROKU_API_URL: undefined,
+    });
+    expect(code).toBe(1);
+    expect(out).toContain("error missing_api_key: HEROKU_API_KEY is not set");
+    expect(out).toContain("what to do: set HEROKU_API_KEY to a Heroku API key");
+    expect(err).toContain(
+      "warning: processes.web.measurement.url: example.com is an example address; set your app's own",
+    );
+    expect(out + err).not.toContain("scale-failed");
   });
 
   it("exits 1 when a process fails and 2 for usage errors", async () => {
