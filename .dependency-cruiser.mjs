@@ -104,6 +104,14 @@ export default {
       from: { path: `^src/${STAGES}/` },
       to: { path: `^src/${STAGES}/`, pathNot: ["^src/$1/", `^src/${STAGES}/index\\.ts$`] },
     },
+    {
+      name: "layers-use-public-faces",
+      comment:
+        "The engine, the config, the entry points and the tools use a stage through its public face too.",
+      severity: "error",
+      from: { path: "^src/(engine|config|entry|cli|simulate|demo|bench|tools)/" },
+      to: { path: `^src/${STAGES}/`, pathNot: `^src/${STAGES}/index\\.ts$` },
+    },
   ],
   options: {
     doNotFollow: { path: "node_modules" },

@@ -5,7 +5,7 @@ import { startHerokuApi } from "../local/heroku-api.js";
 import { startRedisServer } from "../local/redis-server.js";
 import { startTargetApp, type TargetApp } from "../local/target-app.js";
 import { startUpstashRest } from "../local/upstash-rest.js";
-import { UpstashStateStore } from "../state/upstash.js";
+import { UpstashStateStore } from "../state/index.js";
 import { runTick } from "../engine/tick.js";
 import { median } from "./median.js";
 

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { decisionSchema } from "../decide/registry.js";
-import { measurementBudgetMs, measurementSchema } from "../measure/registry.js";
-import { notificationSchema } from "../notify/registry.js";
-import { formationOf, scalingBudgetMs, scalingSchema } from "../scale/registry.js";
+import { decisionSchema } from "../decide/index.js";
+import { measurementBudgetMs, measurementSchema } from "../measure/index.js";
+import { notificationSchema } from "../notify/index.js";
+import { formationOf, scalingBudgetMs, scalingSchema } from "../scale/index.js";
 import { integer, timezone } from "../kit/fields.js";
 
 /** The seeds' default decision backend, taken when `decision` is left out or names no backend. */
@@ -129,4 +129,3 @@ function checkFormationsUnique(config: z.infer<typeof configBody>, ctx: z.Refine
     owners.set(formation, name);
   }
 }
-export type ConfigInput = z.input<typeof configSchema>;

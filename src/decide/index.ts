@@ -1,21 +1,13 @@
 // The decide stage's public face: what the engine, the config and the tools may use.
-export { decide, decisionSchema, type DecisionConfig } from "./registry.js";
-export type { Action, Decision, DecisionCondition, DecisionInput } from "./types.js";
+export { decide, decisionSchema } from "./registry.js";
+export type { Action, Decision } from "./types.js";
 export {
   decisionStateSchema,
   emptyDecisionState,
   recordScale,
-  type DecisionState,
   type HistoryEntry,
   type ScaleRecord,
 } from "./decision-state.js";
-export {
-  boundsAt,
-  commonDecisionFields,
-  decision,
-  enforceBounds,
-  withSchedule,
-  type Bounds,
-} from "./common.js";
+export { boundsAt, commonDecisionFields, decision, enforceBounds, withSchedule } from "./common.js";
 export { resolveBound } from "./bounds.js";
 export { scheduleAt, scheduleSchema, type Schedule, type ScheduleEntry } from "./schedule.js";

@@ -9,8 +9,8 @@ import { parseConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { startHerokuApi } from "../local/heroku-api.js";
 import { startTargetApp } from "../local/target-app.js";
-import { createMeasurement } from "../measure/registry.js";
-import type { Reading } from "../measure/types.js";
+import { createMeasurement } from "../measure/index.js";
+import type { Reading } from "../measure/index.js";
 import { compare, settingsOf } from "../simulate/compare.js";
 import { emptyMinute, FormationModel, heartbeatReading } from "../simulate/model.js";
 import { SeededRandom } from "../simulate/random.js";
@@ -24,7 +24,7 @@ import {
 import { formatTable } from "../simulate/report.js";
 import { summarize } from "../simulate/summary.js";
 import { bundledTrace, compressTrace, type Trace } from "../simulate/trace.js";
-import { FileStateStore } from "../state/file.js";
+import { FileStateStore } from "../state/index.js";
 import { runTick } from "../engine/tick.js";
 import { plural } from "../kit/plural.js";
 

@@ -1,6 +1,6 @@
-import type { Action } from "../decide/types.js";
-import type { Reading } from "../measure/types.js";
-import type { EventKind } from "../notify/events.js";
+import type { Action } from "../decide/index.js";
+import type { Reading } from "../measure/index.js";
+import type { EventKind } from "../notify/index.js";
 import { plural } from "../kit/plural.js";
 
 /**

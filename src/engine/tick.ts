@@ -3,11 +3,11 @@ import { DateTime } from "luxon";
 import type { Clock } from "../kit/clock.js";
 import { storeReserveMs, type Config } from "../config/schema.js";
 import { emptyProcessRecord, type ProcessRecord } from "./process-record.js";
-import { createNotifiers, type Notifiers } from "../notify/registry.js";
+import { createNotifiers, type Notifiers } from "../notify/index.js";
 import { tickProcess, type ProcessProgress, type ProcessTickResult } from "./process-tick.js";
 import type { ProcessReport, TickReport } from "./report.js";
 import { decodeState, encodeState } from "./state-document.js";
-import type { Lock, StateStore } from "../state/types.js";
+import type { Lock, StateStore } from "../state/index.js";
 import type { Env } from "../kit/env.js";
 
 export interface TickDeps {

@@ -3,7 +3,7 @@ import { systemClock } from "../kit/clock.js";
 import { ConfigError } from "../config/load.js";
 import { configForFunctions } from "../config/sources.js";
 import { tickFailed } from "../engine/report.js";
-import { createStateStore, emulatedLocally, StoreConfigError } from "../state/select.js";
+import { createStateStore, emulatedLocally, StoreConfigError } from "../state/index.js";
 import { runTick, UnknownProcessError, type TickOptions } from "../engine/tick.js";
 import type { Env } from "../kit/env.js";
 

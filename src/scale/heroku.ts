@@ -24,7 +24,6 @@ export const herokuScalingSchema = z.strictObject({
     .default(5000)
     .describe("How long one Platform API call may take, in milliseconds."),
 });
-export type HerokuScalingConfig = z.infer<typeof herokuScalingSchema>;
 
 export const DEFAULT_HEROKU_API_URL = "https://api.heroku.com";
 

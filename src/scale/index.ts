@@ -6,6 +6,5 @@ export {
   scalingBudgetMs,
   scalingSchema,
   scalingSecretEnv,
-  type ScalingConfig,
 } from "./registry.js";
-export { ScaleError, type ScaleErrorKind, type Scaler } from "./types.js";
+export { ScaleError, type Scaler } from "./types.js";

@@ -1,6 +1,6 @@
 import { ConfigError, describeIssues, parseConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
-import { commonDecisionFields } from "../decide/common.js";
+import { commonDecisionFields } from "../decide/index.js";
 import { baselineRuns } from "./baselines.js";
 import { replayPolicy, type Run } from "./replay.js";
 import { buildReport, type SimulationReport } from "./report.js";

@@ -1,4 +1,4 @@
-import type { Reading } from "../measure/types.js";
+import type { Reading } from "../measure/index.js";
 import type { SimulationSettings } from "./schema.js";
 
 /**

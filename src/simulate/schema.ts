@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { integer, nonNegative } from "../kit/fields.js";
-import { scheduleSchema } from "../decide/schedule.js";
+import { scheduleSchema } from "../decide/index.js";
 
 /** A number > 0 with an error message that says so. */
 const positive = (what = "number") =>

@@ -463,11 +463,3 @@ export function compressTrace(trace: Trace, speedup: number): Trace {
     speedup: trace.speedup * speedup,
   };
 }
-
-/** Gaps on the simulated clock: where one minute does not follow the one before. */
-export function simulatedGapCount(trace: Trace): number {
-  let gaps = 0;
-  for (let i = 1; i < trace.startMs.length; i++)
-    if (trace.startMs[i]! - trace.startMs[i - 1]! > MINUTE_MS) gaps++;
-  return gaps;
-}
