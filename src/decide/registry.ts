@@ -2,6 +2,7 @@ import { backendRegistry, type AnySchema } from "../kit/registry.js";
 import { averageThreshold } from "./average-threshold.js";
 import { consecutiveThreshold } from "./consecutive-threshold.js";
 import { targetTracking } from "./target-tracking.js";
+import type { DecisionState } from "./decision-state.js";
 import type { Decision, DecisionBackend, DecisionInput } from "./types.js";
 
 /** Every decision backend: a new one is a file exporting its descriptor, and a line here. */
@@ -13,4 +14,11 @@ export type DecisionConfig = typeof decisionSchema._output;
 // The discriminated union guarantees a config matches the descriptor its `backend` names.
 const of = (config: DecisionConfig): DecisionBackend<AnySchema> => decisions.of(config);
 
-export const decide = (input: DecisionInput<DecisionConfig>): Decision => of(input.config).decide(input);
+/**
+ * The decision for a process. Backends return the state they were given with their changes (they
+ * spread it), so whatever else the caller keeps in it comes back too: the engine's record, for
+ * one (test/decide/keeps-state.test.ts checks every backend).
+ */
+export const decide = <State extends DecisionState>(
+  input: DecisionInput<DecisionConfig> & { state: State },
+): Decision & { state: State } => of(input.config).decide(input) as Decision & { state: State };

@@ -78,7 +78,7 @@ export function planStep({ config, record, reading, current, now }: StepInput): 
   let next = record;
   if (reading) {
     const failedReadings = reading.ok ? 0 : (record.failedReadings ?? 0) + 1;
-    next = { ...record, lastMeasuredAt: nowMs, failedReadings };
+    next = measured(record, config, nowMs, failedReadings);
     signals.push({ kind: "measurement", reading });
     if (failedReadings >= config.notification.measurementFailuresToNotify)
       signals.push({ kind: "measurement-failed", count: failedReadings, reading });
@@ -86,7 +86,7 @@ export function planStep({ config, record, reading, current, now }: StepInput): 
   }
   if (typeof current !== "number") {
     // Without the platform's count no decision is safe; the reading is not recorded, so none is half-counted.
-    const kept: ProcessRecord = { ...record, ...(reading ? { failedReadings: next.failedReadings } : {}) };
+    const kept = reading ? measured(record, config, record.lastMeasuredAt, next.failedReadings ?? 0) : record;
     // A secret that is not set is the setup's error, reported with the process, not a platform's failure.
     if (current.kind === "missing-credentials")
       return { decision: null, record: kept, signals, evaluated, waitMs };
@@ -118,7 +118,29 @@ export function planStep({ config, record, reading, current, now }: StepInput): 
     const why = `measured every ${config.intervalSeconds} s: next in ${Math.round(waitMs / 1000)} s`;
     decision = corrected.decision ?? makeDecision("hold", current, why, corrected.bounds, next);
   }
-  return { decision, record: { ...next, ...decision.state }, signals, evaluated, waitMs };
+  return { decision, record: decision.state, signals, evaluated, waitMs };
+}
+
+/**
+ * The record after a measurement: when it was taken (only processes measured less often than
+ * every tick need that) and the failures in a row (only while there are some). A record with
+ * nothing new is the same object: the simulator takes this step every minute of a long replay.
+ */
+function measured(
+  record: ProcessRecord,
+  config: ProcessConfig,
+  at: number | undefined,
+  failedReadings: number,
+): ProcessRecord {
+  const lastMeasuredAt = config.intervalSeconds > 60 ? at : undefined;
+  if (record.lastMeasuredAt === lastMeasuredAt && (record.failedReadings ?? 0) === failedReadings)
+    return record;
+  const { lastMeasuredAt: _at, failedReadings: _failed, ...rest } = record;
+  return {
+    ...rest,
+    ...(lastMeasuredAt === undefined ? {} : { lastMeasuredAt }),
+    ...(failedReadings > 0 ? { failedReadings } : {}),
+  };
 }
 
 /** The record and signals once the decision was carried out (or not). */
@@ -127,25 +149,30 @@ export function settleStep(step: Step, input: StepInput, outcome: ScaleOutcome):
   if (!decision || typeof input.current !== "number") return step;
   const current = input.current;
   const at = input.now.toMillis();
+  let record = step.record;
+  const tooRapidAfter = (scales: ProcessRecord["scales"]) =>
+    tooRapidReason(input.config.notification, scales, at);
+  if (!outcome) {
+    const tooRapid = tooRapidAfter(record.scales);
+    if (!tooRapid) return step;
+    return { ...step, signals: [...step.signals, { kind: "too-rapid", why: tooRapid, to: current }] };
+  }
   const signals = [...step.signals];
   const evaluated = [...step.evaluated];
-  let record = step.record;
-  if (outcome && "to" in outcome) {
+  if ("to" in outcome) {
     record = withoutPlatformFailure(recordScale(record, { at, from: current, to: outcome.to }));
     signals.push({ kind: "scale", from: current, to: outcome.to, decision, reading: input.reading });
     evaluated.push("scale-failed"); // a scale tried tells whether scaling works
-  } else if (outcome) {
+  } else {
     // The history is kept, so the same decision is taken, and the scale tried, again next tick.
     record = { ...record, platformFailure: "scale" };
     if (outcome.error.unclear) record.pendingScale = { at, from: current, to: decision.target };
     signals.push({ kind: "scale-failed", error: outcome.error, decision });
     evaluated.push("scale-failed");
   }
-  const tooRapid = tooRapidReason(input.config.notification, record.scales, at);
-  if (tooRapid) {
-    const to = outcome && "to" in outcome ? outcome.to : current;
-    signals.push({ kind: "too-rapid", why: tooRapid, to });
-  }
+  const tooRapid = tooRapidAfter(record.scales);
+  if (tooRapid)
+    signals.push({ kind: "too-rapid", why: tooRapid, to: "to" in outcome ? outcome.to : current });
   return { ...step, record, signals, evaluated };
 }
 
@@ -156,6 +183,9 @@ export function settleStep(step: Step, input: StepInput, outcome: ScaleOutcome):
 export function trackNotices(step: Step, input: StepInput): { record: ProcessRecord; signals: Signal[] } {
   const { notification } = input.config;
   const wanted = step.signals.filter((s) => notification.notifyOn.includes(s.kind));
+  // Nothing lasting is found or open: nothing to track (most minutes of a replay).
+  if (!step.record.notices && !wanted.some((s) => isLasting(s.kind)))
+    return { record: step.record, signals: wanted };
   const tracked = trackConditions<Signal>({
     active: wanted.filter((s) => isLasting(s.kind)),
     evaluated: new Set(step.evaluated),
@@ -179,6 +209,7 @@ export function trackNotices(step: Step, input: StepInput): { record: ProcessRec
 }
 
 function withoutPlatformFailure<Record extends ProcessRecord>(record: Record): Record {
+  if (record.platformFailure === undefined) return record;
   const { platformFailure: _, ...rest } = record;
   return rest as Record;
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { DateTime } from "luxon";
 import type { Clock } from "../kit/clock.js";
 import { storeReserveMs, type Config } from "../config/schema.js";
@@ -132,6 +133,8 @@ async function runProcesses(
   budgetMs: number,
 ): Promise<ProcessTickResult[]> {
   const deadline = new AbortController();
+  // Every call of every process follows this one signal (src/kit/http.ts adds a listener each).
+  setMaxListeners(0, deadline.signal);
   const timer = setTimeout(
     () => deadline.abort(new DOMException(`tick deadline of ${config.tickDeadlineMs} ms`, "TimeoutError")),
     budgetMs,

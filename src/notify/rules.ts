@@ -46,22 +46,36 @@ export function tooRapidReason(
   scales: readonly ScaleRecord[],
   now: number,
 ): string | null {
-  const recent = scales.filter((s) => s.at > now - settings.tooRapidPeriodMinutes * MINUTE);
-  for (const direction of ["up", "down"] as const) {
-    const count = recent.filter((s) => (direction === "up" ? s.to > s.from : s.to < s.from)).length;
-    if (count > settings.tooRapidNumScales) {
-      return `${plural(count, "scale")} ${direction} within ${settings.tooRapidPeriodMinutes} min (more than ${settings.tooRapidNumScales})`;
-    }
+  // Scale records are kept oldest first: the windows are read from the end (the simulator
+  // asks every minute of a four-week replay, with a day of records).
+  const recent = since(scales, now - settings.tooRapidPeriodMinutes * MINUTE);
+  let up = 0;
+  let down = 0;
+  for (let i = recent; i < scales.length; i++) {
+    const s = scales[i]!;
+    if (s.to > s.from) up++;
+    else if (s.to < s.from) down++;
   }
+  const tooMany = (count: number, direction: "up" | "down") =>
+    `${plural(count, "scale")} ${direction} within ${settings.tooRapidPeriodMinutes} min (more than ${settings.tooRapidNumScales})`;
+  if (up > settings.tooRapidNumScales) return tooMany(up, "up");
+  if (down > settings.tooRapidNumScales) return tooMany(down, "down");
   const { scaleDiffThreshold: threshold, scaleDiffPeriodMinutes: period } = settings;
   if (threshold !== undefined && period !== undefined) {
-    const window = scales.filter((s) => s.at > now - period * MINUTE);
-    if (window.length > 0) {
-      const net = window[window.length - 1]!.to - window[0]!.from;
+    const first = since(scales, now - period * MINUTE);
+    if (first < scales.length) {
+      const net = scales[scales.length - 1]!.to - scales[first]!.from;
       if (Math.abs(net) > threshold) {
         return `a net change of ${net > 0 ? "+" : ""}${plural(net, "process", "processes")} within ${period} min (more than ${threshold})`;
       }
     }
   }
   return null;
+}
+
+/** The index of the first record after `cutoff` (records oldest first). */
+function since(scales: readonly ScaleRecord[], cutoff: number): number {
+  let i = scales.length;
+  while (i > 0 && scales[i - 1]!.at > cutoff) i--;
+  return i;
 }
