@@ -78,7 +78,8 @@ ${Object.values(COMMANDS)
   autoscalebot help [command]   (or: autoscalebot <command> --help)
 
 Without --config, the seeds' AUTOSCALE_* variables configure one process (see docs/environment.md).
-Secrets come from the environment: HEROKU_API_KEY (or the variable a process names in apiKeyEnv),
+Secrets come from the environment, by the names the config gives them (a platform's API key:
+scaling.apiKeyEnv; \`validate\` lists the ones not set), and the state store from
 UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (else state is kept in ./.autoscalebot/).`;
 
 type TickFlags = Flags<typeof TICK_OPTIONS>;

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { httpHeaders, httpUrl, integer } from "../kit/fields.js";
-import { failedReading, HttpProbe } from "./http-probe.js";
+
+import { HttpProbe, failedReading, probeFields } from "./http-probe.js";
 import { jsonPath, numberAtPath, parseJson } from "./json-path.js";
 import type { Measurement, MeasurementBackend, Reading } from "./types.js";
 
@@ -23,23 +23,13 @@ export const appJsonSchema = z.strictObject({
     .describe(
       'JSON from the app: a number at path, or {"desired": n}, a process count the decision honours within the bounds.',
     ),
-  url: httpUrl.describe("The heartbeat URL (http or https); user:pass@ in it becomes HTTP Basic auth."),
-  timeoutMs: integer(1, 60_000)
-    .default(5000)
-    .describe(
-      "How long to wait for the whole answer, in milliseconds; no answer by then is a failed reading.",
-    ),
+  ...probeFields,
   path: jsonPath
     .optional()
     .describe(
       'Dotted path of the number to read, e.g. queues.default.depth; a "desired" field wins over it.',
     ),
   unit: z.enum(["ms", "jobs", "count"]).default("count").describe("The unit of the number at path."),
-  headers: httpHeaders
-    .optional()
-    .describe(
-      "Extra request headers, e.g. an Authorization token; values are redacted whenever the config is printed.",
-    ),
 });
 export type AppJsonConfig = z.infer<typeof appJsonSchema>;
 export type AppJsonInput = z.input<typeof appJsonSchema>;

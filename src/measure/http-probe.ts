@@ -1,3 +1,4 @@
+import { httpHeaders, httpUrl, integer } from "../kit/fields.js";
 import { describeFetchError, isAbort, withTimeout } from "../kit/http.js";
 import { scrub } from "../kit/redact.js";
 import type { Reading, Unit } from "./types.js";
@@ -8,6 +9,21 @@ import type { Reading, Unit } from "./types.js";
  * a failed reading (by default meaning overload); a 2xx answer is handed back for the backend
  * to read its number from.
  */
+
+/** The settings of every backend that asks the app over HTTP. */
+export const probeFields = {
+  url: httpUrl.describe("The heartbeat URL (http or https); user:pass@ in it becomes HTTP Basic auth."),
+  timeoutMs: integer(1, 60_000)
+    .default(5000)
+    .describe(
+      "How long to wait for the whole answer, in milliseconds; no answer by then is a failed reading.",
+    ),
+  headers: httpHeaders
+    .optional()
+    .describe(
+      "Extra request headers, e.g. an Authorization token; values are redacted whenever the config is printed.",
+    ),
+};
 
 export type HttpMethod = "GET" | "HEAD" | "POST";
 

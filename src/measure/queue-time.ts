@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { httpHeaders, httpUrl, integer } from "../kit/fields.js";
-import { HttpProbe } from "./http-probe.js";
+import { HttpProbe, probeFields } from "./http-probe.js";
 import { jsonPath } from "./json-path.js";
 import { measureReportedDuration } from "./reported-duration.js";
 import { serverTimingMetric } from "./server-timing.js";
@@ -21,21 +20,11 @@ export const queueTimeSchema = z.strictObject({
     .describe(
       "Request queue time the heartbeat endpoint reports (now − X-Request-Start), in milliseconds: Server-Timing queue;dur=42, else a JSON field.",
     ),
-  url: httpUrl.describe("The heartbeat URL (http or https); user:pass@ in it becomes HTTP Basic auth."),
-  timeoutMs: integer(1, 60_000)
-    .default(5000)
-    .describe(
-      "How long to wait for the whole answer, in milliseconds; no answer by then is a failed reading.",
-    ),
+  ...probeFields,
   metric: serverTimingMetric.default("queue").describe("The Server-Timing metric whose dur is the reading."),
   jsonField: jsonPath
     .default("queueTimeMs")
     .describe("Dotted path of the JSON body field to fall back on when the header lacks the metric."),
-  headers: httpHeaders
-    .optional()
-    .describe(
-      "Extra request headers, e.g. an Authorization token; values are redacted whenever the config is printed.",
-    ),
 });
 export type QueueTimeConfig = z.infer<typeof queueTimeSchema>;
 export type QueueTimeInput = z.input<typeof queueTimeSchema>;

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
-import { httpHeaders, httpUrl, integer } from "../kit/fields.js";
-import { failedReading, HttpProbe } from "./http-probe.js";
+import { integer } from "../kit/fields.js";
+import { HttpProbe, failedReading, probeFields } from "./http-probe.js";
 import type { Measurement, MeasurementBackend, Reading } from "./types.js";
 
 /**
@@ -27,19 +27,14 @@ export const responseTimeSchema = z
     backend: z
       .literal("response-time")
       .describe("The time a heartbeat URL takes to answer in full, in milliseconds."),
-    url: httpUrl.describe("The heartbeat URL (http or https); user:pass@ in it becomes HTTP Basic auth."),
-    timeoutMs: integer(1, 60_000)
-      .default(5000)
-      .describe("How long to wait for the whole answer, in milliseconds; a timeout counts as overload."),
+    ...probeFields,
+    timeoutMs: probeFields.timeoutMs.describe(
+      "How long to wait for the whole answer, in milliseconds; a timeout counts as overload.",
+    ),
     method: z
       .enum(["GET", "HEAD", "POST"])
       .default("GET")
       .describe("The HTTP method of the heartbeat request."),
-    headers: httpHeaders
-      .optional()
-      .describe(
-        "Extra request headers, e.g. an Authorization token; values are redacted whenever the config is printed.",
-      ),
     samples: integer(1, 10)
       .default(1)
       .describe(

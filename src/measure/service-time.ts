@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { httpHeaders, httpUrl, integer } from "../kit/fields.js";
-import { HttpProbe } from "./http-probe.js";
+import { HttpProbe, probeFields } from "./http-probe.js";
 import { jsonPath } from "./json-path.js";
 import { measureReportedDuration } from "./reported-duration.js";
 import { serverTimingMetric } from "./server-timing.js";
@@ -21,22 +20,12 @@ export const serviceTimeSchema = z.strictObject({
     .describe(
       "The app's own time for the heartbeat request, in milliseconds, from its Server-Timing header (app;dur=123.4) or a JSON body field.",
     ),
-  url: httpUrl.describe("The heartbeat URL (http or https); user:pass@ in it becomes HTTP Basic auth."),
-  timeoutMs: integer(1, 60_000)
-    .default(5000)
-    .describe(
-      "How long to wait for the whole answer, in milliseconds; no answer by then is a failed reading.",
-    ),
+  ...probeFields,
   metric: serverTimingMetric.default("app").describe("The Server-Timing metric whose dur is the reading."),
   jsonField: jsonPath
     .optional()
     .describe(
       "Dotted path of a JSON body field to fall back on when the header lacks the metric, e.g. timing.serviceMs.",
-    ),
-  headers: httpHeaders
-    .optional()
-    .describe(
-      "Extra request headers, e.g. an Authorization token; values are redacted whenever the config is printed.",
     ),
 });
 export type ServiceTimeConfig = z.infer<typeof serviceTimeSchema>;
