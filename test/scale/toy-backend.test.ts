@@ -88,7 +88,7 @@ describe("a toy scaler added as one file and one list entry", () => {
 
     await writeFile(config, JSON.stringify({ processes: { web: process({ backend: "toy", file: 1 }) } }));
     const refused = await cli("validate", "--config", config).catch((error: { stderr: string }) => error);
-    expect((refused).stderr).toContain("processes.web.scaling.file:");
+    expect(refused.stderr).toContain("processes.web.scaling.file:");
 
     await writeFile(
       config,
