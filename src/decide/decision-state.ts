@@ -39,6 +39,11 @@ export const SCALE_RECORD_RETENTION_MS = 24 * 60 * 60 * 1000;
  * else the record holds is kept.
  */
 export function recordScale<State extends DecisionState>(state: State, scale: ScaleRecord): State {
-  const recent = state.scales.filter((s) => s.at > scale.at - SCALE_RECORD_RETENTION_MS);
-  return { ...state, history: [], lastScaleAt: scale.at, scales: [...recent, scale] };
+  // Records are kept oldest first, so the expired ones are a prefix.
+  const cutoff = scale.at - SCALE_RECORD_RETENTION_MS;
+  let first = 0;
+  while (first < state.scales.length && state.scales[first]!.at <= cutoff) first++;
+  const scales = state.scales.slice(first);
+  scales.push(scale);
+  return { ...state, history: [], lastScaleAt: scale.at, scales };
 }

@@ -188,7 +188,7 @@ export function trackNotices(step: Step, input: StepInput): { record: ProcessRec
     return { record: step.record, signals: wanted };
   const tracked = trackConditions<Signal>({
     active: wanted.filter((s) => isLasting(s.kind)),
-    evaluated: new Set(step.evaluated),
+    evaluated: step.evaluated,
     notices: step.record.notices ?? {},
     now: input.now.toMillis(),
     repeatAfterMs: notification.repeatAfterMinutes * 60_000,
@@ -203,6 +203,7 @@ export function trackNotices(step: Step, input: StepInput): { record: ProcessRec
   const signals = [...wanted.filter((s) => !isLasting(s.kind)), ...tracked.events].filter((s) =>
     notification.notifyOn.includes(s.kind),
   );
+  if (tracked.notices === step.record.notices) return { record: step.record, signals };
   const record: ProcessRecord = { ...step.record, notices: tracked.notices };
   if (Object.keys(tracked.notices).length === 0) delete record.notices;
   return { record, signals };

@@ -37,7 +37,7 @@ export interface ConditionInput<Event extends Tracked> {
   /** The lasting conditions found this tick, one event each. */
   active: readonly Event[];
   /** The kinds this tick could see: only those can end (a tick that never read the formation says nothing of above-max). */
-  evaluated: ReadonlySet<LastingKind>;
+  evaluated: readonly LastingKind[];
   notices: Notices;
   now: number;
   repeatAfterMs: number;
@@ -53,32 +53,39 @@ export interface ConditionInput<Event extends Tracked> {
 export function trackConditions<Event extends Tracked>(
   input: ConditionInput<Event>,
 ): { events: Event[]; notices: Notices } {
-  const notices: Notices = { ...input.notices };
+  // Copied on the first change only: the simulator tracks every minute of a long replay, and on
+  // most of them nothing changes (the same notices object comes back).
+  let notices = input.notices;
+  const set = (kind: LastingKind, notice: Notice | undefined) => {
+    if (notices === input.notices) notices = { ...notices };
+    if (notice) notices[kind] = notice;
+    else delete notices[kind];
+  };
   const events: Event[] = [];
-  const activeKinds = new Set<LastingKind>();
+  const activeKinds: LastingKind[] = [];
   for (const event of input.active) {
     if (!isLasting(event.kind)) continue;
-    activeKinds.add(event.kind);
+    activeKinds.push(event.kind);
     const notice = notices[event.kind];
     if (!notice) {
-      notices[event.kind] = { since: input.now, lastSentAt: input.now };
+      set(event.kind, { since: input.now, lastSentAt: input.now });
       events.push({ ...event, phase: "started" });
     } else if (input.now - notice.lastSentAt >= input.repeatAfterMs) {
-      notices[event.kind] = { since: notice.since, lastSentAt: input.now };
+      set(event.kind, { since: notice.since, lastSentAt: input.now });
       events.push({ ...event, phase: "repeated" });
     } else if (notice.clearSince !== undefined) {
-      notices[event.kind] = { since: notice.since, lastSentAt: notice.lastSentAt };
+      set(event.kind, { since: notice.since, lastSentAt: notice.lastSentAt });
     }
   }
   for (const kind of lastingKinds) {
     const notice = notices[kind];
-    if (!notice || !input.evaluated.has(kind) || activeKinds.has(kind)) continue;
+    if (!notice || !input.evaluated.includes(kind) || activeKinds.includes(kind)) continue;
     const clearSince = notice.clearSince ?? input.now;
     if (input.now - clearSince >= input.resolveAfterMs(kind)) {
-      delete notices[kind];
+      set(kind, undefined);
       events.push({ ...input.resolved(kind, notice.since), phase: "resolved" });
-    } else {
-      notices[kind] = { ...notice, clearSince };
+    } else if (notice.clearSince === undefined) {
+      set(kind, { ...notice, clearSince });
     }
   }
   return { events, notices };

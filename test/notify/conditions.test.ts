@@ -22,7 +22,7 @@ function run(activeByMinute: boolean[], repeatAfterMinutes = 60, resolveAfterMin
   return activeByMinute.map((active, minute) => {
     const result = trackConditions({
       active: active ? [aboveMax] : [],
-      evaluated: new Set(["above-max"]),
+      evaluated: ["above-max"],
       notices,
       now: T0 + minute * MINUTE,
       repeatAfterMs: repeatAfterMinutes * MINUTE,
@@ -62,7 +62,7 @@ describe("lasting conditions", () => {
   it("are not resolved by a tick that could not see them", () => {
     const started = trackConditions({
       active: [aboveMax],
-      evaluated: new Set(["above-max"]),
+      evaluated: ["above-max"],
       notices: {},
       now: T0,
       repeatAfterMs: MINUTE,
@@ -71,7 +71,7 @@ describe("lasting conditions", () => {
     });
     const blind = trackConditions({
       active: [],
-      evaluated: new Set(["scale-failed"]),
+      evaluated: ["scale-failed"],
       notices: started.notices,
       now: T0 + MINUTE,
       repeatAfterMs: MINUTE,
@@ -85,7 +85,7 @@ describe("lasting conditions", () => {
   it("say what resolved and since when", () => {
     const result = trackConditions({
       active: [],
-      evaluated: new Set(["above-max"]),
+      evaluated: ["above-max"],
       notices: { "above-max": { since: T0 - 30 * MINUTE, lastSentAt: T0 - 30 * MINUTE } },
       now: T0,
       repeatAfterMs: MINUTE,
