@@ -64,6 +64,16 @@ const configBody = z.strictObject({
     .describe(
       "The tick's overall budget in milliseconds: every process's calls must fit in it, with time left to write state.",
     ),
+  history: z
+    .strictObject({
+      retentionDays: integer(0, 90)
+        .default(7)
+        .describe(
+          "Days of tick history kept in the state store (one entry per tick for all processes, one command); 0 turns history off.",
+        ),
+    })
+    .prefault({})
+    .describe("The record of every tick, for the status command and the dashboard."),
   /**
    * Checked by `autoscalebot simulate` against its own schema (src/simulate/schema.ts), so the
    * product never loads the simulator.

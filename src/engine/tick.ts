@@ -7,6 +7,7 @@ import { emptyProcessRecord, type ProcessRecord } from "./process-record.js";
 import { createNotifiers, type Notifiers } from "../notify/index.js";
 import { tickProcess, type ProcessProgress, type ProcessTickResult } from "./process-tick.js";
 import type { ProcessReport, TickReport } from "./report.js";
+import { recordHistory } from "./history.js";
 import { decodeState, encodeState } from "./state-document.js";
 import type { Lock, StateStore } from "../state/index.js";
 import type { Env } from "../kit/env.js";
@@ -29,8 +30,8 @@ export interface TickOptions {
 const LOCK_MARGIN_MS = 5000;
 
 /**
- * One tick: lock → load → every process at once → save → unlock. The store sees four commands
- * whatever the number of processes; a process that misses the deadline is reported as timed
+ * One tick: lock → load → every process at once → save → history → unlock. The store sees five
+ * commands whatever the number of processes; a process that misses the deadline is reported as timed
  * out while the others complete and state is still written.
  */
 export async function runTick(
@@ -94,6 +95,7 @@ export async function runTick(
         next[name] = result?.record ?? state.processes[name] ?? emptyProcessRecord();
       }
       await deps.store.save(encodeState(next, deps.clock.now()));
+      await recordHistory(config, deps.store, report);
     }
   } catch (error) {
     report.error = `state store (${deps.store.kind}) failed: ${error instanceof Error ? error.message : String(error)}`;

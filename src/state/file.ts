@@ -1,5 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { link, mkdir, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import {
+  appendFile,
+  link,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  stat,
+  unlink,
+  writeFile,
+} from "node:fs/promises";
 import { join } from "node:path";
 import { StateStoreError, type Lock, type StateStore } from "./types.js";
 
@@ -32,12 +42,14 @@ export class FileStateStore implements StateStore {
   readonly kind = "file";
   readonly #dir: string;
   readonly #statePath: string;
+  readonly #historyPath: string;
   readonly #lockDir: string;
   readonly #clock: { now(): number };
 
   constructor(options: FileStateStoreOptions) {
     this.#dir = options.dir;
     this.#statePath = join(options.dir, `${options.keyPrefix}.state.json`);
+    this.#historyPath = join(options.dir, `${options.keyPrefix}.history.jsonl`);
     this.#lockDir = join(options.dir, `${options.keyPrefix}.lock`);
     this.#clock = options.clock ?? Date;
   }
@@ -83,6 +95,25 @@ export class FileStateStore implements StateStore {
       // Write then rename, so a reader or a crash never sees half a document.
       await this.#withTemporaryFile(this.#dir, document, (temporaryPath) =>
         rename(temporaryPath, this.#statePath),
+      );
+    });
+  }
+
+  /**
+   * One line per tick. The file is capped: once it is a tenth over `keep` entries it is rewritten
+   * with the newest `keep` (write then rename), so most appends only append.
+   */
+  async appendHistory(entry: string, keep: number): Promise<void> {
+    await this.#run("appendHistory", async () => {
+      await mkdir(this.#dir, { recursive: true });
+      await appendFile(this.#historyPath, `${entry.replace(/\n/g, " ")}\n`);
+      // Sized by this entry, so the file is read only when it is likely over the cap.
+      if ((await stat(this.#historyPath)).size <= (entry.length + 1) * keep * 1.1) return;
+      const lines = (await readFile(this.#historyPath, "utf8")).split("\n").filter(Boolean);
+      if (lines.length <= keep) return;
+      const kept = `${lines.slice(-keep).join("\n")}\n`;
+      await this.#withTemporaryFile(this.#dir, kept, (temporaryPath) =>
+        rename(temporaryPath, this.#historyPath),
       );
     });
   }

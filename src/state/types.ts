@@ -10,6 +10,11 @@ export interface StateStore {
   /** The stored state document, or null when there is none. */
   load(): Promise<string | null>;
   save(document: string): Promise<void>;
+  /**
+   * Appends one tick's history entry (all its processes in one), keeping about the newest
+   * `keep` entries: one command, whatever the number of processes.
+   */
+  appendHistory(entry: string, keep: number): Promise<void>;
 }
 
 export interface Lock {

@@ -16,7 +16,7 @@ export interface UpstashStateStoreOptions {
 }
 
 /**
- * A tick has a 25 s budget and spends 4 commands here (SET NX PX, GET, SET, EVAL), so a flaky
+ * A tick has a 25 s budget and spends 5 commands here (SET NX PX, GET, SET, XADD, EVAL), so a flaky
  * network gets two quick retries, not the client's default five with exponential backoff.
  */
 const DEFAULT_RETRY = { retries: 2, backoff: (retryCount: number) => 100 * 2 ** retryCount };
@@ -32,6 +32,7 @@ export class UpstashStateStore implements StateStore {
   readonly #token: string;
   readonly #lockKey: string;
   readonly #stateKey: string;
+  readonly #historyKey: string;
 
   constructor(options: UpstashStateStoreOptions) {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -56,6 +57,7 @@ export class UpstashStateStore implements StateStore {
     this.#token = options.token;
     this.#lockKey = `${options.keyPrefix}:lock`;
     this.#stateKey = `${options.keyPrefix}:state`;
+    this.#historyKey = `${options.keyPrefix}:history`;
   }
 
   async acquireLock(ttlMs: number): Promise<Lock | null> {
@@ -82,6 +84,18 @@ export class UpstashStateStore implements StateStore {
 
   async save(document: string): Promise<void> {
     await this.#run("save", () => this.#redis.set(this.#stateKey, document));
+  }
+
+  async appendHistory(entry: string, keep: number): Promise<void> {
+    // "~": Redis trims whole macro nodes, so a few more than `keep` may stay; far cheaper.
+    await this.#run("appendHistory", () =>
+      this.#redis.xadd(
+        this.#historyKey,
+        "*",
+        { tick: entry },
+        { trim: { type: "MAXLEN", threshold: keep, comparison: "~" } },
+      ),
+    );
   }
 
   async #run<T>(operation: string, command: () => Promise<T>): Promise<T> {

@@ -122,6 +122,7 @@ describe("parseConfig: valid configurations", () => {
       timezone: "UTC",
       keyPrefix: "autoscalebot",
       tickDeadlineMs: 25_000,
+      history: { retentionDays: 7 },
       processes: { web: defaultWeb("https://dancing-forest-1234.herokuapp.com/heartbeat") },
     });
   });

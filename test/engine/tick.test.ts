@@ -178,8 +178,12 @@ describe("a tick against the real local world", () => {
     expect(reports[1]!.processes[0]!.decision!.reason).toBe("measured every 600 s: next in 510 s");
   });
 
-  it("uses four Redis commands per tick: lock, load, save, unlock", async () => {
+  it("uses five Redis commands per tick: lock, load, save, history, unlock; four without history", async () => {
     const config = world.config();
+    world.upstash.resetCount();
+    await world.tick(config);
+    expect(world.upstash.commands.map((c) => c[0])).toEqual(["SET", "GET", "SET", "XADD", "EVAL"]);
+    config.history.retentionDays = 0;
     world.upstash.resetCount();
     await world.tick(config);
     expect(world.upstash.commands.map((c) => c[0])).toEqual(["SET", "GET", "SET", "EVAL"]);
