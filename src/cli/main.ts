@@ -9,6 +9,7 @@ import { formatReport, tickFailed } from "../engine/report.js";
 import { scalingSecretEnv } from "../scale/index.js";
 import { createStateStore, StoreConfigError } from "../state/index.js";
 import { runTick, UnknownProcessError } from "../engine/tick.js";
+import { formatStatus, readStatus, statusRanges, type StatusRange } from "../engine/status.js";
 import { processIo, type CliIo } from "../kit/cli-io.js";
 import { parseFlags, UsageError, type Flags } from "../kit/flags.js";
 import { ConsoleNotifier } from "../notify/index.js";
@@ -57,6 +58,23 @@ ${CONFIG_HELP}`,
 ${CONFIG_HELP}
   --interval  seconds between ticks (default 60)
 ${TICK_HELP}`,
+  },
+  status: {
+    options: {
+      ...CONFIG_OPTION,
+      process: { type: "string", short: "p" },
+      range: { type: "string" },
+      json: { type: "boolean" },
+      ...HELP_OPTION,
+    },
+    synopsis: "status [--config <file.json>] [--process NAME] [--range 1h|24h|7d] [--json]",
+    about: `What the autoscaler did, from the state store's history: per process the count and bounds at
+the last tick, the last readings, open conditions and the recent scales with their reasons.
+
+${CONFIG_HELP}
+  --process   only this process
+  --range     how far back: 1h, 24h (default) or 7d
+  --json      the same as JSON, with every tick's point for charts`,
   },
   demo: {
     options: HELP_OPTION,
@@ -186,6 +204,11 @@ async function runCommand(command: Command, args: string[], io: CliIo): Promise<
       if (opts.help) return help(command, io);
       return await runForever(await configFrom(opts.config, io.env), opts, io);
     }
+    case "status": {
+      const opts = parseFlags(args, COMMANDS.status.options);
+      if (opts.help) return help(command, io);
+      return await showStatus(await configFrom(opts.config, io.env), opts, io);
+    }
     case "demo": {
       const opts = parseFlags(args, COMMANDS.demo.options);
       if (opts.help) return help(command, io);
@@ -193,6 +216,26 @@ async function runCommand(command: Command, args: string[], io: CliIo): Promise<
       return await runDemo({ out: io.out });
     }
   }
+}
+
+async function showStatus(
+  config: Config,
+  opts: { process?: string | undefined; range?: string | undefined; json?: boolean | undefined },
+  io: CliIo,
+): Promise<number> {
+  const range = opts.range ?? "24h";
+  if (!Object.hasOwn(statusRanges, range))
+    throw new UsageError(`--range expects one of ${Object.keys(statusRanges).join(", ")}`);
+  if (opts.process !== undefined && !config.processes[opts.process])
+    throw new UnknownProcessError([opts.process], Object.keys(config.processes));
+  const store = createStateStore(io.env, config.keyPrefix);
+  const status = await readStatus(config, store, {
+    range: range as StatusRange,
+    process: opts.process,
+    now: systemClock.now(),
+  });
+  io.out(opts.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+  return 0;
 }
 
 /** Asked-for help goes to stdout and exits 0. */

@@ -118,6 +118,17 @@ export class FileStateStore implements StateStore {
     });
   }
 
+  async readHistory(count: number): Promise<string[]> {
+    return this.#run("readHistory", async () => {
+      try {
+        return (await readFile(this.#historyPath, "utf8")).split("\n").filter(Boolean).slice(-count);
+      } catch (error) {
+        if (isCode(error, "ENOENT")) return [];
+        throw error;
+      }
+    });
+  }
+
   /** Marks our generation released; a newer generation (someone else's) is never touched. */
   async #release(generation: number, lock: LockFile): Promise<void> {
     await this.#run("release", async () => {

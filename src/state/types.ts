@@ -15,6 +15,8 @@ export interface StateStore {
    * `keep` entries: one command, whatever the number of processes.
    */
   appendHistory(entry: string, keep: number): Promise<void>;
+  /** The newest `count` history entries, oldest first (reading history is never on the tick's path). */
+  readHistory(count: number): Promise<string[]>;
 }
 
 export interface Lock {

@@ -98,6 +98,23 @@ export class UpstashStateStore implements StateStore {
     );
   }
 
+  async readHistory(count: number): Promise<string[]> {
+    const entries = await this.#run("readHistory", () =>
+      this.#redis.xrevrange(this.#historyKey, "+", "-", count),
+    );
+    // Raw replies (automaticDeserialization is off): [[id, [field, value, ...]], ...], newest first.
+    const raw = entries as unknown;
+    if (!Array.isArray(raw)) return [];
+    return raw
+      .flatMap((entry: unknown) => {
+        const fields: unknown = Array.isArray(entry) ? entry[1] : undefined;
+        if (!Array.isArray(fields)) return [];
+        const tick: unknown = fields[fields.indexOf("tick") + 1];
+        return fields.includes("tick") && typeof tick === "string" ? [tick] : [];
+      })
+      .reverse();
+  }
+
   async #run<T>(operation: string, command: () => Promise<T>): Promise<T> {
     try {
       return await command();

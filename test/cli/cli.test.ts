@@ -263,6 +263,25 @@ describe("autoscalebot tick", () => {
   });
 });
 
+describe("autoscalebot status", () => {
+  it("shows what the ticks recorded, as text or JSON, from the configured store", async () => {
+    const statusConfig = join(dir, "status.json");
+    await writeFile(statusConfig, JSON.stringify({ ...webConfig(), keyPrefix: "status-test" }));
+    expect((await run(["tick", "--config", statusConfig])).code).toBe(0);
+    const json = await run(["status", "--config", statusConfig, "--json", "--range", "1h"]);
+    expect(json.code).toBe(0);
+    const status = JSON.parse(json.out) as { processes: Array<{ process: string; series: unknown[] }> };
+    expect(status.processes).toEqual([expect.objectContaining({ process: "web" })]);
+    expect(status.processes[0]!.series).toHaveLength(1);
+    const text = await run(["status", "--config", statusConfig]);
+    expect(text.out).toMatch(/^status over 24h/);
+    expect(text.out).toMatch(/ {2}web: 1 process \[1-3\] \| \d+ ms \| last tick /);
+    const bad = await run(["status", "--config", statusConfig, "--range", "2h"]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("--range expects one of 1h, 24h, 7d");
+  });
+});
+
 describe("autoscalebot run", () => {
   it("ticks every interval until stopped, finishing the tick in progress", async () => {
     let stop = () => {};

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readStatus } from "../../src/engine/status.js";
 import { FileStateStore } from "../../src/state/index.js";
 import { APP, startWorld, ticks, type World } from "../helpers/world.js";
 
@@ -43,6 +44,34 @@ describe("tick history", () => {
       }),
     ]);
     expect(world.heroku.quantity(APP, "web")).toBe(3);
+    world.heroku.setQuantity(APP, "web", 1);
+  });
+
+  it("status reads the history back: series, scales with reasons, readings, the count in force", async () => {
+    const config = world.config({ decision: { failsToScaleUp: 2 } });
+    world.targets.web!.set({ latencyMs: 400 });
+    try {
+      await ticks(world, config, 3);
+    } finally {
+      world.targets.web!.set({ latencyMs: 0 });
+    }
+    world.upstash.resetCount();
+    const status = await readStatus(config, world.store, { range: "1h", now: world.clock.now() });
+    expect(world.upstash.commandCount()).toBe(2);
+    const web = status.processes[0]!;
+    expect(web).toMatchObject({ process: "web", current: 2, bounds: { min: 1, max: 3 } });
+    expect(web.series).toHaveLength(3);
+    expect(web.series.map((p) => p.current)).toEqual([1, 2, 2]);
+    expect(web.scales).toEqual([
+      {
+        at: expect.any(String) as unknown,
+        from: 1,
+        to: 2,
+        reason: expect.stringContaining("2 fails in a row") as unknown,
+      },
+    ]);
+    expect(web.readings).toHaveLength(3);
+    expect(web.readings[0]!.value).toBeGreaterThanOrEqual(400);
     world.heroku.setQuantity(APP, "web", 1);
   });
 
