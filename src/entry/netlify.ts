@@ -3,7 +3,8 @@ import { systemClock } from "../kit/clock.js";
 import { ConfigError } from "../config/load.js";
 import { configForFunctions } from "../config/sources.js";
 import { tickFailed } from "../engine/report.js";
-import { createStateStore, emulatedLocally, StoreConfigError } from "../state/index.js";
+import { createStateStore, emulatedLocally, StateStoreError, StoreConfigError } from "../state/index.js";
+import { readStatus, statusRanges, type StatusRange } from "../engine/status.js";
 import { runTick, UnknownProcessError, type TickOptions } from "../engine/tick.js";
 import type { Env } from "../kit/env.js";
 
@@ -36,20 +37,30 @@ export async function handleScheduled(env: Env, bundledConfig: unknown): Promise
   }
 }
 
+/**
+ * A bearer token that is one of `tokens` (those set), or the refusal: 503 when none is set (the
+ * endpoint is off), 401 otherwise. Tokens go in the Authorization header, never in a URL.
+ */
+function authorize(request: Request, tokens: (string | undefined)[], variable: string): Response | null {
+  const expected = tokens.filter((t): t is string => Boolean(t));
+  if (expected.length === 0)
+    return json(503, { error: `this endpoint is disabled: set ${variable} to enable it` });
+  const given = /^Bearer (.+)$/.exec(request.headers.get("authorization") ?? "")?.[1];
+  // Every token is compared, so the time taken says nothing of which one matched.
+  const matches = given !== undefined && expected.map((t) => sameSecret(given, t)).includes(true);
+  if (matches) return null;
+  return json(
+    401,
+    { error: "missing or wrong bearer token" },
+    { "WWW-Authenticate": 'Bearer realm="autoscalebot"' },
+  );
+}
+
 /** `POST /api/tick`: a tick on demand, authenticated by AUTOSCALE_TRIGGER_TOKEN. */
 export async function handleTrigger(request: Request, env: Env, bundledConfig: unknown): Promise<Response> {
   if (request.method !== "POST") return json(405, { error: "use POST" }, { Allow: "POST" });
-  const expected = env.AUTOSCALE_TRIGGER_TOKEN;
-  if (!expected)
-    return json(503, { error: "the trigger is disabled: set AUTOSCALE_TRIGGER_TOKEN to enable it" });
-  const given = /^Bearer (.+)$/.exec(request.headers.get("authorization") ?? "")?.[1];
-  if (!given || !sameSecret(given, expected)) {
-    return json(
-      401,
-      { error: "missing or wrong bearer token" },
-      { "WWW-Authenticate": 'Bearer realm="autoscalebot"' },
-    );
-  }
+  const refused = authorize(request, [env.AUTOSCALE_TRIGGER_TOKEN], "AUTOSCALE_TRIGGER_TOKEN");
+  if (refused) return refused;
 
   const query = new URL(request.url).searchParams;
   const dryRun = ["1", "true", "yes"].includes(query.get("dryRun") ?? "");
@@ -58,11 +69,50 @@ export async function handleTrigger(request: Request, env: Env, bundledConfig: u
     const status = report.skipped ? 409 : report.error ? 503 : 200;
     return json(status, report);
   } catch (error) {
-    if (error instanceof ConfigError)
-      return json(500, { error: "invalid configuration", problems: error.problems });
-    if (error instanceof StoreConfigError) return json(503, { error: error.message });
-    if (error instanceof UnknownProcessError) return json(400, { error: error.message });
-    console.error(error);
-    return json(500, { error: "internal error" });
+    return failure(error);
+  }
+}
+
+/** What an entry point answers when the request could not be served. */
+function failure(error: unknown): Response {
+  if (error instanceof ConfigError)
+    return json(500, { error: "invalid configuration", problems: error.problems });
+  if (error instanceof StoreConfigError) return json(503, { error: error.message });
+  if (error instanceof UnknownProcessError) return json(400, { error: error.message });
+  if (error instanceof StateStoreError) return json(503, { error: error.message });
+  console.error(error);
+  return json(500, { error: "internal error" });
+}
+
+/**
+ * `GET /api/status?range=1h|24h|7d[&process=NAME]`: the status the dashboard draws, read-only,
+ * with AUTOSCALE_STATUS_TOKEN (or the trigger's token).
+ */
+export async function handleStatus(request: Request, env: Env, bundledConfig: unknown): Promise<Response> {
+  if (request.method !== "GET") return json(405, { error: "use GET" }, { Allow: "GET" });
+  const refused = authorize(
+    request,
+    [env.AUTOSCALE_STATUS_TOKEN, env.AUTOSCALE_TRIGGER_TOKEN],
+    "AUTOSCALE_STATUS_TOKEN",
+  );
+  if (refused) return refused;
+  const query = new URL(request.url).searchParams;
+  const range = query.get("range") ?? "24h";
+  if (!Object.hasOwn(statusRanges, range))
+    return json(400, { error: `range expects one of ${Object.keys(statusRanges).join(", ")}` });
+  try {
+    const config = configForFunctions(env, bundledConfig);
+    const process = query.get("process") ?? undefined;
+    if (process !== undefined && !config.processes[process])
+      throw new UnknownProcessError([process], Object.keys(config.processes));
+    const store = createStateStore(env, config.keyPrefix, emulatedLocally(env));
+    const status = await readStatus(config, store, {
+      range: range as StatusRange,
+      process,
+      now: systemClock.now(),
+    });
+    return json(200, status);
+  } catch (error) {
+    return failure(error);
   }
 }

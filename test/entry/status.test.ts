@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import bundledConfig from "../../autoscale.config.json" with { type: "json" };
+import { handleStatus, handleTrigger } from "../../src/entry/netlify.js";
+import { APP, startWorld, type World } from "../helpers/world.js";
+
+const TRIGGER = "trigger-secret-0123456789";
+const STATUS = "status-secret-9876543210";
+let world: World;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  world = await startWorld(["web"]);
+  const config = {
+    keyPrefix: "status-endpoint",
+    processes: {
+      web: {
+        measurement: { backend: "response-time", url: `${world.targets.web!.url}/heartbeat` },
+        scaling: { backend: "heroku", app: APP },
+        notification: { backends: ["memory"] },
+      },
+    },
+  };
+  env = {
+    ...world.env,
+    AUTOSCALE_CONFIG: JSON.stringify(config),
+    AUTOSCALE_TRIGGER_TOKEN: TRIGGER,
+    AUTOSCALE_STATUS_TOKEN: STATUS,
+    UPSTASH_REDIS_REST_URL: world.upstash.url,
+    UPSTASH_REDIS_REST_TOKEN: world.upstash.token,
+  };
+  const tick = new Request("https://autoscalebot.example/api/tick", {
+    method: "POST",
+    headers: { Authorization: `Bearer ${TRIGGER}` },
+  });
+  expect((await handleTrigger(tick, env, bundledConfig)).status).toBe(200);
+});
+afterAll(() => world.close());
+
+async function get(query: string, token?: string, overrides: Record<string, string | undefined> = {}) {
+  const request = new Request(`https://autoscalebot.example/api/status${query}`, {
+    headers: token ? { Authorization: `Bearer ${token}` } : {},
+  });
+  const response = await handleStatus(request, { ...env, ...overrides }, bundledConfig);
+  const text = await response.text();
+  for (const secret of [TRIGGER, STATUS, world.apiKey, world.upstash.token])
+    expect(text).not.toContain(secret);
+  return { status: response.status, body: JSON.parse(text) as Record<string, unknown> };
+}
+
+describe("GET /api/status", () => {
+  it("answers the processes' status with the status token or the trigger's", async () => {
+    for (const token of [STATUS, TRIGGER]) {
+      const { status, body } = await get("?range=1h&process=web", token);
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ range: "1h", processes: [{ process: "web", current: 1 }] });
+      expect((body.processes as Array<{ series: unknown[] }>)[0]!.series).toHaveLength(1);
+    }
+  });
+
+  it("refuses a wrong or missing token, a bad range or process, and other methods", async () => {
+    expect((await get("", "wrong")).status).toBe(401);
+    expect((await get("")).status).toBe(401);
+    expect(await get("?range=2h", STATUS)).toMatchObject({ status: 400 });
+    expect(await get("?process=nope", STATUS)).toMatchObject({ status: 400 });
+    const post = new Request("https://autoscalebot.example/api/status", { method: "POST" });
+    expect((await handleStatus(post, env, bundledConfig)).status).toBe(405);
+  });
+
+  it("is off without any token", async () => {
+    const off = await get("", STATUS, {
+      AUTOSCALE_STATUS_TOKEN: undefined,
+      AUTOSCALE_TRIGGER_TOKEN: undefined,
+    });
+    expect(off).toMatchObject({
+      status: 503,
+      body: { error: expect.stringContaining("AUTOSCALE_STATUS_TOKEN") as unknown },
+    });
+  });
+});
