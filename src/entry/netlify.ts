@@ -5,6 +5,7 @@ import { configForFunctions } from "../config/sources.js";
 import { tickFailed } from "../engine/report.js";
 import { createStateStore, emulatedLocally, StateStoreError, StoreConfigError } from "../state/index.js";
 import { readStatus, statusRanges, type StatusRange } from "../engine/status.js";
+import { decodeState } from "../engine/state-document.js";
 import { runTick, UnknownProcessError, type TickOptions } from "../engine/tick.js";
 import type { Env } from "../kit/env.js";
 
@@ -114,5 +115,28 @@ export async function handleStatus(request: Request, env: Env, bundledConfig: un
     return json(200, status);
   } catch (error) {
     return failure(error);
+  }
+}
+
+/** A tick completes every minute; three minutes without one means the schedule stopped. */
+const STALE_AFTER_MS = 3 * 60_000;
+
+/**
+ * `GET /api/health`, for any uptime monitor: 200 while the last completed tick is under three
+ * minutes old, 503 after. No token, so it says nothing but ok/stale and that tick's age.
+ */
+export async function handleHealth(request: Request, env: Env, bundledConfig: unknown): Promise<Response> {
+  if (request.method !== "GET") return json(405, { error: "use GET" }, { Allow: "GET" });
+  try {
+    const config = configForFunctions(env, bundledConfig);
+    const store = createStateStore(env, config.keyPrefix, emulatedLocally(env));
+    const { state } = decodeState(await store.load());
+    const ageMs = state.updatedAt > 0 ? Math.max(0, systemClock.now() - state.updatedAt) : null;
+    const ok = ageMs !== null && ageMs < STALE_AFTER_MS;
+    const lastTickAgeSeconds = ageMs === null ? null : Math.round(ageMs / 1000);
+    return json(ok ? 200 : 503, { status: ok ? "ok" : "stale", lastTickAgeSeconds });
+  } catch {
+    // Whatever went wrong (config, store), the monitor learns only that it is not healthy.
+    return json(503, { status: "stale", lastTickAgeSeconds: null });
   }
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import bundledConfig from "../../autoscale.config.json" with { type: "json" };
-import { handleStatus, handleTrigger } from "../../src/entry/netlify.js";
+import { encodeState } from "../../src/engine/state-document.js";
+import { handleHealth, handleStatus, handleTrigger } from "../../src/entry/netlify.js";
 import { APP, startWorld, type World } from "../helpers/world.js";
 
 const TRIGGER = "trigger-secret-0123456789";
@@ -74,6 +75,36 @@ describe("GET /api/status", () => {
     expect(off).toMatchObject({
       status: 503,
       body: { error: expect.stringContaining("AUTOSCALE_STATUS_TOKEN") as unknown },
+    });
+  });
+});
+
+describe("GET /api/health", () => {
+  const health = async (keyPrefix?: string) => {
+    const config = JSON.parse(env.AUTOSCALE_CONFIG!) as Record<string, unknown>;
+    const overrides = keyPrefix ? { AUTOSCALE_CONFIG: JSON.stringify({ ...config, keyPrefix }) } : {};
+    const response = await handleHealth(
+      new Request("https://autoscalebot.example/api/health"),
+      { ...env, ...overrides },
+      bundledConfig,
+    );
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+
+  it("is 200 while the last tick is recent, without a token, telling nothing but its age", async () => {
+    const { status, body } = await health();
+    expect(status).toBe(200);
+    expect(Object.keys(body).sort()).toEqual(["lastTickAgeSeconds", "status"]);
+    expect(body.status).toBe("ok");
+    expect(body.lastTickAgeSeconds).toBeLessThan(60);
+  });
+
+  it("is 503 when the last tick is over three minutes old, or there never was one", async () => {
+    await world.storeFor("health-stale").save(encodeState({}, Date.now() - 4 * 60_000));
+    expect(await health("health-stale")).toMatchObject({ status: 503, body: { status: "stale" } });
+    expect(await health("health-never")).toEqual({
+      status: 503,
+      body: { status: "stale", lastTickAgeSeconds: null },
     });
   });
 });
