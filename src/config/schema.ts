@@ -3,7 +3,7 @@ import { decisionSchema } from "../decide/index.js";
 import { measurementBudgetMs, measurementSchema } from "../measure/index.js";
 import { notificationSchema } from "../notify/index.js";
 import { formationOf, scalingBudgetMs, scalingSchema } from "../scale/index.js";
-import { integer, timezone } from "../kit/fields.js";
+import { envName, httpUrl, integer, timezone } from "../kit/fields.js";
 
 /** The seeds' default decision backend, taken when `decision` is left out or names no backend. */
 export const DEFAULT_DECISION = "consecutive-threshold";
@@ -64,6 +64,27 @@ const configBody = z.strictObject({
     .describe(
       "The tick's overall budget in milliseconds: every process's calls must fit in it, with time left to write state.",
     ),
+  monitor: z
+    .strictObject({
+      pingUrl: httpUrl
+        .optional()
+        .describe(
+          "URL requested after every tick (with /fail appended when the tick failed), e.g. a healthchecks.io check.",
+        ),
+      pingUrlEnv: envName
+        .optional()
+        .describe("The environment variable holding the ping URL, when the URL is a secret."),
+      // At most 2 s: with the longest tickDeadlineMs (28 s) the function still ends inside Netlify's 30 s.
+      timeoutMs: integer(100, 2000)
+        .default(1000)
+        .describe("How long the ping may take, in milliseconds; it runs after the state is written."),
+    })
+    .refine((m) => (m.pingUrl === undefined) !== (m.pingUrlEnv === undefined), {
+      error: "set exactly one of pingUrl and pingUrlEnv",
+      path: ["pingUrl"],
+    })
+    .optional()
+    .describe("A dead-man's switch: a monitor that is told after every tick, and notices when that stops."),
   history: z
     .strictObject({
       retentionDays: integer(0, 90)

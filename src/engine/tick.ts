@@ -8,6 +8,8 @@ import { createNotifiers, type Notifiers } from "../notify/index.js";
 import { tickProcess, type ProcessProgress, type ProcessTickResult } from "./process-tick.js";
 import type { ProcessReport, TickReport } from "./report.js";
 import { recordHistory } from "./history.js";
+import { pingMonitor } from "./monitor.js";
+import { tickFailed } from "./report.js";
 import { decodeState, encodeState } from "./state-document.js";
 import type { Lock, StateStore } from "../state/index.js";
 import type { Env } from "../kit/env.js";
@@ -104,6 +106,7 @@ export async function runTick(
       report.warnings.push(`lock release failed (it expires by itself): ${String(error)}`);
     });
   }
+  if (!dryRun && !report.skipped) await pingMonitor(config, deps.env, report, tickFailed(report));
   return done();
 }
 
