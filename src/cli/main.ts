@@ -11,7 +11,7 @@ import { createStateStore, StoreConfigError } from "../state/index.js";
 import { runTick, UnknownProcessError } from "../engine/tick.js";
 import { formatStatus, readStatus, statusRanges, type StatusRange } from "../engine/status.js";
 import { processIo, type CliIo } from "../kit/cli-io.js";
-import { parseFlags, UsageError, type Flags } from "../kit/flags.js";
+import { parseFlags, UsageError, type Flags, type Options } from "../kit/flags.js";
 import { ConsoleNotifier } from "../notify/index.js";
 import { LogNotifier } from "../notify/index.js";
 import type { Notifiers } from "../notify/index.js";
@@ -189,33 +189,42 @@ async function runForever(
 
 async function runCommand(command: Command, args: string[], io: CliIo): Promise<number> {
   switch (command) {
-    case "tick": {
-      const opts = parseFlags(args, COMMANDS.tick.options);
-      if (opts.help) return help(command, io);
-      return await tickOnce(await configFrom(opts.config, io.env), opts, io);
-    }
-    case "validate": {
-      const opts = parseFlags(args, COMMANDS.validate.options);
-      if (opts.help) return help(command, io);
-      return await validate(await configFrom(opts.config, io.env), opts.config, io);
-    }
-    case "run": {
-      const opts = parseFlags(args, COMMANDS.run.options);
-      if (opts.help) return help(command, io);
-      return await runForever(await configFrom(opts.config, io.env), opts, io);
-    }
-    case "status": {
-      const opts = parseFlags(args, COMMANDS.status.options);
-      if (opts.help) return help(command, io);
-      return await showStatus(await configFrom(opts.config, io.env), opts, io);
-    }
-    case "demo": {
-      const opts = parseFlags(args, COMMANDS.demo.options);
-      if (opts.help) return help(command, io);
-      const { runDemo } = await import("../demo/demo.js");
-      return await runDemo({ out: io.out });
-    }
+    case "tick":
+      return withFlags(command, COMMANDS.tick.options, args, io, async (opts) =>
+        tickOnce(await configFrom(opts.config, io.env), opts, io),
+      );
+    case "validate":
+      return withFlags(command, COMMANDS.validate.options, args, io, async (opts) =>
+        validate(await configFrom(opts.config, io.env), opts.config, io),
+      );
+    case "run":
+      return withFlags(command, COMMANDS.run.options, args, io, async (opts) =>
+        runForever(await configFrom(opts.config, io.env), opts, io),
+      );
+    case "status":
+      return withFlags(command, COMMANDS.status.options, args, io, async (opts) =>
+        showStatus(await configFrom(opts.config, io.env), opts, io),
+      );
+    case "demo":
+      return withFlags(command, COMMANDS.demo.options, args, io, async () => {
+        const { runDemo } = await import("../demo/demo.js");
+        return runDemo({ out: io.out });
+      });
   }
+}
+
+/** Parses a command's own flags; `--help` prints its usage instead of running it. */
+async function withFlags<const O extends Options>(
+  command: Command,
+  options: O,
+  args: string[],
+  io: CliIo,
+  run: (opts: Flags<O>) => Promise<number>,
+): Promise<number> {
+  const opts = parseFlags(args, options);
+  // Every command's options include HELP_OPTION; TypeScript cannot see that through the generic.
+  if ((opts as { help?: boolean }).help) return help(command, io);
+  return run(opts);
 }
 
 async function showStatus(

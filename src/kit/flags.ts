@@ -3,7 +3,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 /** Bad command-line words: the CLI prints the message and the usage, and exits 2. */
 export class UsageError extends Error {}
 
-type Options = NonNullable<ParseArgsConfig["options"]>;
+export type Options = NonNullable<ParseArgsConfig["options"]>;
 type StrictConfig<O extends Options> = { args: string[]; options: O; strict: true; allowPositionals: false };
 /** Spelled out so the declaration build can name it (util does not export its own name for it). */
 export type Flags<O extends Options> = ReturnType<typeof parseArgs<StrictConfig<O>>>["values"];

@@ -21,14 +21,7 @@ beforeAll(async () => {
       },
     },
   };
-  env = {
-    ...world.env,
-    AUTOSCALE_CONFIG: JSON.stringify(config),
-    AUTOSCALE_TRIGGER_TOKEN: TRIGGER,
-    AUTOSCALE_STATUS_TOKEN: STATUS,
-    UPSTASH_REDIS_REST_URL: world.upstash.url,
-    UPSTASH_REDIS_REST_TOKEN: world.upstash.token,
-  };
+  env = world.functionEnv(config, { AUTOSCALE_TRIGGER_TOKEN: TRIGGER, AUTOSCALE_STATUS_TOKEN: STATUS });
   const tick = new Request("https://autoscalebot.example/api/tick", {
     method: "POST",
     headers: { Authorization: `Bearer ${TRIGGER}` },

@@ -22,13 +22,7 @@ beforeAll(async () => {
       ]),
     ),
   };
-  env = {
-    ...world.env,
-    AUTOSCALE_CONFIG: JSON.stringify(config),
-    AUTOSCALE_TRIGGER_TOKEN: TOKEN,
-    UPSTASH_REDIS_REST_URL: world.upstash.url,
-    UPSTASH_REDIS_REST_TOKEN: world.upstash.token,
-  };
+  env = world.functionEnv(config, { AUTOSCALE_TRIGGER_TOKEN: TOKEN });
 });
 afterAll(() => world.close());
 

@@ -31,6 +31,8 @@ export interface World {
   /** A fresh keyPrefix per test keeps tests apart on one Redis. */
   config(overrides?: ConfigOverrides): Config;
   tick(config: Config, options?: TickOptions): ReturnType<typeof runTick>;
+  /** The environment a Netlify function sees: this world's secrets and Upstash, `config` as AUTOSCALE_CONFIG. */
+  functionEnv(config: object, extra?: Record<string, string>): Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -111,6 +113,15 @@ export async function startWorld(processes: string[] = ["web"]): Promise<World> 
     tick(config, options) {
       prefix = config.keyPrefix; // world.store then reads what this tick wrote
       return runTick(config, { clock, store: world.store, env: world.env, notifiers: { memory } }, options);
+    },
+    functionEnv(config, extra = {}) {
+      return {
+        ...world.env,
+        AUTOSCALE_CONFIG: JSON.stringify(config),
+        UPSTASH_REDIS_REST_URL: upstash.url,
+        UPSTASH_REDIS_REST_TOKEN: upstash.token,
+        ...extra,
+      };
     },
     async close() {
       await Promise.all([...Object.values(targets).map((t) => t.close()), heroku.close(), upstash.close()]);
