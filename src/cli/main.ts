@@ -1,3 +1,5 @@
+import { startDashboard } from "../api/server.js";
+import { statusTokens } from "../api/status.js";
 import { systemClock } from "../kit/clock.js";
 import { didYouMean } from "../kit/closest.js";
 import { ConfigError, loadConfigFile } from "../config/load.js";
@@ -75,6 +77,15 @@ ${CONFIG_HELP}
   --process   only this process
   --range     how far back: 1h, 24h (default) or 7d
   --json      the same as JSON, with every tick's point for charts`,
+  },
+  dashboard: {
+    options: { ...CONFIG_OPTION, port: { type: "string" }, ...HELP_OPTION },
+    synopsis: "dashboard [--config <file.json>] [--port 8787]",
+    about: `Serves the dashboard and its API (/api/status, /api/health) on this machine, from the
+configured state store, until Ctrl-C. The page asks for AUTOSCALE_STATUS_TOKEN when that is set.
+
+${CONFIG_HELP}
+  --port      the port on 127.0.0.1 (default 8787; 0 picks a free one)`,
   },
   demo: {
     options: HELP_OPTION,
@@ -205,10 +216,14 @@ async function runCommand(command: Command, args: string[], io: CliIo): Promise<
       return withFlags(command, COMMANDS.status.options, args, io, async (opts) =>
         showStatus(await configFrom(opts.config, io.env), opts, io),
       );
+    case "dashboard":
+      return withFlags(command, COMMANDS.dashboard.options, args, io, async (opts) =>
+        serveDashboard(await configFrom(opts.config, io.env), opts.port, io),
+      );
     case "demo":
       return withFlags(command, COMMANDS.demo.options, args, io, async () => {
         const { runDemo } = await import("../demo/demo.js");
-        return runDemo({ out: io.out });
+        return runDemo({ out: io.out, keepDashboard: process.stdout.isTTY });
       });
   }
 }
@@ -244,6 +259,26 @@ async function showStatus(
     now: systemClock.now(),
   });
   io.out(opts.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+  return 0;
+}
+
+async function serveDashboard(config: Config, port: string | undefined, io: CliIo): Promise<number> {
+  const number = Number(port ?? 8787);
+  if (!Number.isInteger(number) || number < 0 || number > 65535)
+    throw new UsageError("--port expects a port number from 0 to 65535");
+  const store = createStateStore(io.env, config.keyPrefix);
+  const dashboard = await startDashboard({
+    context: { config, store, now: () => systemClock.now() },
+    env: io.env,
+    port: number,
+  });
+  const token = statusTokens(io.env).some(Boolean)
+    ? " (the page asks for AUTOSCALE_STATUS_TOKEN)"
+    : " (no AUTOSCALE_STATUS_TOKEN set: open to this machine only)";
+  io.out(`dashboard: ${dashboard.url}${token}; Ctrl-C stops`);
+  await new Promise<void>((resolve) => io.onStop(resolve));
+  await dashboard.close();
+  io.out("stopped");
   return 0;
 }
 

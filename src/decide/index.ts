@@ -1,6 +1,6 @@
 // The decide stage's public face: what the engine, the config and the tools may use.
-export { decide, decisionSchema } from "./registry.js";
-export type { Action, Decision } from "./types.js";
+export { decide, decisionBand, decisionSchema } from "./registry.js";
+export type { Action, Band, Decision } from "./types.js";
 export {
   decisionStateSchema,
   emptyDecisionState,

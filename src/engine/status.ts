@@ -1,4 +1,5 @@
 import type { Config } from "../config/schema.js";
+import { decisionBand, type Band } from "../decide/index.js";
 import { plural } from "../kit/plural.js";
 import type { StateStore } from "../state/index.js";
 import type { HistoryEntry, HistoryPoint } from "./history.js";
@@ -19,6 +20,10 @@ export interface ProcessStatus {
   /** Lasting conditions notified and not yet resolved, with when they began. */
   openConditions: Array<{ kind: string; since: string }>;
   scales: Array<{ at: string; from: number; to: number; reason?: string }>;
+  /** The ticks that sent notifications, and the events they sent. */
+  notifications: Array<{ at: string; events: string[] }>;
+  /** The readings the policy holds within, for the chart's band. */
+  band: Band & { unit?: string };
   /** Every tick of the range, for charts. */
   series: Array<{ at: string; value: number | null; current: number | null; min?: number; max?: number }>;
 }
@@ -26,6 +31,8 @@ export interface ProcessStatus {
 export interface Status {
   range: StatusRange;
   generatedAt: string;
+  /** The configured zone, in which bounds and schedules are read (and the dashboard draws times). */
+  timezone: string;
   processes: ProcessStatus[];
 }
 
@@ -45,6 +52,7 @@ export async function readStatus(
   return {
     range: options.range,
     generatedAt: new Date(options.now).toISOString(),
+    timezone: config.timezone,
     processes: names.map((name) => {
       const points = entries.flatMap((e) => {
         const point = e.processes.find((p) => p.process === name);
@@ -67,6 +75,10 @@ export async function readStatus(
         scales: points.flatMap(({ at, point }) =>
           point.scaled ? [{ at, ...point.scaled, ...(point.reason ? { reason: point.reason } : {}) }] : [],
         ),
+        notifications: points.flatMap(({ at, point }) =>
+          point.notified.length > 0 ? [{ at, events: point.notified }] : [],
+        ),
+        band: { ...decisionBand(config.processes[name]!.decision), ...unitOf(points) },
         series: points.map(({ at, point }) => ({
           at,
           value: point.value,
@@ -76,6 +88,12 @@ export async function readStatus(
       };
     }),
   };
+}
+
+/** The unit of the newest reading that has one. */
+function unitOf(points: { point: HistoryPoint }[]): { unit?: string } {
+  const unit = points.findLast(({ point }) => point.unit !== undefined)?.point.unit;
+  return unit === undefined ? {} : { unit };
 }
 
 const failure = (point: HistoryPoint) => (point.failed ? { failed: point.failed } : {});
