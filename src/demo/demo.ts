@@ -128,6 +128,17 @@ export function demoConfig(targetUrl: string): Config {
   );
 }
 
+/**
+ * A signal for one tick that aborts with `stopping`. fetch leaves a listener on the signal it is
+ * given, so a signal shared by all ticks gathers thousands over the day; one per tick goes with it.
+ */
+function follow(stopping: AbortSignal): { signal: AbortSignal; done: () => void } {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  stopping.addEventListener("abort", abort, { once: true });
+  return { signal: controller.signal, done: () => stopping.removeEventListener("abort", abort) };
+}
+
 const defaultOnStop = (stop: () => void) => {
   process.once("SIGINT", stop).once("SIGTERM", stop);
   return () => void process.off("SIGINT", stop).off("SIGTERM", stop);
@@ -259,6 +270,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   let done = 0;
   try {
     for (let i = 0; i < trace.requests.length && !stopping.signal.aborted; i++) {
+      const thisTick = follow(stopping.signal);
       const started = performance.now();
       const startMs = trace.startMs[i]!;
       clock.set(startMs);
@@ -275,7 +287,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       arrivals = 0;
       const load = trace.requests[i]! * settings.rateMultiplier;
       try {
-        await sendLoad(target.url, load, stopping.signal);
+        await sendLoad(target.url, load, thisTick.signal);
       } catch (error) {
         if (stopping.signal.aborted) break;
         throw error;
@@ -303,7 +315,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       previous = minute;
       minute = swap;
       const wait = tickMs - (performance.now() - started);
-      if (wait > 0) await sleep(wait, undefined, { signal: stopping.signal }).catch(() => {});
+      if (wait > 0) await sleep(wait, undefined, { signal: thisTick.signal }).catch(() => {});
+      thisTick.done();
     }
 
     if (done > 0) {

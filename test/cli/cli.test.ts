@@ -282,6 +282,48 @@ describe("autoscalebot status", () => {
   });
 });
 
+describe("autoscalebot dashboard", () => {
+  it("serves the page and the status API from the configured store until stopped", async () => {
+    const dashConfig = join(dir, "dashboard.json");
+    await writeFile(dashConfig, JSON.stringify({ ...webConfig(), keyPrefix: "dashboard-test" }));
+    expect((await run(["tick", "--config", dashConfig])).code).toBe(0);
+    const lines: string[] = [];
+    let stop = () => {};
+    const io: CliIo = {
+      env: { ...world.env, AUTOSCALE_STATE_DIR: join(dir, "state"), AUTOSCALE_STATUS_TOKEN: "dash-token" },
+      out: (t) => lines.push(t),
+      err: (t) => lines.push(t),
+      onStop: (s) => (stop = s),
+    };
+    const serving = main(["dashboard", "--config", dashConfig, "--port", "0"], io);
+    while (lines.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    const url = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/) \(the page asks for AUTOSCALE_STATUS_TOKEN\)/.exec(
+      lines[0]!,
+    )?.[1];
+    expect(url, lines[0]).toBeDefined();
+    expect(lines[0]).not.toContain("dash-token");
+    const page = await fetch(url!);
+    expect(page.headers.get("content-type")).toContain("text/html");
+    expect(await page.text()).toContain('<script src="assets/dashboard.js"></script>');
+    expect((await fetch(`${url}assets/dashboard.js`)).status).toBe(200);
+    expect((await fetch(`${url}assets/../../package.json`)).status).toBe(404);
+    expect((await fetch(`${url}api/status`)).status).toBe(401);
+    const status = await fetch(`${url}api/status?range=1h`, {
+      headers: { Authorization: "Bearer dash-token" },
+    });
+    expect(await status.json()).toMatchObject({ processes: [{ process: "web", current: 1 }] });
+    stop();
+    expect(await serving).toBe(0);
+    expect(lines.at(-1)).toBe("stopped");
+  });
+
+  it("rejects a bad port", async () => {
+    const { code, err } = await run(["dashboard", "--config", configPath, "--port", "http"]);
+    expect(code).toBe(2);
+    expect(err).toContain("--port expects a port number");
+  });
+});
+
 describe("autoscalebot run", () => {
   it("ticks every interval until stopped, finishing the tick in progress", async () => {
     let stop = () => {};
