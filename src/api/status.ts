@@ -17,7 +17,7 @@ export interface ApiContext {
 export const statusTokens = (env: Env) => [env.AUTOSCALE_STATUS_TOKEN, env.AUTOSCALE_TRIGGER_TOKEN];
 
 /**
- * `GET /api/status?range=1h|24h|7d[&process=NAME]`: the status the dashboard draws. `context`
+ * `GET /api/status?range=1h|24h|7d[&process=NAME][&since=ISO]`: the status the dashboard draws. `context`
  * is made only once the request is allowed, so a refused one costs no config or store.
  */
 export async function statusResponse(
@@ -33,12 +33,21 @@ export async function statusResponse(
   const range = query.get("range") ?? "24h";
   if (!Object.hasOwn(statusRanges, range))
     return json(400, { error: `range expects one of ${Object.keys(statusRanges).join(", ")}` });
+  const sinceText = query.get("since");
+  const since = sinceText === null ? undefined : Date.parse(sinceText);
+  if (since !== undefined && !Number.isFinite(since))
+    return json(400, { error: "since expects an ISO 8601 time, e.g. 2026-06-01T12:00:00.000Z" });
   try {
     const { config, store, now } = context();
     const process = query.get("process") ?? undefined;
     if (process !== undefined && !config.processes[process])
       throw new UnknownProcessError([process], Object.keys(config.processes));
-    const status = await readStatus(config, store, { range: range as StatusRange, process, now: now() });
+    const status = await readStatus(config, store, {
+      range: range as StatusRange,
+      process,
+      now: now(),
+      since,
+    });
     return json(200, status);
   } catch (error) {
     return failure(error);

@@ -31,6 +31,14 @@ export interface ProcessStatus {
 export interface Status {
   range: StatusRange;
   generatedAt: string;
+  /**
+   * Asked with `since`: only the ticks after it are in `series`, `scales`, `notifications` and
+   * `readings` (the rest of each process is whole), so a page that refreshes reads a minute of
+   * history, not the range. `complete` false: more ticks ran since then than were read, so the
+   * caller asks for the whole range again.
+   */
+  since?: string;
+  complete: boolean;
   /** The configured zone, in which bounds and schedules are read (and the dashboard draws times). */
   timezone: string;
   processes: ProcessStatus[];
@@ -38,20 +46,37 @@ export interface Status {
 
 const READINGS_SHOWN = 10;
 
+/**
+ * The ticks to read for the range, or for what came after `since`: a tick a minute, and room
+ * for as many again triggered by hand.
+ */
+function ticksToRead(range: StatusRange, now: number, since: number | undefined): number {
+  const minutes = statusRanges[range];
+  if (since === undefined) return minutes;
+  return Math.min(minutes, 2 * Math.ceil(Math.max(0, now - since) / 60_000) + 5);
+}
+
 /** Two commands (the state document and a range of history), whatever the number of processes. */
 export async function readStatus(
   config: Config,
   store: StateStore,
-  options: { range: StatusRange; process?: string | undefined; now: number },
+  options: { range: StatusRange; process?: string | undefined; now: number; since?: number | undefined },
 ): Promise<Status> {
-  const [document, raw] = await Promise.all([store.load(), store.readHistory(statusRanges[options.range])]);
+  const count = ticksToRead(options.range, options.now, options.since);
+  const [document, raw] = await Promise.all([store.load(), store.readHistory(count)]);
   const { state } = decodeState(document);
-  const since = options.now - statusRanges[options.range] * 60_000;
-  const entries = raw.flatMap((line) => parseEntry(line)).filter((e) => Date.parse(e.at) >= since);
+  const from = Math.max(options.now - statusRanges[options.range] * 60_000, (options.since ?? -Infinity) + 1);
+  const parsed = raw.flatMap((line) => parseEntry(line));
+  const entries = parsed.filter((e) => Date.parse(e.at) >= from);
+  // Every tick read is newer than `since` and there may be more: what was read is not all.
+  const complete =
+    options.since === undefined || raw.length < count || Date.parse(parsed[0]?.at ?? "") <= options.since;
   const names = Object.keys(config.processes).filter((n) => !options.process || n === options.process);
   return {
     range: options.range,
     generatedAt: new Date(options.now).toISOString(),
+    ...(options.since !== undefined ? { since: new Date(options.since).toISOString() } : {}),
+    complete,
     timezone: config.timezone,
     processes: names.map((name) => {
       const points = entries.flatMap((e) => {

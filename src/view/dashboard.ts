@@ -216,12 +216,53 @@ function askForToken(why: string): void {
 }
 
 let range: (typeof RANGES)[number] = "24h";
+/** The whole range as last drawn; refreshes ask only for what came after it. */
+let shown: Status | null = null;
+
+const RANGE_MS = { "1h": 3_600_000, "24h": 86_400_000, "7d": 604_800_000 } as const;
+
+/** The newest tick drawn, from which the next refresh asks. */
+function newestAt(status: Status): string | undefined {
+  const times = status.processes.flatMap((p) => p.series.slice(-1).map((s) => s.at));
+  return times.sort().at(-1);
+}
+
+/**
+ * The whole range drawn before, with the ticks after it: null when they do not fit together (a
+ * process came or went, or more ticks ran than were read), and the range is asked for again.
+ */
+function merge(old: Status, update: Status): Status | null {
+  if (!update.complete || update.range !== old.range) return null;
+  const names = (s: Status) => s.processes.map((p) => p.process).join("\n");
+  if (names(old) !== names(update)) return null;
+  const from = Date.parse(update.generatedAt) - RANGE_MS[update.range];
+  const inRange = <T extends { at: string }>(items: T[]) => items.filter((i) => Date.parse(i.at) >= from);
+  return {
+    ...update,
+    processes: update.processes.map((next, i) => {
+      const before = old.processes[i]!;
+      const ticked = next.lastTickAt !== null;
+      return {
+        ...next,
+        current: ticked ? next.current : before.current,
+        bounds: ticked ? next.bounds : before.bounds,
+        lastTickAt: next.lastTickAt ?? before.lastTickAt,
+        readings: [...before.readings, ...next.readings].slice(-10),
+        series: inRange([...before.series, ...next.series]),
+        scales: inRange([...before.scales, ...next.scales]),
+        notifications: inRange([...before.notifications, ...next.notifications]),
+      };
+    }),
+  };
+}
 
 async function refresh(): Promise<void> {
   const token = localStorage.getItem(TOKEN_KEY);
+  const since = shown?.range === range ? newestAt(shown) : undefined;
   let response: Response;
   try {
-    response = await fetch(`api/status?range=${range}`, {
+    const query = `range=${range}${since ? `&since=${encodeURIComponent(since)}` : ""}`;
+    response = await fetch(`api/status?${query}`, {
       headers: token ? { Authorization: `Bearer ${token}` } : {},
       cache: "no-store",
     });
@@ -240,13 +281,20 @@ async function refresh(): Promise<void> {
     return;
   }
   $("#token-form").hidden = true;
-  say(body.processes.length === 0 ? "no process configured" : "");
-  render(body);
+  const status = since && shown ? merge(shown, body) : body;
+  if (!status) {
+    shown = null;
+    return refresh();
+  }
+  shown = status;
+  say(status.processes.length === 0 ? "no process configured" : "");
+  render(status);
 }
 
 function setRange(next: (typeof RANGES)[number]): void {
   range = next;
   localStorage.setItem(RANGE_KEY, next);
+  shown = null;
   for (const button of document.querySelectorAll<HTMLButtonElement>("#ranges button"))
     button.setAttribute("aria-pressed", String(button.dataset.range === next));
   void refresh();

@@ -51,6 +51,18 @@ describe("GET /api/status", () => {
     }
   });
 
+  it("since: only the ticks after it, and whether they are all of them", async () => {
+    const { body: whole } = await get("?range=1h", STATUS);
+    const last = (whole.processes as Array<{ series: Array<{ at: string }> }>)[0]!.series.at(-1)!.at;
+    const { status, body } = await get(`?range=1h&since=${encodeURIComponent(last)}`, STATUS);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ since: last, complete: true, processes: [{ process: "web", series: [] }] });
+    const before = new Date(Date.parse(last) - 1).toISOString();
+    const { body: one } = await get(`?range=1h&since=${before}`, STATUS);
+    expect((one.processes as Array<{ series: unknown[] }>)[0]!.series).toHaveLength(1);
+    expect(await get("?since=yesterday", STATUS)).toMatchObject({ status: 400 });
+  });
+
   it("refuses a wrong or missing token, a bad range or process, and other methods", async () => {
     expect((await get("", "wrong")).status).toBe(401);
     expect((await get("")).status).toBe(401);

@@ -78,6 +78,24 @@ describe("the dashboard, in Chromium", () => {
     await page.screenshot({ path: join(shots, "dashboard.png"), fullPage: true });
   });
 
+  it("refreshes by itself, asking only for the ticks after the newest it drew", async () => {
+    const page = await open(`#token=${STATUS}&refresh=1`);
+    const asked: string[] = [];
+    page.on("request", (request) => asked.push(request.url()));
+    await page.getByRole("button", { name: "1h" }).click();
+    const web = page.locator('section.process[data-process="web"] .chart.count');
+    await expect.poll(() => web.getAttribute("data-points")).toBe(String(TICKS));
+    world.targets.web!.set({ latencyMs: 0 });
+    await ticks(world, config, 3);
+    await expect.poll(() => web.getAttribute("data-points"), { timeout: 5000 }).toBe(String(TICKS + 3));
+    expect(asked.some((url) => /api\/status\?range=1h&since=/.test(url))).toBe(true);
+    // The page's series is the range's, as a full read gives it.
+    const full = (await (
+      await fetch(`${dashboard.url}api/status?range=1h`, { headers: { Authorization: `Bearer ${STATUS}` } })
+    ).json()) as { processes: Array<{ series: unknown[] }> };
+    expect(full.processes[0]!.series).toHaveLength(TICKS + 3);
+  });
+
   it("asks for the token, refuses a wrong one, and keeps a right one", async () => {
     const page = await open("");
     await page.locator("#token-form").waitFor();
