@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { ConfigError } from "../config/load.js";
+import { scrub } from "../kit/redact.js";
 import { UnknownProcessError } from "../engine/tick.js";
 import { StateStoreError, StoreConfigError } from "../state/index.js";
 
@@ -50,6 +51,7 @@ export function failure(error: unknown): Response {
   if (error instanceof StoreConfigError) return json(503, { error: error.message });
   if (error instanceof UnknownProcessError) return json(400, { error: error.message });
   if (error instanceof StateStoreError) return json(503, { error: error.message });
-  console.error(error);
+  // A stack may quote a URL with its credentials in it: logged scrubbed, never answered.
+  console.error(scrub(error instanceof Error ? (error.stack ?? error.message) : String(error), []));
   return json(500, { error: "internal error" });
 }

@@ -1,6 +1,7 @@
 import { authorize, failure, json } from "../api/http.js";
 import { healthResponse, statusResponse, type ApiContext } from "../api/status.js";
 import { systemClock } from "../kit/clock.js";
+import { scrub } from "../kit/redact.js";
 import { configForFunctions } from "../config/sources.js";
 import { tickFailed } from "../engine/report.js";
 import { createStateStore, emulatedLocally } from "../state/index.js";
@@ -20,7 +21,9 @@ export async function handleScheduled(env: Env, bundledConfig: unknown): Promise
     const report = await tick(env, bundledConfig, {});
     (tickFailed(report) ? console.error : console.log)(JSON.stringify(report));
   } catch (error) {
-    console.error(JSON.stringify({ error: error instanceof Error ? error.message : String(error) }));
+    console.error(
+      JSON.stringify({ error: scrub(error instanceof Error ? error.message : String(error), []) }),
+    );
   }
 }
 

@@ -153,7 +153,8 @@ function createRedis(config: RedisConfigNodejs): Redis {
     return new Redis(config);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new StateStoreError(`Upstash Redis is misconfigured: ${reason}`, { cause: error });
+    // The client's message may quote the URL, and the cause's stack with it: neither is kept.
+    throw new StateStoreError(`Upstash Redis is misconfigured: ${scrub(reason, [config.url, config.token])}`);
   }
 }
 
