@@ -7,6 +7,7 @@ import { createStateStore, emulatedLocally, StateStoreError, StoreConfigError } 
 import { readStatus, statusRanges, type StatusRange } from "../engine/status.js";
 import { decodeState } from "../engine/state-document.js";
 import { runTick, UnknownProcessError, type TickOptions } from "../engine/tick.js";
+import { LockBusyError, SteerRequestError, steerProcess } from "../engine/steer.js";
 import type { Env } from "../kit/env.js";
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
@@ -57,10 +58,15 @@ function authorize(request: Request, tokens: (string | undefined)[], variable: s
   );
 }
 
+/** What acts on the autoscaler (a tick, a pause) takes a POST with AUTOSCALE_TRIGGER_TOKEN, never the status token. */
+function refuseUnlessTriggered(request: Request, env: Env): Response | null {
+  if (request.method !== "POST") return json(405, { error: "use POST" }, { Allow: "POST" });
+  return authorize(request, [env.AUTOSCALE_TRIGGER_TOKEN], "AUTOSCALE_TRIGGER_TOKEN");
+}
+
 /** `POST /api/tick`: a tick on demand, authenticated by AUTOSCALE_TRIGGER_TOKEN. */
 export async function handleTrigger(request: Request, env: Env, bundledConfig: unknown): Promise<Response> {
-  if (request.method !== "POST") return json(405, { error: "use POST" }, { Allow: "POST" });
-  const refused = authorize(request, [env.AUTOSCALE_TRIGGER_TOKEN], "AUTOSCALE_TRIGGER_TOKEN");
+  const refused = refuseUnlessTriggered(request, env);
   if (refused) return refused;
 
   const query = new URL(request.url).searchParams;
@@ -74,12 +80,47 @@ export async function handleTrigger(request: Request, env: Env, bundledConfig: u
   }
 }
 
+/** `POST /api/pause` with `{"process": "web", "minutes"?: N, "processes"?: COUNT}`, the trigger token. */
+export const handlePause = (request: Request, env: Env, bundledConfig: unknown) =>
+  steer("pause", request, env, bundledConfig);
+
+/** `POST /api/resume` with `{"process": "web"}`, the trigger token. */
+export const handleResume = (request: Request, env: Env, bundledConfig: unknown) =>
+  steer("resume", request, env, bundledConfig);
+
+/** Pause or resume (src/engine/steer.ts): the answer says what it did and the pause now in force. */
+async function steer(
+  action: "pause" | "resume",
+  request: Request,
+  env: Env,
+  bundledConfig: unknown,
+): Promise<Response> {
+  const refused = refuseUnlessTriggered(request, env);
+  if (refused) return refused;
+  let body: unknown;
+  try {
+    body = JSON.parse(await request.text());
+  } catch {
+    return json(400, { error: 'expected a JSON body, e.g. {"process": "web"}' });
+  }
+  try {
+    const config = configForFunctions(env, bundledConfig);
+    const deps = { store: createStateStore(env, config.keyPrefix, emulatedLocally(env)), clock: systemClock };
+    return json(200, await steerProcess(action, config, deps, body, "api"));
+  } catch (error) {
+    return failure(error);
+  }
+}
+
 /** What an entry point answers when the request could not be served. */
 function failure(error: unknown): Response {
   if (error instanceof ConfigError)
     return json(500, { error: "invalid configuration", problems: error.problems });
   if (error instanceof StoreConfigError) return json(503, { error: error.message });
   if (error instanceof UnknownProcessError) return json(400, { error: error.message });
+  if (error instanceof SteerRequestError)
+    return json(400, { error: "invalid request body", problems: error.problems });
+  if (error instanceof LockBusyError) return json(409, { error: error.message });
   if (error instanceof StateStoreError) return json(503, { error: error.message });
   console.error(error);
   return json(500, { error: "internal error" });

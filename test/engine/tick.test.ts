@@ -88,8 +88,8 @@ describe("a tick against the real local world", () => {
     expect(world.memory.events.map((e) => e.kind)).toEqual(["above-max"]);
   });
 
-  it("respects a manual scale within bounds and corrects one outside them", async () => {
-    const config = world.config();
+  it("with manualOverrideMinutes 0, respects a manual scale within bounds and corrects one outside them", async () => {
+    const config = world.config({ manualOverrideMinutes: 0 });
     world.heroku.setQuantity(APP, "web", 2);
     const [inside] = await ticks(world, config, 1);
     expect(inside!.processes[0]).toMatchObject({ current: 2, status: "held" });

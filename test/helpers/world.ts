@@ -43,6 +43,10 @@ export interface ConfigOverrides {
   tickDeadlineMs?: number;
   timezone?: string;
   measurementTimeoutMs?: number;
+  /** The processes' manualOverrideMinutes (default 30). */
+  manualOverrideMinutes?: number;
+  /** The processes' notifyOn (default: scale, above-max, below-min, scale-failed). */
+  notifyOn?: string[];
 }
 
 export async function startWorld(processes: string[] = ["web"]): Promise<World> {
@@ -103,8 +107,11 @@ export async function startWorld(processes: string[] = ["web"]): Promise<World> 
               scaling: { backend: "heroku", app: APP, processType: name },
               notification: {
                 backends: ["memory"],
-                notifyOn: ["scale", "above-max", "below-min", "scale-failed"],
+                notifyOn: overrides.notifyOn ?? ["scale", "above-max", "below-min", "scale-failed"],
               },
+              ...(overrides.manualOverrideMinutes === undefined
+                ? {}
+                : { manualOverrideMinutes: overrides.manualOverrideMinutes }),
             },
           ]),
         ),
