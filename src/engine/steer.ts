@@ -35,7 +35,6 @@ const pauseRequestSchema = z.strictObject({
 type PauseRequest = z.infer<typeof pauseRequestSchema>;
 
 const resumeRequestSchema = z.strictObject({ process: z.string() });
-type ResumeRequest = z.infer<typeof resumeRequestSchema>;
 
 /** A request that is not one: every problem, by field. */
 export class SteerRequestError extends Error {
@@ -90,61 +89,57 @@ export async function steerProcess(
   fields: unknown,
   by: string,
 ): Promise<SteerResult> {
-  return action === "pause"
-    ? pauseProcess(config, deps, { ...parseRequest(pauseRequestSchema, fields), by })
-    : resumeProcess(config, deps, { ...parseRequest(resumeRequestSchema, fields), by });
+  if (action === "pause") {
+    const request = parseRequest(pauseRequestSchema, fields);
+    return editRecord(config, deps, request.process, (record, now) => pause(record, now, request, by));
+  }
+  const { process } = parseRequest(resumeRequestSchema, fields);
+  return editRecord(config, deps, process, (record, now) => resume(record, now, process, by));
 }
 
-/** Pauses a process: measured, not scaled; with `processes`, scaled there once, then held. */
-async function pauseProcess(
-  config: Config,
-  deps: SteerDeps,
-  request: PauseRequest & { by: string },
-): Promise<SteerResult> {
-  return editRecord(config, deps, request.process, (record, now) => {
-    const { minutes, processes, by } = request;
-    const ongoing = steeringOf(record, now).paused !== null;
-    // A manual override ends: the pause holds the process now.
-    const { override: _, paused: before, ...rest } = record;
-    const paused: NonNullable<ProcessRecord["paused"]> = {
-      since: ongoing && before ? before.since : now,
-      ...(minutes === undefined ? {} : { until: now + minutes * 60_000 }),
-      ...(processes === undefined ? {} : { processes }),
-      by,
-    };
-    const held =
-      processes === undefined
-        ? "measured but not scaled"
-        : `the next tick scales it to ${plural(processes, "process", "processes")}, then holds it there`;
-    const until =
-      paused.until === undefined ? "until resumed" : `until ${new Date(paused.until).toISOString()}`;
-    return {
-      record: { ...rest, paused },
-      message: `${ongoing ? "paused again" : "paused"} ${request.process}: ${held}, ${until}`,
-    };
-  });
+/** What an edit makes of the record (null: nothing to change), and what to tell the person. */
+interface Edit {
+  record: ProcessRecord | null;
+  message: string;
 }
 
-/** Resumes a paused process: the next tick decides again. Not paused: nothing changes. */
-async function resumeProcess(
-  config: Config,
-  deps: SteerDeps,
-  request: ResumeRequest & { by: string },
-): Promise<SteerResult> {
-  return editRecord(config, deps, request.process, (record, now) => {
-    const { paused, ...rest } = record;
-    if (!paused || steeringOf(record, now).paused === null) {
-      const ended =
-        paused?.until === undefined ? "" : ` (its pause ended at ${new Date(paused.until).toISOString()})`;
-      return { record: null, message: `${request.process} is not paused${ended}: nothing to resume` };
-    }
-    const since = new Date(paused.since).toISOString();
-    return {
-      // A pause no tick announced is simply withdrawn; an announced one is announced as resumed.
-      record: paused.announced ? { ...rest, resumed: { since: paused.since, by: request.by } } : rest,
-      message: `resumed ${request.process} (paused since ${since}): the next tick decides again`,
-    };
-  });
+/** Paused: measured, not scaled; with `processes`, scaled there once, then held. */
+function pause(record: ProcessRecord, now: number, request: PauseRequest, by: string): Edit {
+  const { minutes, processes } = request;
+  const ongoing = steeringOf(record, now).paused !== null;
+  // A manual override ends: the pause holds the process now.
+  const { override: _, paused: before, ...rest } = record;
+  const paused: NonNullable<ProcessRecord["paused"]> = {
+    since: ongoing && before ? before.since : now,
+    ...(minutes === undefined ? {} : { until: now + minutes * 60_000 }),
+    ...(processes === undefined ? {} : { processes }),
+    by,
+  };
+  const held =
+    processes === undefined
+      ? "measured but not scaled"
+      : `the next tick scales it to ${plural(processes, "process", "processes")}, then holds it there`;
+  const until =
+    paused.until === undefined ? "until resumed" : `until ${new Date(paused.until).toISOString()}`;
+  return {
+    record: { ...rest, paused },
+    message: `${ongoing ? "paused again" : "paused"} ${request.process}: ${held}, ${until}`,
+  };
+}
+
+/** Resumed: the next tick decides again. Not paused: nothing changes. */
+function resume(record: ProcessRecord, now: number, name: string, by: string): Edit {
+  const { paused, ...rest } = record;
+  if (!paused || steeringOf(record, now).paused === null) {
+    const ended =
+      paused?.until === undefined ? "" : ` (its pause ended at ${new Date(paused.until).toISOString()})`;
+    return { record: null, message: `${name} is not paused${ended}: nothing to resume` };
+  }
+  return {
+    // A pause no tick announced is simply withdrawn; an announced one is announced as resumed.
+    record: paused.announced ? { ...rest, resumed: { since: paused.since, by } } : rest,
+    message: `resumed ${name} (paused since ${new Date(paused.since).toISOString()}): the next tick decides again`,
+  };
 }
 
 /**
@@ -156,7 +151,7 @@ async function editRecord(
   config: Config,
   deps: SteerDeps,
   name: string,
-  edit: (record: ProcessRecord, now: number) => { record: ProcessRecord | null; message: string },
+  edit: (record: ProcessRecord, now: number) => Edit,
 ): Promise<SteerResult> {
   if (!Object.hasOwn(config.processes, name))
     throw new UnknownProcessError([name], Object.keys(config.processes));

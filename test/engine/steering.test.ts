@@ -17,12 +17,7 @@ beforeAll(async () => {
   world = await startWorld(["web"]);
 });
 afterAll(() => world.close());
-beforeEach(() => {
-  world.heroku.setQuantity(APP, "web", 1);
-  world.heroku.setLatency(0);
-  world.targets.web!.set({ latencyMs: 0, status: 200 });
-  world.memory.events.length = 0;
-});
+beforeEach(() => world.reset());
 
 const STEERING = ["scale", "above-max", "scale-failed", "fail-safe", "pause", "resume", "manual-scale"];
 const quantity = () => world.heroku.quantity(APP, "web");

@@ -7,13 +7,7 @@ beforeAll(async () => {
   world = await startWorld(["web"]);
 });
 afterAll(() => world.close());
-beforeEach(() => {
-  world.heroku.setQuantity(APP, "web", 1);
-  world.heroku.setLatency(0);
-  world.heroku.setRateLimitRemaining(4500);
-  world.targets.web!.set({ latencyMs: 0, status: 200 });
-  world.memory.events.length = 0;
-});
+beforeEach(() => world.reset());
 
 const quantity = () => world.heroku.quantity(APP, "web");
 const patches = () => world.heroku.requests.filter((r) => r.method === "PATCH").length;

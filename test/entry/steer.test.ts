@@ -1,26 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import bundledConfig from "../../autoscale.config.json" with { type: "json" };
 import { handlePause, handleResume, handleStatus, handleTrigger } from "../../src/entry/netlify.js";
-import { APP, startWorld, type World } from "../helpers/world.js";
+import {
+  STATUS_TOKEN as STATUS,
+  startWorld,
+  TRIGGER_TOKEN as TRIGGER,
+  type World,
+} from "../helpers/world.js";
 
-const TRIGGER = "trigger-secret-0123456789";
-const STATUS = "status-secret-9876543210";
 let world: World;
 let env: Record<string, string>;
 
 beforeAll(async () => {
   world = await startWorld(["web"]);
-  const config = {
-    keyPrefix: "steer-endpoint",
-    processes: {
-      web: {
-        measurement: { backend: "response-time", url: `${world.targets.web!.url}/heartbeat` },
-        scaling: { backend: "heroku", app: APP },
-        notification: { backends: ["memory"] },
-      },
-    },
-  };
-  env = world.functionEnv(config, { AUTOSCALE_TRIGGER_TOKEN: TRIGGER, AUTOSCALE_STATUS_TOKEN: STATUS });
+  env = world.webFunctionEnv("steer-endpoint");
 });
 afterAll(() => world.close());
 
