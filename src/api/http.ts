@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { ConfigError } from "../config/load.js";
 import { scrub } from "../kit/redact.js";
+import { LockBusyError, SteerRequestError } from "../engine/steer.js";
 import { UnknownProcessError } from "../engine/tick.js";
 import { StateStoreError, StoreConfigError } from "../state/index.js";
 
@@ -50,6 +51,9 @@ export function failure(error: unknown): Response {
     return json(500, { error: "invalid configuration", problems: error.problems });
   if (error instanceof StoreConfigError) return json(503, { error: error.message });
   if (error instanceof UnknownProcessError) return json(400, { error: error.message });
+  if (error instanceof SteerRequestError)
+    return json(400, { error: "invalid request body", problems: error.problems });
+  if (error instanceof LockBusyError) return json(409, { error: error.message });
   if (error instanceof StateStoreError) return json(503, { error: error.message });
   // A stack may quote a URL with its credentials in it: logged scrubbed, never answered.
   console.error(scrub(error instanceof Error ? (error.stack ?? error.message) : String(error), []));

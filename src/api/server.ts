@@ -3,14 +3,16 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { extname } from "node:path";
 import type { Env } from "../kit/env.js";
-import { json } from "./http.js";
-import { healthResponse, statusResponse, type ApiContext } from "./status.js";
+import { authorize, json } from "./http.js";
+import { steerResponse } from "./steer.js";
+import { healthResponse, statusResponse, statusTokens, type ApiContext } from "./status.js";
 
 /**
- * `autoscalebot dashboard` (and the demo): the site's page and its API on loopback, over the
- * configured store, answering as the Netlify functions do. With no token set the API is open,
- * since only this machine reaches it; with AUTOSCALE_STATUS_TOKEN (or the trigger's) set, the
- * page asks for it.
+ * `autoscalebot dashboard` (and the demo): the site's page and its API (status, health, pause,
+ * resume) on loopback, over the configured store, answering as the Netlify functions do. With no
+ * token set the API is open, since only this machine reaches it; with AUTOSCALE_STATUS_TOKEN (or
+ * the trigger's) set, the page asks for it, and pause and resume take the trigger's token (or,
+ * with none set, the status token).
  */
 export interface Dashboard {
   url: string;
@@ -46,6 +48,13 @@ async function route(request: Request, env: Env, context: () => ApiContext): Pro
   const { pathname } = new URL(request.url);
   if (pathname === "/api/status") return statusResponse(request, env, context, { openWhenUnset: true });
   if (pathname === "/api/health") return healthResponse(request, context);
+  if (pathname === "/api/pause" || pathname === "/api/resume") {
+    if (request.method !== "POST") return json(405, { error: "use POST" }, { Allow: "POST" });
+    // The trigger's token steers; without one, whatever token guards the page does.
+    const tokens = env.AUTOSCALE_TRIGGER_TOKEN ? [env.AUTOSCALE_TRIGGER_TOKEN] : statusTokens(env);
+    const refused = authorize(request, tokens, "AUTOSCALE_TRIGGER_TOKEN", { openWhenUnset: true });
+    return refused ?? steerResponse(pathname === "/api/pause" ? "pause" : "resume", request, context);
+  }
   if (pathname.startsWith("/api/")) return json(404, { error: `no endpoint ${pathname}` });
   if (request.method !== "GET" && request.method !== "HEAD")
     return json(405, { error: "use GET" }, { Allow: "GET" });

@@ -8,6 +8,13 @@ export {
   type HistoryEntry,
   type ScaleRecord,
 } from "./decision-state.js";
-export { boundsAt, commonDecisionFields, decision, enforceBounds, withSchedule } from "./common.js";
+export {
+  boundsAt,
+  commonDecisionFields,
+  decision,
+  enforceBounds,
+  failSafeMove,
+  withSchedule,
+} from "./common.js";
 export { resolveBound } from "./bounds.js";
 export { scheduleAt, scheduleSchema, type Schedule, type ScheduleEntry } from "./schedule.js";

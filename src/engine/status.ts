@@ -4,6 +4,7 @@ import { plural } from "../kit/plural.js";
 import type { StateStore } from "../state/index.js";
 import type { HistoryEntry, HistoryPoint } from "./history.js";
 import { decodeState } from "./state-document.js";
+import { steeringOf, type OverrideView, type PauseView } from "./process-record.js";
 
 export const statusRanges = { "1h": 60, "24h": 24 * 60, "7d": 7 * 24 * 60 } as const;
 export type StatusRange = keyof typeof statusRanges;
@@ -19,6 +20,10 @@ export interface ProcessStatus {
   readings: Array<{ at: string; value: number | null; unit?: string; failed?: string }>;
   /** Lasting conditions notified and not yet resolved, with when they began. */
   openConditions: Array<{ kind: string; since: string }>;
+  /** Paused now (autoscalebot pause, POST /api/pause): since when, until when, the count held, by whom. */
+  paused: PauseView | null;
+  /** Held now at a count set by hand, until when (manualOverrideMinutes). */
+  override: OverrideView | null;
   scales: Array<{ at: string; from: number; to: number; reason?: string }>;
   /** The ticks that sent notifications, and the events they sent. */
   notifications: Array<{ at: string; events: string[] }>;
@@ -97,6 +102,7 @@ export async function readStatus(
           kind,
           since: new Date(notice.since).toISOString(),
         })),
+        ...steeringOf(state.processes[name], options.now),
         scales: points.flatMap(({ at, point }) =>
           point.scaled ? [{ at, ...point.scaled, ...(point.reason ? { reason: point.reason } : {}) }] : [],
         ),
@@ -147,6 +153,17 @@ export function formatStatus(status: Status): string {
     lines.push(
       `  ${p.process}: ${p.current === null ? "? processes" : plural(p.current, "process", "processes")}${bounds} | ${shown} | last tick ${p.lastTickAt ?? "never"}`,
     );
+    if (p.paused) {
+      const { since, until, processes, by } = p.paused;
+      const held = processes === undefined ? "" : `, held at ${plural(processes, "process", "processes")}`;
+      lines.push(
+        `    paused since ${since}${by ? ` by ${by}` : ""}${held}, ${until ? `until ${until}` : "until resumed"}`,
+      );
+    }
+    if (p.override)
+      lines.push(
+        `    manual override since ${p.override.since}: held at ${plural(p.override.count, "process", "processes")} until ${p.override.until}`,
+      );
     for (const c of p.openConditions) lines.push(`    open: ${c.kind} since ${c.since}`);
     for (const s of p.scales.slice(-5))
       lines.push(`    ${s.at} scaled ${s.from} -> ${s.to}${s.reason ? `: ${s.reason}` : ""}`);

@@ -1,5 +1,6 @@
 import { authorize, failure, json } from "../api/http.js";
 import { healthResponse, statusResponse, type ApiContext } from "../api/status.js";
+import { steerResponse } from "../api/steer.js";
 import { systemClock } from "../kit/clock.js";
 import { scrub } from "../kit/redact.js";
 import { configForFunctions } from "../config/sources.js";
@@ -27,10 +28,15 @@ export async function handleScheduled(env: Env, bundledConfig: unknown): Promise
   }
 }
 
+/** What acts on the autoscaler (a tick, a pause) takes a POST with AUTOSCALE_TRIGGER_TOKEN, never the status token. */
+function refuseUnlessTriggered(request: Request, env: Env): Response | null {
+  if (request.method !== "POST") return json(405, { error: "use POST" }, { Allow: "POST" });
+  return authorize(request, [env.AUTOSCALE_TRIGGER_TOKEN], "AUTOSCALE_TRIGGER_TOKEN");
+}
+
 /** `POST /api/tick`: a tick on demand, authenticated by AUTOSCALE_TRIGGER_TOKEN. */
 export async function handleTrigger(request: Request, env: Env, bundledConfig: unknown): Promise<Response> {
-  if (request.method !== "POST") return json(405, { error: "use POST" }, { Allow: "POST" });
-  const refused = authorize(request, [env.AUTOSCALE_TRIGGER_TOKEN], "AUTOSCALE_TRIGGER_TOKEN");
+  const refused = refuseUnlessTriggered(request, env);
   if (refused) return refused;
 
   const query = new URL(request.url).searchParams;
@@ -44,12 +50,21 @@ export async function handleTrigger(request: Request, env: Env, bundledConfig: u
   }
 }
 
-/** What the read-only endpoints read: the bundled (or env) config and the Upstash store. */
+/** What the other endpoints read: the bundled (or env) config and the Upstash store. */
 const functionContext = (env: Env, bundledConfig: unknown) => (): ApiContext => {
   const config = configForFunctions(env, bundledConfig);
   const store = createStateStore(env, config.keyPrefix, emulatedLocally(env));
   return { config, store, now: () => systemClock.now() };
 };
+
+/** `POST /api/pause` with `{"process": "web", "minutes"?: N, "processes"?: COUNT}`, the trigger token. */
+export const handlePause = async (request: Request, env: Env, bundledConfig: unknown): Promise<Response> =>
+  refuseUnlessTriggered(request, env) ?? steerResponse("pause", request, functionContext(env, bundledConfig));
+
+/** `POST /api/resume` with `{"process": "web"}`, the trigger token. */
+export const handleResume = async (request: Request, env: Env, bundledConfig: unknown): Promise<Response> =>
+  refuseUnlessTriggered(request, env) ??
+  steerResponse("resume", request, functionContext(env, bundledConfig));
 
 /**
  * `GET /api/status?range=1h|24h|7d[&process=NAME]`: the status the dashboard draws, read-only,

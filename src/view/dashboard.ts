@@ -141,9 +141,23 @@ interface Section {
 function renderSection(section: Section | undefined, p: ProcessStatus, zone: string): Section {
   const root = section?.root ?? element("section", { className: "process" });
   root.dataset.process = p.process;
-  const badges = [...p.openConditions.map((c) => `${c.kind} since ${clock(c.since, zone)}`)].map((text) =>
-    element("span", { className: "badge", text }),
-  );
+  const steering = [
+    ...(p.paused
+      ? [
+          `paused${p.paused.processes !== undefined ? ` at ${p.paused.processes}` : ""} since ${clock(p.paused.since, zone)}` +
+            (p.paused.until ? `, until ${clock(p.paused.until, zone)}` : ", until resumed"),
+        ]
+      : []),
+    ...(p.override
+      ? [`scaled by hand to ${p.override.count}: held until ${clock(p.override.until, zone)}`]
+      : []),
+  ].map((text) => element("span", { className: "badge steering", text }));
+  const badges = [
+    ...steering,
+    ...p.openConditions.map((c) =>
+      element("span", { className: "badge", text: `${c.kind} since ${clock(c.since, zone)}` }),
+    ),
+  ];
   const scales = p.scales
     .slice()
     .reverse()

@@ -2,26 +2,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import bundledConfig from "../../autoscale.config.json" with { type: "json" };
 import { encodeState } from "../../src/engine/state-document.js";
 import { handleHealth, handleStatus, handleTrigger } from "../../src/entry/netlify.js";
-import { APP, startWorld, type World } from "../helpers/world.js";
+import {
+  STATUS_TOKEN as STATUS,
+  startWorld,
+  TRIGGER_TOKEN as TRIGGER,
+  type World,
+} from "../helpers/world.js";
 
-const TRIGGER = "trigger-secret-0123456789";
-const STATUS = "status-secret-9876543210";
 let world: World;
 let env: Record<string, string>;
 
 beforeAll(async () => {
   world = await startWorld(["web"]);
-  const config = {
-    keyPrefix: "status-endpoint",
-    processes: {
-      web: {
-        measurement: { backend: "response-time", url: `${world.targets.web!.url}/heartbeat` },
-        scaling: { backend: "heroku", app: APP },
-        notification: { backends: ["memory"] },
-      },
-    },
-  };
-  env = world.functionEnv(config, { AUTOSCALE_TRIGGER_TOKEN: TRIGGER, AUTOSCALE_STATUS_TOKEN: STATUS });
+  env = world.webFunctionEnv("status-endpoint");
   const tick = new Request("https://autoscalebot.example/api/tick", {
     method: "POST",
     headers: { Authorization: `Bearer ${TRIGGER}` },

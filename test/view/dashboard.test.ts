@@ -113,6 +113,24 @@ describe("the dashboard, in Chromium", () => {
     await page.locator("section.process").nth(1).waitFor();
   });
 
+  it("shows a pause made through the local API", async () => {
+    const pause = (body: object, token = STATUS) =>
+      fetch(`${dashboard.url}api/pause`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    expect((await pause({ process: "worker", minutes: 30 }, "wrong")).status).toBe(401);
+    expect((await pause({ process: "nope" })).status).toBe(400);
+    expect((await pause({ process: "worker", minutes: 30 })).status).toBe(200);
+    await ticks(world, config, 1);
+    const page = await open(`#token=${STATUS}`);
+    const worker = page.locator('section.process[data-process="worker"]');
+    await expect
+      .poll(() => worker.locator(".badge.steering").textContent())
+      .toMatch(/^paused since .*, until /);
+  });
+
   it("is readable on a phone: nothing wider than the screen", async () => {
     const page = await open(`#token=${STATUS}`, { width: 390, height: 844 });
     await page.locator("section.process").nth(1).waitFor();
