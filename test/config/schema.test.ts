@@ -205,7 +205,7 @@ describe("parseConfig: problems name their path", () => {
     [
       "wrong scaling backend",
       withWeb("scaling", { backend: "dokku" }),
-      ['processes.web.scaling.backend: expected one of "heroku", "render"'],
+      ['processes.web.scaling.backend: expected one of "heroku", "render", "railway"'],
     ],
     [
       "maxProcesses 0 with minProcesses 0",
@@ -603,8 +603,10 @@ describe("redact", () => {
       url: `https://${REDACTED}:${REDACTED}@example.com/hb?access_token=${REDACTED}&x=1`,
     });
     expect(out.keyPrefix).toBe("prod:token");
-    expect(out.processes.web?.scaling.apiKeyEnv).toBe("HEROKU_API_KEY");
-    expect(out.processes.web?.scaling).toMatchObject({ app: "dancing-forest-1234" });
+    expect(out.processes.web?.scaling).toMatchObject({
+      apiKeyEnv: "HEROKU_API_KEY",
+      app: "dancing-forest-1234",
+    });
     expect(out.processes.web?.decision).toEqual(config.processes.web?.decision);
     // A deep copy: the original is untouched.
     expect(JSON.stringify(config.processes.web?.measurement)).toContain("s3cret");
