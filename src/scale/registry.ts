@@ -4,9 +4,10 @@ import { heroku } from "./heroku.js";
 import { railway } from "./railway.js";
 import { render } from "./render.js";
 import type { ScaleError, Scaler, ScalingBackend } from "./types.js";
+import { webhook } from "./webhook.js";
 
 /** Every scaling backend: a new one is a file exporting its descriptor, and a line here. */
-const scalings = backendRegistry([heroku, render, railway]);
+const scalings = backendRegistry([heroku, render, railway, webhook]);
 
 export const scalingSchema = scalings.schema;
 export type ScalingConfig = typeof scalingSchema._output;

@@ -205,7 +205,7 @@ describe("parseConfig: problems name their path", () => {
     [
       "wrong scaling backend",
       withWeb("scaling", { backend: "dokku" }),
-      ['processes.web.scaling.backend: expected one of "heroku", "render", "railway"'],
+      ['processes.web.scaling.backend: expected one of "heroku", "render", "railway", "webhook"'],
     ],
     [
       "maxProcesses 0 with minProcesses 0",
