@@ -4,6 +4,7 @@
  * failures as ScaleErrors the engine understands, and every message scrubbed of the secrets the
  * requests carry. The platform's own answers (statuses, error bodies) stay with each scaler.
  */
+import type { Env } from "../kit/env.js";
 import { describeFetchError, isAbort, withTimeout } from "../kit/http.js";
 import { scrub } from "../kit/redact.js";
 import { ScaleError, type ScaleErrorKind } from "./types.js";
@@ -117,6 +118,17 @@ export class JsonHttp {
   scrub(text: string): string {
     return scrub(text, this.#secrets);
   }
+}
+
+/**
+ * The secret a variable holds, or the setup's error naming the variable (never a value): a
+ * `missing-credentials` ScaleError, which the tick reports with the process without notifying.
+ */
+export function secretFrom(env: Env, variable: string, id: string, what?: string): string {
+  const value = env[variable];
+  if (!value)
+    throw new ScaleError("missing-credentials", id, `${variable} is not set${what ? ` (${what})` : ""}`);
+  return value;
 }
 
 /** The engine's kind of an HTTP refusal, as REST platforms mean their statuses. */

@@ -14,10 +14,11 @@ import {
   JsonHttp,
   kindOfStatus,
   rateLimitNote,
+  secretFrom,
   textField,
   type JsonAnswer,
 } from "./json-http.js";
-import { ScaleError, type ScaleErrorKind, type Scaler, type ScalingBackend } from "./types.js";
+import type { ScaleErrorKind, Scaler, ScalingBackend } from "./types.js";
 
 const railwayId = (what: string) =>
   z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, {
@@ -67,9 +68,7 @@ const SCALE = `mutation serviceInstanceUpdate($serviceId: String!, $environmentI
 export const railway: ScalingBackend<typeof railwayScalingSchema> = {
   schema: railwayScalingSchema,
   create(config, _processName, env) {
-    const token = env[config.apiTokenEnv];
-    if (!token)
-      throw new ScaleError("missing-credentials", "missing_api_token", `${config.apiTokenEnv} is not set`);
+    const token = secretFrom(env, config.apiTokenEnv, "missing_api_token");
     return new RailwayScaler({
       // The API root is configuration, so tests and proxies can stand in for backboard.railway.com.
       baseUrl: env.RAILWAY_API_URL || DEFAULT_RAILWAY_API_URL,

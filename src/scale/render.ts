@@ -13,10 +13,11 @@ import {
   JsonHttp,
   kindOfStatus,
   rateLimitNote,
+  secretFrom,
   textField,
   type JsonAnswer,
 } from "./json-http.js";
-import { ScaleError, type Scaler, type ScalingBackend } from "./types.js";
+import type { Scaler, ScalingBackend } from "./types.js";
 
 export const renderScalingSchema = z.strictObject({
   backend: z
@@ -43,9 +44,7 @@ const RATE_LIMIT_HEADERS = ["Ratelimit-Limit", "Ratelimit-Remaining", "Ratelimit
 export const render: ScalingBackend<typeof renderScalingSchema> = {
   schema: renderScalingSchema,
   create(config, _processName, env) {
-    const apiKey = env[config.apiKeyEnv];
-    if (!apiKey)
-      throw new ScaleError("missing-credentials", "missing_api_key", `${config.apiKeyEnv} is not set`);
+    const apiKey = secretFrom(env, config.apiKeyEnv, "missing_api_key");
     return new RenderScaler({
       // The API root is configuration, so tests and proxies can stand in for api.render.com.
       baseUrl: env.RENDER_API_URL || DEFAULT_RENDER_API_URL,

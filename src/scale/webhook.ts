@@ -14,6 +14,7 @@ import {
   JsonHttp,
   kindOfStatus,
   rateLimitNote,
+  secretFrom,
   textField,
   type JsonAnswer,
 } from "./json-http.js";
@@ -111,8 +112,7 @@ export const webhook: ScalingBackend<typeof webhookScalingSchema> = {
         : resolveUrl(config.scaleUrl, config.scaleUrlEnv, env, secrets);
     const headers: Record<string, string> = { ...config.headers };
     for (const [name, variable] of Object.entries(config.headersFromEnv ?? {})) {
-      const value = env[variable];
-      if (!value) throw setupError(`${variable} is not set (the ${name} header)`);
+      const value = secretFrom(env, variable, SETUP, `the ${name} header`);
       // Checked here, so fetch never throws on it: its TypeError would quote the value.
       if (!httpHeaders.valueType.safeParse(value).success)
         throw setupError(`${variable} holds no valid value for the ${name} header`);
@@ -173,8 +173,7 @@ function resolveUrl(
     secrets.push(parsed.search);
     return { url: parsed.href, where: `${parsed.origin}/…` };
   }
-  const value = env[urlEnv];
-  if (!value) throw setupError(`${urlEnv} is not set (the platform's URL)`);
+  const value = secretFrom(env, urlEnv, SETUP, "the platform's URL");
   // The value is a secret: the error says what is wrong, never what it is.
   if (!httpUrl.safeParse(value).success) throw setupError(`${urlEnv} is not an http(s) URL`);
   const parsed = new URL(value);
@@ -185,7 +184,8 @@ function resolveUrl(
 }
 
 /** A setting's secret that is missing or unusable: the setup's error, reported with the process. */
-const setupError = (message: string) => new ScaleError("missing-credentials", "missing_setting", message);
+const SETUP = "missing_setting";
+const setupError = (message: string) => new ScaleError("missing-credentials", SETUP, message);
 
 interface WebhookScalerOptions {
   process: string;
