@@ -54,7 +54,13 @@ const decisions = [
     failsToScaleUp: 2,
     ...common,
   },
-  { backend: "average-threshold", minMeasurement: 5, maxMeasurement: 50, numberOfMeasurementsToAverage: 3, ...common },
+  {
+    backend: "average-threshold",
+    minMeasurement: 5,
+    maxMeasurement: 50,
+    numberOfMeasurementsToAverage: 3,
+    ...common,
+  },
   { backend: "target-tracking", targetValue: 200, maxScaleDownStep: 2, ...common },
   { backend: "target-tracking", targetValue: 20, valueIs: "total", ...common },
 ];
