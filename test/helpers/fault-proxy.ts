@@ -36,7 +36,8 @@ function commandOf(path: string, body: string): { name: string; script: string }
   if (path === "/" || path === "") {
     try {
       const parsed = JSON.parse(body) as unknown[];
-      return { name: String(parsed[0]).toUpperCase(), script: String(parsed[1] ?? "").toLowerCase() };
+      const script = typeof parsed[1] === "string" ? parsed[1] : "";
+      return { name: String(parsed[0]).toUpperCase(), script: script.toLowerCase() };
     } catch {
       return { name: "?", script: "" };
     }
