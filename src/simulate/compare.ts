@@ -5,7 +5,7 @@ import { baselineRuns } from "./baselines.js";
 import { replayPolicy, type Run } from "./replay.js";
 import { buildReport, type SimulationReport } from "./report.js";
 import { simulationSchema, type SimulationSettings } from "./schema.js";
-import { summarize, type Summary } from "./summary.js";
+import { relateToOracle, summarize, type Summary } from "./summary.js";
 import type { Trace } from "./trace.js";
 
 /** A policy to replay: a whole configuration (its zone, and the process's measurement and decision). */
@@ -51,6 +51,7 @@ export function compare(
     runs.push(...baselineRuns(trace, settings, first.config, processName, notes));
   const zones = { zone: first.config.timezone, traceZone: trace.zone };
   const summaries = runs.map((run) => summarize(run, settings, zones));
+  relateToOracle(summaries);
   const report = buildReport(processName, trace, settings, summaries);
   report.trace.notes.push(...notes);
   return { runs, summaries, report };
