@@ -103,8 +103,8 @@ export function oracleRun(trace: Trace, settings: SimulationSettings): Run | nul
  *   own time of day, also when the trace is compressed (the policies' clock then runs at the
  *   simulated speed, so their time-of-day rules see simulated time).
  *
- * A static baseline no count of processes (up to PROCESSES_LIMIT) sizes is left out, and said
- * so in `notes` when given.
+ * A baseline no count of processes (up to PROCESSES_LIMIT) sizes is left out, and said so in
+ * `notes` when given. `oracleOnly`: the oracle alone.
  */
 export function baselineRuns(
   trace: Trace,
@@ -112,6 +112,7 @@ export function baselineRuns(
   config: Config,
   processName: string,
   notes?: string[],
+  options: { oracleOnly?: boolean } = {},
 ): Run[] {
   const params = modelParams(settings);
   const arrivals = trace.requests.map((r) => r * settings.rateMultiplier);
@@ -124,6 +125,7 @@ export function baselineRuns(
     notes?.push(
       `${ORACLE_LABEL}: not attainable: no count up to ${PROCESSES_LIMIT.toLocaleString("en-US")} processes meets ${slo} at the busiest minute`,
     );
+  if (options.oracleOnly) return runs;
   for (const [label, rate, minute] of [
     ["static peak", peak, "the busiest minute"],
     ["static median", median(arrivals), "the median minute"],

@@ -671,38 +671,53 @@ export class FormationModel {
     const cap = this.#cap;
     const ySlo = sloMs - this.#s;
     const t = this.#tails;
-    t.atZero = t.atCap = t.atSlo = t.m1 = t.m2 = t.m3 = 0;
-    t.thetaRef = NaN;
-    t.fluid = false;
+    let atZero = 0;
+    let atCap = 0;
+    let atSlo = 0;
+    let m1 = 0;
+    let m2 = 0;
+    let m3 = 0;
+    let thetaRef = NaN;
+    let fluid = false;
     let mean = 0;
+    const { a: A, f0: F0, k: K, pw: PW, theta: TH, mean: MEAN } = q;
     for (let j = 0; j < q.n; j++) {
-      const a = q.a[j]!;
+      const a = A[j]!;
       if (a <= 0) continue;
-      mean += a * q.mean[j]!;
-      if (q.f0[j] === 0 && q.k[j]! <= 0) {
-        const pw = q.pw[j]!;
+      mean += a * MEAN[j]!;
+      if (F0[j] === 0 && K[j]! <= 0) {
+        const pw = PW[j]!;
         if (pw === 0) continue;
-        const theta = q.theta[j]!;
-        t.atZero += a * pw;
-        if (theta * cap < NEGLIGIBLE) t.atCap += a * pw * Math.exp(-theta * cap);
-        if (ySlo < 0) t.atSlo += a;
+        const theta = TH[j]!;
+        atZero += a * pw;
+        if (theta * cap < NEGLIGIBLE) atCap += a * pw * Math.exp(-theta * cap);
+        if (ySlo < 0) atSlo += a;
         else if (theta * ySlo < NEGLIGIBLE) {
           const term = a * pw * Math.exp(-theta * ySlo);
-          if (Number.isNaN(t.thetaRef)) t.thetaRef = theta;
-          const dev = theta - t.thetaRef;
-          t.atSlo += term;
-          t.m1 += term * dev;
-          t.m2 += term * dev * dev;
-          t.m3 += term * dev * dev * dev;
+          if (thetaRef !== thetaRef) thetaRef = theta; // NaN: the first queue
+          const dev = theta - thetaRef;
+          const termDev = term * dev;
+          atSlo += term;
+          m1 += termDev;
+          m2 += termDev * dev;
+          m3 += termDev * dev * dev;
         }
       } else {
-        t.fluid = true;
-        t.atZero += a * queueShare(q, j, cap, 0);
+        fluid = true;
+        atZero += a * queueShare(q, j, cap, 0);
         const lost = queueShare(q, j, cap, cap);
-        t.atCap += a * lost;
-        if (ySlo < Infinity) t.atSlo += a * Math.max(lost, queueShare(q, j, cap, ySlo));
+        atCap += a * lost;
+        if (ySlo < Infinity) atSlo += a * Math.max(lost, queueShare(q, j, cap, ySlo));
       }
     }
+    t.atZero = atZero;
+    t.atCap = atCap;
+    t.atSlo = atSlo;
+    t.m1 = m1;
+    t.m2 = m2;
+    t.m3 = m3;
+    t.thetaRef = thetaRef;
+    t.fluid = fluid;
     let backlog = 0;
     if (this.#random) {
       for (let j = 0; j < n; j++) backlog += this.#d[j]!;
@@ -753,6 +768,7 @@ export class FormationModel {
     const D = this.#d;
     const E = this.#e;
     const { a: A, w: W, f0: F0, k: K, pw: PW, theta: TH, floor: FLOOR, mean: MEAN } = q;
+    const invMu = 1 / mu;
     let served = 0;
     q.n = n;
     splitArrivals(rng, arrivals, W, n, A);
@@ -786,13 +802,14 @@ export class FormationModel {
         }
         served += a;
         const pw = eMean / (1 + eMean);
-        const theta = mu / (1 + eMean);
+        const theta = mu * (1 - pw); // μ / (1 + ē)
         F0[j] = 0;
-        K[j] = delta / mu;
+        K[j] = delta * invMu;
         PW[j] = pw;
         TH[j] = theta;
         FLOOR[j] = 0;
-        MEAN[j] = s + truncatedMean(pw, theta, cap);
+        // The mean wait ē / μ, less what the timeout cuts off (negligible unless ē is large).
+        MEAN[j] = s + (theta * cap < NEGLIGIBLE ? truncatedMean(pw, theta, cap) : eMean * invMu);
         continue;
       }
       // The backlog: rising to the queue's limit, or falling to empty.

@@ -155,6 +155,9 @@ describe("autoscalebot simulate", () => {
     );
     expect(out).toMatch(/^mine\s/m);
     expect(out).toMatch(/^other\s/m);
+    // Without baselines the oracle stays: every row is measured against it.
+    expect(out).toMatch(/^oracle\s+[\d,.]+\s+1\.00x\s/m);
+    expect(out).not.toMatch(/^static peak\s/m);
     expect(out).toContain(
       `note: ${other}: its "simulation" settings differ; the model is the first config's`,
     );
