@@ -35,7 +35,31 @@ export default {
       comment: "The engine runs a tick for any entry point, so it knows none of them.",
       severity: "error",
       from: { path: "^src/engine/" },
+      to: { path: "^src/(entry|cli|api)/" },
+    },
+    {
+      name: "api-below-entry",
+      comment:
+        "src/api is the HTTP API both the Netlify functions and `autoscalebot dashboard` serve; it knows neither.",
+      severity: "error",
+      from: { path: "^src/api/" },
       to: { path: "^src/(entry|cli)/" },
+    },
+    {
+      name: "view-runs-in-the-browser",
+      comment:
+        "src/view is bundled for the browser (src/tools/view.ts): it may read our types, never run our Node code.",
+      severity: "error",
+      from: { path: "^src/view/" },
+      to: { path: "^(src|netlify)/", pathNot: "^src/view/", dependencyTypesNot: ["type-only"] },
+    },
+    {
+      name: "view-is-read-as-a-bundle",
+      comment:
+        "The product and the tools load the view as the built files in public/assets, never by import (types aside).",
+      severity: "error",
+      from: { path: "^(src|netlify)/", pathNot: ["^src/view/", "^src/tools/view\\.ts$"] },
+      to: { path: "^src/view/", dependencyTypesNot: ["type-only"] },
     },
     {
       name: "config-below-engine",
@@ -109,7 +133,7 @@ export default {
       comment:
         "The engine, the config, the entry points and the tools use a stage through its public face too.",
       severity: "error",
-      from: { path: "^src/(engine|config|entry|cli|simulate|demo|bench|tools)/" },
+      from: { path: "^src/(engine|config|entry|cli|api|simulate|demo|bench|tools)/" },
       to: { path: `^src/${STAGES}/`, pathNot: `^src/${STAGES}/index\\.ts$` },
     },
   ],

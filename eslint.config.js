@@ -3,7 +3,9 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "packages/*/dist/", "node_modules/", ".autoscalebot/", ".netlify/"] },
+  {
+    ignores: ["dist/", "packages/*/dist/", "node_modules/", ".autoscalebot/", ".netlify/", "public/assets/"],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

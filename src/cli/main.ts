@@ -1,3 +1,5 @@
+import { startDashboard } from "../api/server.js";
+import { statusTokens } from "../api/status.js";
 import { systemClock } from "../kit/clock.js";
 import { didYouMean } from "../kit/closest.js";
 import { ConfigError, loadConfigFile } from "../config/load.js";
@@ -7,7 +9,8 @@ import { configFromSeedEnv, usesSeedEnv } from "../config/seed-env.js";
 import type { Config } from "../config/schema.js";
 import { formatReport, tickFailed } from "../engine/report.js";
 import { scalingSecretEnv } from "../scale/index.js";
-import { createStateStore, StoreConfigError } from "../state/index.js";
+import { createStateStore, StateStoreError, StoreConfigError } from "../state/index.js";
+import { LockBusyError, SteerRequestError, steerProcess } from "../engine/steer.js";
 import { runTick, UnknownProcessError } from "../engine/tick.js";
 import { formatStatus, readStatus, statusRanges, type StatusRange } from "../engine/status.js";
 import { processIo, type CliIo } from "../kit/cli-io.js";
@@ -75,6 +78,43 @@ ${CONFIG_HELP}
   --process   only this process
   --range     how far back: 1h, 24h (default) or 7d
   --json      the same as JSON, with every tick's point for charts`,
+  },
+  dashboard: {
+    options: { ...CONFIG_OPTION, port: { type: "string" }, ...HELP_OPTION },
+    synopsis: "dashboard [--config <file.json>] [--port 8787]",
+    about: `Serves the dashboard and its API (/api/status, /api/health, /api/pause, /api/resume) on
+this machine, from the configured state store, until Ctrl-C. The page asks for
+AUTOSCALE_STATUS_TOKEN when that is set.
+
+${CONFIG_HELP}
+  --port      the port on 127.0.0.1 (default 8787; 0 picks a free one)`,
+  },
+  pause: {
+    options: {
+      ...CONFIG_OPTION,
+      process: { type: "string", short: "p" },
+      minutes: { type: "string" },
+      processes: { type: "string" },
+      ...HELP_OPTION,
+    },
+    synopsis: "pause --process NAME [--minutes N] [--processes COUNT] [--config <file.json>]",
+    about: `Pauses a process: the ticks still measure and report it, but do not scale it (the fail-safe
+neither). The next tick notifies the pause. Exits 1 when a tick held the state lock for 5 s.
+
+${CONFIG_HELP}
+  --process   the process to pause (required)
+  --minutes   end the pause by itself after this many minutes (default: until resumed)
+  --processes scale it to this count once, then hold it there (any count >= 0: the
+              min/max bounds do not apply while paused)`,
+  },
+  resume: {
+    options: { ...CONFIG_OPTION, process: { type: "string", short: "p" }, ...HELP_OPTION },
+    synopsis: "resume --process NAME [--config <file.json>]",
+    about: `Ends a pause: the next tick decides again, and notifies the resume. A process that is not
+paused is left as it is (exit 0).
+
+${CONFIG_HELP}
+  --process   the process to resume (required)`,
   },
   demo: {
     options: HELP_OPTION,
@@ -205,10 +245,36 @@ async function runCommand(command: Command, args: string[], io: CliIo): Promise<
       return withFlags(command, COMMANDS.status.options, args, io, async (opts) =>
         showStatus(await configFrom(opts.config, io.env), opts, io),
       );
+    case "dashboard":
+      return withFlags(command, COMMANDS.dashboard.options, args, io, async (opts) =>
+        serveDashboard(await configFrom(opts.config, io.env), opts.port, io),
+      );
+    case "pause":
+      return withFlags(command, COMMANDS.pause.options, args, io, async (opts) =>
+        steer(
+          "pause",
+          await configFrom(opts.config, io.env),
+          {
+            process: required(opts.process, "--process"),
+            ...count(opts.minutes, "minutes"),
+            ...count(opts.processes, "processes"),
+          },
+          io,
+        ),
+      );
+    case "resume":
+      return withFlags(command, COMMANDS.resume.options, args, io, async (opts) =>
+        steer(
+          "resume",
+          await configFrom(opts.config, io.env),
+          { process: required(opts.process, "--process") },
+          io,
+        ),
+      );
     case "demo":
       return withFlags(command, COMMANDS.demo.options, args, io, async () => {
         const { runDemo } = await import("../demo/demo.js");
-        return runDemo({ out: io.out });
+        return runDemo({ out: io.out, keepDashboard: process.stdout.isTTY });
       });
   }
 }
@@ -247,6 +313,59 @@ async function showStatus(
   return 0;
 }
 
+async function serveDashboard(config: Config, port: string | undefined, io: CliIo): Promise<number> {
+  const number = Number(port ?? 8787);
+  if (!Number.isInteger(number) || number < 0 || number > 65535)
+    throw new UsageError("--port expects a port number from 0 to 65535");
+  const store = createStateStore(io.env, config.keyPrefix);
+  const dashboard = await startDashboard({
+    context: { config, store, now: () => systemClock.now() },
+    env: io.env,
+    port: number,
+  });
+  const token = statusTokens(io.env).some(Boolean)
+    ? " (the page asks for AUTOSCALE_STATUS_TOKEN)"
+    : " (no AUTOSCALE_STATUS_TOKEN set: open to this machine only)";
+  io.out(`dashboard: ${dashboard.url}${token}; Ctrl-C stops`);
+  await new Promise<void>((resolve) => io.onStop(resolve));
+  await dashboard.close();
+  io.out("stopped");
+  return 0;
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (value === undefined) throw new UsageError(`${flag} is required`);
+  return value;
+}
+
+/** A flag's number, checked with the request's schema (so `--minutes 1.5` is refused as the API refuses it). */
+function count<Key extends string>(value: string | undefined, key: Key): Partial<Record<Key, number>> {
+  if (value === undefined) return {};
+  return { [key]: value.trim() === "" ? Number.NaN : Number(value) } as Partial<Record<Key, number>>;
+}
+
+/** Pause or resume through the state store, under the tick lock; the message on stdout. */
+async function steer(
+  action: "pause" | "resume",
+  config: Config,
+  fields: Record<string, unknown>,
+  io: CliIo,
+): Promise<number> {
+  const deps = { store: createStateStore(io.env, config.keyPrefix), clock: systemClock };
+  try {
+    io.out((await steerProcess(action, config, deps, fields, "cli")).message);
+    return 0;
+  } catch (error) {
+    if (error instanceof SteerRequestError)
+      throw new UsageError(error.problems.map((p) => `--${p}`).join("\n"));
+    if (error instanceof LockBusyError || error instanceof StateStoreError) {
+      io.err(`${action} failed: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
 /** Asked-for help goes to stdout and exits 0. */
 function help(command: Command | undefined, io: CliIo): number {
   io.out(command ? commandUsage(command) : USAGE);
@@ -264,7 +383,7 @@ async function simulate(args: string[], io: CliIo): Promise<number> {
 const unknownCommand = (word: string) =>
   `unknown command ${JSON.stringify(word)}${didYouMean(word, [...Object.keys(COMMANDS), "simulate", "help"])}`;
 
-/** Exit codes: 0 done, 1 a tick failed, 2 bad usage or invalid configuration. */
+/** Exit codes: 0 done, 1 a tick (or a pause, resume) failed, 2 bad usage or invalid configuration. */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [command, ...rest] = argv;
   try {

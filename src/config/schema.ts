@@ -32,6 +32,11 @@ export const processSchema = z.strictObject({
     .describe(
       "Measure this process only every this many seconds (the seeds' heartbeat interval); the ticks in between report it as waiting.",
     ),
+  manualOverrideMinutes: integer(0, 1440)
+    .default(30)
+    .describe(
+      "When someone scales this process by hand (heroku ps:scale, the platform's dashboard), hold the new count this many minutes before deciding again (the fail-safe still scales out); 0 only takes the new count as current.",
+    ),
 });
 export type ProcessConfig = z.infer<typeof processSchema>;
 

@@ -130,4 +130,5 @@ export const decideAverageThreshold: Decide<AverageThresholdConfig> = (input) =>
 export const averageThreshold: DecisionBackend<typeof averageThresholdSchema> = {
   schema: averageThresholdSchema,
   decide: decideAverageThreshold,
+  band: (config) => ({ low: config.minMeasurement, high: config.maxMeasurement }),
 };

@@ -162,10 +162,9 @@ export function prelude(
   const corrected = enforceBounds(config, state, current, now);
   if (corrected.decision) return corrected;
   const { bounds } = corrected;
-  const failSafe = config.failSafe && failSafeReason(config.failSafe, reading);
-  if (config.failSafe && failSafe) {
-    const target = Math.min(Math.max(config.failSafe.processes ?? bounds.max, bounds.min), bounds.max);
-    const why = `fail-safe: ${failSafe}`;
+  const failSafe = failSafeMove(config, reading, bounds);
+  if (failSafe) {
+    const { target, why } = failSafe;
     if (current >= target)
       return {
         decision: decision("hold", current, `${why}; already at ${current}`, bounds, state, ["fail-safe"]),
@@ -185,6 +184,21 @@ export function prelude(
   }
   if (reading.ok && reading.desired !== undefined) return { decision: honourDesired(input, reading, bounds) };
   return { bounds };
+}
+
+/**
+ * Where the fail-safe scales for this reading, held within the bounds, and why; null when it is
+ * off or does not fire. Also what reaches past a hold the engine imposes (a manual override).
+ */
+export function failSafeMove(
+  config: Pick<CommonDecisionConfig, "failSafe">,
+  reading: Reading,
+  bounds: Bounds,
+): { target: number; why: string } | null {
+  const fired = config.failSafe && failSafeReason(config.failSafe, reading);
+  if (!config.failSafe || !fired) return null;
+  const target = Math.min(Math.max(config.failSafe.processes ?? bounds.max, bounds.min), bounds.max);
+  return { target, why: `fail-safe: ${fired}` };
 }
 
 /** The state with this tick's reading appended to its history, trimmed by `keep`. */

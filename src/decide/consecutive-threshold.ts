@@ -109,4 +109,5 @@ export const decideConsecutiveThreshold: Decide<ConsecutiveThresholdConfig> = (i
 export const consecutiveThreshold: DecisionBackend<typeof consecutiveThresholdSchema> = {
   schema: consecutiveThresholdSchema,
   decide: decideConsecutiveThreshold,
+  band: (config) => ({ low: config.minMeasurement, high: config.maxMeasurement }),
 };

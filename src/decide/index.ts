@@ -1,6 +1,6 @@
 // The decide stage's public face: what the engine, the config and the tools may use.
-export { decide, decisionSchema } from "./registry.js";
-export type { Action, Decision } from "./types.js";
+export { decide, decisionBand, decisionSchema } from "./registry.js";
+export type { Action, Band, Decision } from "./types.js";
 export {
   decisionStateSchema,
   emptyDecisionState,
@@ -8,6 +8,13 @@ export {
   type HistoryEntry,
   type ScaleRecord,
 } from "./decision-state.js";
-export { boundsAt, commonDecisionFields, decision, enforceBounds, withSchedule } from "./common.js";
+export {
+  boundsAt,
+  commonDecisionFields,
+  decision,
+  enforceBounds,
+  failSafeMove,
+  withSchedule,
+} from "./common.js";
 export { resolveBound } from "./bounds.js";
 export { scheduleAt, scheduleSchema, type Schedule, type ScheduleEntry } from "./schedule.js";

@@ -3,7 +3,7 @@ import { averageThreshold } from "./average-threshold.js";
 import { consecutiveThreshold } from "./consecutive-threshold.js";
 import { targetTracking } from "./target-tracking.js";
 import type { DecisionState } from "./decision-state.js";
-import type { Decision, DecisionBackend, DecisionInput } from "./types.js";
+import type { Band, Decision, DecisionBackend, DecisionInput } from "./types.js";
 
 /** Every decision backend: a new one is a file exporting its descriptor, and a line here. */
 const decisions = backendRegistry([consecutiveThreshold, averageThreshold, targetTracking]);
@@ -22,3 +22,6 @@ const of = (config: DecisionConfig): DecisionBackend<AnySchema> => decisions.of(
 export const decide = <State extends DecisionState>(
   input: DecisionInput<DecisionConfig> & { state: State },
 ): Decision & { state: State } => of(input.config).decide(input) as Decision & { state: State };
+
+/** The band of readings the policy holds within, as the dashboard shades it. */
+export const decisionBand = (config: DecisionConfig): Band => of(config).band(config);

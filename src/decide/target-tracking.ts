@@ -201,4 +201,10 @@ export const decideTargetTracking: Decide<TargetTrackingConfig> = (input) => {
 export const targetTracking: DecisionBackend<typeof targetTrackingSchema> = {
   schema: targetTrackingSchema,
   decide: decideTargetTracking,
+  band: ({ targetValue: target, tolerance, valueIs }) => ({
+    low: target * (1 - tolerance),
+    high: target * (1 + tolerance),
+    target,
+    perProcess: valueIs === "total",
+  }),
 };

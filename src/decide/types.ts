@@ -33,8 +33,21 @@ export interface Decision {
 /** A decision backend is a pure function: no I/O, no clock but `now`. */
 export type Decide<Config> = (input: DecisionInput<Config>) => Decision;
 
-/** A decision backend: its settings and its rule (listed in ./registry.ts). */
+/**
+ * The readings a policy is content with, for the dashboard's band: between `low` and `high` it
+ * holds. `perProcess`: the values are per process and the reading is a total (a queue depth), so
+ * the band a chart draws is these times the count.
+ */
+export interface Band {
+  low: number;
+  high: number;
+  target?: number;
+  perProcess?: boolean;
+}
+
+/** A decision backend: its settings, its rule and its band (listed in ./registry.ts). */
 export interface DecisionBackend<Schema extends BackendDescriptor["schema"]> {
   readonly schema: Schema;
   readonly decide: Decide<z.infer<Schema>>;
+  readonly band: (config: z.infer<Schema>) => Band;
 }

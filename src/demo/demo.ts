@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DateTime } from "luxon";
+import { startDashboard, type Dashboard } from "../api/server.js";
+import type { ApiContext } from "../api/status.js";
 import { ManualClock, systemClock } from "../kit/clock.js";
 import { parseConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
@@ -48,6 +50,7 @@ const DEFAULT_SPEEDUP = 10;
 const DEFAULT_TICK_MS = 250;
 /** At most this many real HTTP requests per tick carry the minute's load. */
 const MAX_LOAD_REQUESTS = 24;
+const DEFAULT_DASHBOARD_PORT = 8787;
 
 export interface DemoOptions {
   /** Ticks (simulated minutes) to run; default: the whole bundled day. */
@@ -59,6 +62,23 @@ export interface DemoOptions {
   out?: (line: string) => void;
   /** Registers what stops the demo (default: SIGINT and SIGTERM); returns how to unregister it. */
   onStop?: (stop: () => void) => () => void;
+  /**
+   * The dashboard's port while the demo runs (default 8787, or a free one when that is taken);
+   * `false`: no dashboard.
+   */
+  dashboardPort?: number | false;
+  /** Keep the dashboard up after the last tick, until stopped (the CLI does, on a terminal). */
+  keepDashboard?: boolean;
+}
+
+/** The dashboard over the demo's store, on `port` or, when that is taken, on a free one. */
+async function demoDashboard(context: ApiContext, port: number): Promise<Dashboard> {
+  try {
+    return await startDashboard({ context, env: {}, port });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+    return startDashboard({ context, env: {}, port: 0 });
+  }
 }
 
 /** The autoscaler the demo runs: the seeds' consecutive-threshold on the heartbeat, with the fail-safe. */
@@ -99,6 +119,17 @@ export function demoConfig(targetUrl: string): Config {
     },
     "demo",
   );
+}
+
+/**
+ * A signal for one tick that aborts with `stopping`. fetch leaves a listener on the signal it is
+ * given, so a signal shared by all ticks gathers thousands over the day; one per tick goes with it.
+ */
+function follow(stopping: AbortSignal): { signal: AbortSignal; done: () => void } {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  stopping.addEventListener("abort", abort, { once: true });
+  return { signal: controller.signal, done: () => stopping.removeEventListener("abort", abort) };
 }
 
 const defaultOnStop = (stop: () => void) => {
@@ -209,8 +240,19 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   const stopping = new AbortController();
   const unregister = (options.onStop ?? defaultOnStop)(() => stopping.abort());
   const zone = trace.zone;
+  const port = options.dashboardPort ?? DEFAULT_DASHBOARD_PORT;
+  const dashboard =
+    port === false
+      ? null
+      : await demoDashboard({ config, store, now: () => clock.now() }, port).catch(async (error: unknown) => {
+          unregister();
+          await Promise.all([target.close(), heroku.close()]);
+          throw error;
+        });
   out(`autoscalebot demo: the real tick against a local world (no account, no network)`);
   out(`  Heroku-compatible API ${heroku.url} (app ${APP}), target app ${target.url}, state in ${dir}`);
+  // The demo's minutes pass every few hundred ms, so the page refreshes every 2 s, not every minute.
+  if (dashboard) out(`  dashboard: ${dashboard.url}#refresh=2 (open it to watch the loop live)`);
   out(
     `  load: ${trace.source} x${settings.rateMultiplier}, ${speedup} trace minutes per tick; ` +
       `model: ${settings.capacityPerProcess} requests/min per process, boot ${settings.bootSeconds} s; Ctrl-C stops`,
@@ -220,6 +262,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   let done = 0;
   try {
     for (let i = 0; i < trace.requests.length && !stopping.signal.aborted; i++) {
+      const thisTick = follow(stopping.signal);
       const started = performance.now();
       const startMs = trace.startMs[i]!;
       clock.set(startMs);
@@ -235,7 +278,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       arrivals = 0;
       const load = trace.requests[i]! * settings.rateMultiplier;
       try {
-        await sendLoad(target.url, load, stopping.signal);
+        await sendLoad(target.url, load, thisTick.signal);
       } catch (error) {
         if (stopping.signal.aborted) break;
         throw error;
@@ -260,7 +303,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
         `${time}  ${Math.round(arrivals).toLocaleString("en-US").padStart(9)}  ${shown.padStart(9)}  ${String(quantity).padStart(9)}  ${decision}`,
       );
       const wait = tickMs - (performance.now() - started);
-      if (wait > 0) await sleep(wait, undefined, { signal: stopping.signal }).catch(() => {});
+      if (wait > 0) await sleep(wait, undefined, { signal: thisTick.signal }).catch(() => {});
+      thisTick.done();
     }
 
     if (done > 0) {
@@ -281,10 +325,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       for (const s of predicted.summaries.filter((s) => s.kind === "baseline"))
         out(`${s.label}: ${s.description}`);
     }
+    if (dashboard && options.keepDashboard && !stopping.signal.aborted) {
+      out("");
+      out(`the dashboard stays up at ${dashboard.url}; Ctrl-C stops`);
+      await new Promise((resolve) => stopping.signal.addEventListener("abort", resolve, { once: true }));
+    }
     return 0;
   } finally {
     unregister();
-    await Promise.all([target.close(), heroku.close()]);
+    await Promise.all([target.close(), heroku.close(), dashboard?.close()]);
     await rm(dir, { recursive: true, force: true });
   }
 }

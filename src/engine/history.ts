@@ -23,6 +23,12 @@ export interface HistoryPoint {
   scaled?: { from: number; to: number };
   error?: string;
   notified: string[];
+  /** Paused at this tick: until when (ISO 8601, absent: until resumed), and the count held. */
+  paused?: { until?: string; processes?: number };
+  /** Held at a count set by hand at this tick, until when. */
+  override?: { until: string; count: number };
+  /** This tick found the count changed by hand. */
+  manual?: { from: number; to: number };
 }
 
 export interface HistoryEntry {
@@ -55,6 +61,16 @@ export function historyEntry(report: TickReport): HistoryEntry {
       ...(p.scaled ? { scaled: p.scaled } : {}),
       ...(p.error ? { error: p.error.id } : {}),
       notified: p.notified,
+      ...(p.paused
+        ? {
+            paused: {
+              ...(p.paused.until ? { until: p.paused.until } : {}),
+              ...(p.paused.processes === undefined ? {} : { processes: p.paused.processes }),
+            },
+          }
+        : {}),
+      ...(p.override ? { override: { until: p.override.until, count: p.override.count } } : {}),
+      ...(p.manual ? { manual: p.manual } : {}),
     })),
   };
 }

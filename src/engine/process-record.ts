@@ -26,7 +26,76 @@ export const processRecordSchema = decisionStateSchema.extend({
    * kept in the same document so de-duplication costs no extra Redis command.
    */
   notices: z.record(z.string(), noticeSchema).optional(),
+  /**
+   * The count the last tick read or set: a count that differs from it, with no scale of our own
+   * in flight (`pendingScale`), was set by hand. Absent before the first tick.
+   */
+  lastSeenCount: z.number().optional(),
+  /**
+   * Paused by `autoscalebot pause` or POST /api/pause: measured, not scaled. With `processes`,
+   * scaled there once (`applied` once it is there), then held; with `until`, it ends by itself.
+   * `announced` once a tick has sent the pause event.
+   */
+  paused: z
+    .object({
+      since: z.number(),
+      until: z.number().optional(),
+      processes: z.number().optional(),
+      by: z.string().optional(),
+      applied: z.literal(true).optional(),
+      announced: z.literal(true).optional(),
+    })
+    .optional(),
+  /** A resume (of an announced pause) the next tick announces. */
+  resumed: z.object({ since: z.number(), by: z.string() }).optional(),
+  /** A manual override: a count set by hand, held until `until` (manualOverrideMinutes). */
+  override: z.object({ since: z.number(), until: z.number(), count: z.number() }).optional(),
 });
 export type ProcessRecord = z.infer<typeof processRecordSchema>;
 
 export const emptyProcessRecord = (): ProcessRecord => emptyDecisionState();
+
+/** A pause as reports, history and status show it (ISO 8601 times). */
+export interface PauseView {
+  since: string;
+  until?: string;
+  /** The count it was scaled to once and is held at. */
+  processes?: number;
+  /** Who paused it: `cli` or `api`. */
+  by?: string;
+}
+
+/** A manual override: the count set by hand, held until `until`. */
+export interface OverrideView {
+  since: string;
+  until: string;
+  count: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * The pause and the manual override in force at `now`. One that has run out is none, though
+ * the record keeps it until the next tick sees it end.
+ */
+export function steeringOf(
+  record: ProcessRecord | undefined,
+  now: number,
+): { paused: PauseView | null; override: OverrideView | null } {
+  const { paused, override } = record ?? {};
+  return {
+    paused:
+      paused && (paused.until === undefined || paused.until > now)
+        ? {
+            since: iso(paused.since),
+            ...(paused.until === undefined ? {} : { until: iso(paused.until) }),
+            ...(paused.processes === undefined ? {} : { processes: paused.processes }),
+            ...(paused.by === undefined ? {} : { by: paused.by }),
+          }
+        : null,
+    override:
+      override && override.until > now
+        ? { since: iso(override.since), until: iso(override.until), count: override.count }
+        : null,
+  };
+}

@@ -4,9 +4,11 @@ import {
   decide,
   decision as makeDecision,
   enforceBounds,
+  failSafeMove,
   recordScale,
   type Decision,
 } from "../decide/index.js";
+import { plural } from "../kit/plural.js";
 import type { Reading } from "../measure/index.js";
 import { isLasting, tooRapidReason, trackConditions, type LastingKind } from "../notify/index.js";
 import type { ScaleError } from "../scale/index.js";
@@ -30,6 +32,11 @@ export type Signal = (
   | { kind: "above-max" | "below-min" | "fail-safe"; decision: Decision; reading: Reading }
   | { kind: "too-rapid"; why: string; to: number }
   | { kind: "scale-failed"; error: ScaleError; decision?: Decision }
+  | { kind: "pause"; until?: number | undefined; processes?: number | undefined; by?: string | undefined }
+  /** `by`: who resumed it, or `expired`. */
+  | { kind: "resume"; since: number; by: string }
+  /** `until`: the end of the manual override it starts, if any. */
+  | { kind: "manual-scale"; from: number; to: number; until?: number | undefined }
   /** A lasting condition that ended: it began at `since`. */
   | { kind: LastingKind; resolvedSince: number }
 ) & { phase?: "started" | "repeated" | "resolved" };
@@ -108,18 +115,140 @@ export function planStep({ config, record, reading, current, now }: StepInput): 
     if (current === pending.to)
       signals.push({ kind: "scale", from: pending.from, to: pending.to, decision: null, reading: null });
   }
-  let decision: Decision;
+  const steering = steerRecord(next, config, current, nowMs, pending !== undefined);
+  next = steering.record;
+  signals.push(...steering.signals);
+  let policy: Decision;
   if (reading) {
-    decision = decide({ config: config.decision, state: next, reading, current, now });
-    for (const condition of decision.conditions) signals.push({ kind: condition, decision, reading });
-    evaluated.push("above-max", "below-min", "fail-safe", "too-rapid");
+    policy = decide({ config: config.decision, state: next, reading, current, now });
   } else {
     const corrected = enforceBounds(config.decision, next, current, now);
     const why = `measured every ${config.intervalSeconds} s: next in ${Math.round(waitMs / 1000)} s`;
-    decision = corrected.decision ?? makeDecision("hold", current, why, corrected.bounds, next);
+    policy = corrected.decision ?? makeDecision("hold", current, why, corrected.bounds, next);
+  }
+  const { decision, conditions } = steerDecision(policy, config, reading, current);
+  if (reading) {
+    for (const condition of decision.conditions) signals.push({ kind: condition, decision, reading });
+    evaluated.push(...conditions, "too-rapid");
   }
   return { decision, record: decision.state, signals, evaluated, waitMs };
 }
+
+/**
+ * Pause and manual override, before the decision: a resume to announce, a pause that ended by
+ * itself (announced as a resume), a new pause to announce, an override that ran out, and a count
+ * set by hand (differing from the one the last tick read or set, with no scale of ours in flight):
+ * announced as manual-scale, and held for manualOverrideMinutes unless paused. The count read is
+ * kept as the one seen. A record with nothing new is the same object (the simulator's minutes).
+ */
+function steerRecord(
+  record: ProcessRecord,
+  config: ProcessConfig,
+  current: number,
+  nowMs: number,
+  scaleInFlight: boolean,
+): { record: ProcessRecord; signals: Signal[] } {
+  const signals: Signal[] = [];
+  let { resumed, paused, override } = record;
+  if (resumed) {
+    signals.push({ kind: "resume", since: resumed.since, by: resumed.by });
+    resumed = undefined;
+  }
+  if (paused?.until !== undefined && paused.until <= nowMs) {
+    // A pause no tick announced is not announced as ended either.
+    if (paused.announced) signals.push({ kind: "resume", since: paused.since, by: "expired" });
+    paused = undefined;
+  }
+  if (paused && !paused.announced) {
+    signals.push({ kind: "pause", until: paused.until, processes: paused.processes, by: paused.by });
+    paused = { ...paused, announced: true };
+  }
+  if (override && override.until <= nowMs) override = undefined;
+  const seen = record.lastSeenCount;
+  if (seen !== undefined && seen !== current && !scaleInFlight) {
+    const minutes = config.manualOverrideMinutes;
+    // While paused nothing is scaled anyway; a resume hands the count back to the decision.
+    override =
+      paused || minutes === 0 ? undefined : { since: nowMs, until: nowMs + minutes * 60_000, count: current };
+    signals.push({ kind: "manual-scale", from: seen, to: current, until: override?.until });
+  }
+  if (
+    resumed === record.resumed &&
+    paused === record.paused &&
+    override === record.override &&
+    seen === current
+  )
+    return { record, signals };
+  const { resumed: _r, paused: _p, override: _o, lastSeenCount: _l, ...rest } = record;
+  return {
+    record: {
+      ...rest,
+      ...(paused ? { paused } : {}),
+      ...(override ? { override } : {}),
+      lastSeenCount: current,
+    },
+    signals,
+  };
+}
+
+/**
+ * The policy's decision under a pause or a manual override. Paused: held (or, with a count, scaled
+ * there once), whatever the policy or the fail-safe says, and no load condition starts or ends.
+ * Overridden: held at the count set by hand, even outside the bounds, except that the fail-safe
+ * still scales out (which ends the override). `conditions`: the load conditions this tick judged.
+ */
+function steerDecision(
+  policy: Decision,
+  config: ProcessConfig,
+  reading: Reading | null,
+  current: number,
+): { decision: Decision; conditions: LastingKind[] } {
+  // The decision's state is the record handed to it, its reading recorded.
+  let state: ProcessRecord = policy.state;
+  const { paused, override } = state;
+  const { bounds } = policy;
+  if (paused) {
+    const target = paused.processes;
+    if (target !== undefined && !paused.applied) {
+      if (current !== target) {
+        const why = `paused at ${plural(target, "process", "processes")}: scaling there once, then holding`;
+        return {
+          decision: makeDecision(target > current ? "up" : "down", target, why, bounds, state),
+          conditions: [],
+        };
+      }
+      state = { ...state, paused: { ...paused, applied: true } };
+    }
+    const why = `paused${until(paused.until)}; ${policyWould(policy)}`;
+    return { decision: makeDecision("hold", current, why, bounds, state), conditions: [] };
+  }
+  if (!override) return { decision: policy, conditions: ["above-max", "below-min", "fail-safe"] };
+  const failSafe = reading ? failSafeMove(config.decision, reading, bounds) : null;
+  if (failSafe && current < failSafe.target) {
+    const { override: _, ...rest } = state;
+    const why = `${failSafe.why} (this ends the manual override)`;
+    return {
+      decision: makeDecision("up", failSafe.target, why, bounds, rest, ["fail-safe"]),
+      conditions: ["fail-safe"],
+    };
+  }
+  const held = `manual override: holding the ${current} set by hand${until(override.until)}`;
+  const why = failSafe
+    ? `${failSafe.why}; already at ${current} (${held})`
+    : `${held}; ${policyWould(policy)}`;
+  return {
+    decision: makeDecision("hold", current, why, bounds, state, failSafe ? ["fail-safe"] : []),
+    conditions: ["fail-safe"],
+  };
+}
+
+const until = (at: number | undefined) =>
+  at === undefined ? "" : ` until ${new Date(at).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+
+const policyWould = (policy: Decision) =>
+  policy.action === "hold"
+    ? `the policy holds: ${policy.reason}`
+    : `the policy would scale ${policy.action} to ${policy.target}: ${policy.reason}`;
 
 /**
  * The record after a measurement: when it was taken (only processes measured less often than
@@ -161,6 +290,9 @@ export function settleStep(step: Step, input: StepInput, outcome: ScaleOutcome):
   const evaluated = [...step.evaluated];
   if ("to" in outcome) {
     record = withoutPlatformFailure(recordScale(record, { at, from: current, to: outcome.to }));
+    record.lastSeenCount = outcome.to;
+    // Paused with a count: the one scale there is made.
+    if (record.paused?.processes !== undefined) record.paused = { ...record.paused, applied: true };
     signals.push({ kind: "scale", from: current, to: outcome.to, decision, reading: input.reading });
     evaluated.push("scale-failed"); // a scale tried tells whether scaling works
   } else {

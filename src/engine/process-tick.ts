@@ -21,7 +21,7 @@ import {
   type Step,
   type StepInput,
 } from "./process-step.js";
-import type { ProcessRecord } from "./process-record.js";
+import { steeringOf, type ProcessRecord } from "./process-record.js";
 import type { ProcessReport } from "./report.js";
 
 export interface ProcessTickInput {
@@ -91,8 +91,28 @@ export async function tickProcess(input: ProcessTickInput): Promise<ProcessTickR
   const events = notices.signals.map((s) => eventOf(s, event, config));
   const warnings = await dispatch(events, config.notification, input.notifiers, input.env, signal);
   return {
-    report: { ...report, notified: events.map((e) => e.kind), warnings: [...report.warnings, ...warnings] },
+    report: {
+      ...report,
+      ...steeringReport(notices.record, planned, now.toMillis()),
+      notified: events.map((e) => e.kind),
+      warnings: [...report.warnings, ...warnings],
+    },
     record: notices.record,
+  };
+}
+
+/** The pause, override and manual change the report shows, when there are any. */
+function steeringReport(
+  record: ProcessRecord,
+  planned: Step,
+  now: number,
+): Pick<ProcessReport, "paused" | "override" | "manual"> {
+  const { paused, override } = steeringOf(record, now);
+  const manual = planned.signals.find((s) => s.kind === "manual-scale");
+  return {
+    ...(paused ? { paused } : {}),
+    ...(override ? { override } : {}),
+    ...(manual ? { manual: { from: manual.from, to: manual.to } } : {}),
   };
 }
 
@@ -106,6 +126,13 @@ async function scale(
   step: StepInput,
   report: ProcessReport,
 ): Promise<ScaleOutcome> {
+  // In flight until the platform answers: a process cut off by the deadline meanwhile leaves it
+  // pending, so the next tick checks the formation instead of taking the count for a manual one.
+  if (input.progress)
+    input.progress.record = {
+      ...planned.record,
+      pendingScale: { at: input.now.toMillis(), from: current, to: target },
+    };
   try {
     const to = await scaler.scaleTo(target, input.signal);
     Object.assign(report, { status: "scaled", scaled: { from: current, to } });
@@ -164,6 +191,12 @@ function eventOf(signal: Signal, event: EventFactory, config: ProcessConfig): Au
         return event.tooRapid(signal.why, signal.to);
       case "scale-failed":
         return event.scaleFailed(signal.error, scalingAdvice(config.scaling, signal.error), signal.decision);
+      case "pause":
+        return event.pause(signal);
+      case "resume":
+        return event.resume(signal.since, signal.by);
+      case "manual-scale":
+        return event.manualScale(signal.from, signal.to, signal.until);
     }
   })();
   return signal.phase ? { ...made, phase: signal.phase } : made;

@@ -1,6 +1,7 @@
 import type { Action } from "../decide/index.js";
 import type { Reading } from "../measure/index.js";
 import type { EventKind } from "../notify/index.js";
+import type { OverrideView, PauseView } from "./process-record.js";
 import { plural } from "../kit/plural.js";
 
 /**
@@ -33,6 +34,12 @@ export interface ProcessReport {
   scaled?: { from: number; to: number };
   /** `advice`: what to do about it, from the backend that failed. */
   error?: { id: string; message: string; advice?: string };
+  /** Paused after this tick (autoscalebot pause, POST /api/pause): measured, not scaled. */
+  paused?: PauseView;
+  /** Held at a count set by hand after this tick (manualOverrideMinutes). */
+  override?: OverrideView;
+  /** This tick found the count changed by hand, from the one the last tick saw or set. */
+  manual?: { from: number; to: number };
   notified: EventKind[];
   warnings: string[];
 }

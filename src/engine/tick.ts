@@ -11,7 +11,8 @@ import { recordHistory } from "./history.js";
 import { pingMonitor } from "./monitor.js";
 import { tickFailed } from "./report.js";
 import { decodeState, encodeState } from "./state-document.js";
-import type { Lock, StateStore } from "../state/index.js";
+import type { StateStore } from "../state/index.js";
+import { LOCK_MARGIN_MS, withTickLock } from "./tick-lock.js";
 import type { Env } from "../kit/env.js";
 
 export interface TickDeps {
@@ -27,9 +28,6 @@ export interface TickOptions {
   /** Decide and notify, but neither scale nor write state. */
   dryRun?: boolean;
 }
-
-/** Margin over the deadline for the lock's own expiry, so a killed function never blocks the next minute. */
-const LOCK_MARGIN_MS = 5000;
 
 /**
  * One tick: lock → load → every process at once → save → history → unlock. The store sees five
@@ -61,15 +59,7 @@ export async function runTick(
   };
 
   const names = selectProcesses(config, options.processes);
-  let lock: Lock | null = null;
-  try {
-    if (!dryRun) {
-      lock = await deps.store.acquireLock(config.tickDeadlineMs + LOCK_MARGIN_MS);
-      if (!lock) {
-        report.skipped = "locked";
-        return done();
-      }
-    }
+  const work = async () => {
     const { state, warning } = decodeState(await deps.store.load());
     if (warning) report.warnings.push(warning);
 
@@ -99,12 +89,26 @@ export async function runTick(
       await deps.store.save(encodeState(next, deps.clock.now()));
       await recordHistory(config, deps.store, report);
     }
+  };
+  try {
+    if (dryRun) await work();
+    else {
+      const ran = await withTickLock(
+        deps.store,
+        {
+          ttlMs: config.tickDeadlineMs + LOCK_MARGIN_MS,
+          onReleaseFailure: (error) =>
+            report.warnings.push(`lock release failed (it expires by itself): ${String(error)}`),
+        },
+        work,
+      );
+      if (!ran) {
+        report.skipped = "locked";
+        return done();
+      }
+    }
   } catch (error) {
     report.error = `state store (${deps.store.kind}) failed: ${error instanceof Error ? error.message : String(error)}`;
-  } finally {
-    await lock?.release().catch((error: unknown) => {
-      report.warnings.push(`lock release failed (it expires by itself): ${String(error)}`);
-    });
   }
   if (!dryRun && !report.skipped) await pingMonitor(config, deps.env, report, tickFailed(report));
   return done();

@@ -10,15 +10,26 @@ export const REDACTED = "[redacted]";
 /** Secrets shorter than this are left alone: scrubbing "1" would mangle a message and hide nothing. */
 const MIN_SECRET_LENGTH = 4;
 
+/** `scheme://user:password@`: the userinfo of any URL in a text. */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'<>]+@/gi;
+/** `?token=...` or `&api_key=...`: a secret-looking query parameter's value, in any text. */
+const URL_SECRET_PARAM =
+  /([?&][^=&\s#"'<>]*(?:token|key|secret|password|passwd|auth|sig|signature|session|code)=)[^&\s#"'<>]+/gi;
+
 /**
- * The text with every secret replaced by REDACTED, longest first so a secret containing another
- * goes whole. Used by every backend on every message it builds from an error or an answer.
+ * The text with every secret replaced by REDACTED: the known ones, longest first so a secret
+ * containing another goes whole, then any URL's user and password and secret-looking query
+ * parameters (an error may quote a URL nobody told us was secret). Used by every backend on
+ * every message it builds from an error or an answer.
  */
 export function scrub(text: string, secrets: readonly (string | undefined)[]): string {
   const known = [...new Set(secrets)]
     .filter((s): s is string => s !== undefined && s.length >= MIN_SECRET_LENGTH)
     .sort((a, b) => b.length - a.length);
-  return known.reduce((out, secret) => out.replaceAll(secret, REDACTED), text);
+  return known
+    .reduce((out, secret) => out.replaceAll(secret, REDACTED), text)
+    .replace(URL_USERINFO, `$1${REDACTED}@`)
+    .replace(URL_SECRET_PARAM, `$1${REDACTED}`);
 }
 
 export function redactUrl(raw: string): string {

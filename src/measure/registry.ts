@@ -6,6 +6,7 @@ import { queueTime } from "./queue-time.js";
 import { responseTime } from "./response-time.js";
 import { serviceTime } from "./service-time.js";
 import { sidekiqQueue } from "./sidekiq-queue.js";
+import { checked } from "./sane.js";
 import type { Measurement, MeasurementBackend, MeasurementContext } from "./types.js";
 
 /** Every measurement backend: a new one is a file exporting its descriptor, and a line here. */
@@ -25,6 +26,7 @@ export type MeasurementConfig = typeof measurementSchema._output;
 // The discriminated union guarantees a config matches the descriptor its `backend` names.
 const of = (config: MeasurementConfig): MeasurementBackend<AnySchema> => measurements.of(config);
 
+/** Every backend's readings are checked at the edge (./sane.ts), whatever the backend. */
 export const createMeasurement = (config: MeasurementConfig, context: MeasurementContext): Measurement =>
-  of(config).create(config, context);
+  checked(of(config).create(config, context));
 export const measurementBudgetMs = (config: MeasurementConfig): number => of(config).budgetMs(config);

@@ -42,6 +42,7 @@ export function eventFactory(process: string, tickId: string, now: DateTime) {
     ...extra,
   });
   const value = (reading: Reading) => ({ value: reading.value, unit: reading.unit });
+  const iso = (ms: number) => new Date(ms).toISOString();
   const readings = (history: readonly HistoryEntry[]) =>
     history
       .slice(-READINGS_SHOWN)
@@ -118,6 +119,41 @@ export function eventFactory(process: string, tickId: string, now: DateTime) {
         ...(decision ? { to: decision.target, reason: decision.reason } : {}),
         advice,
       }),
+    /** `processes`: the count it is scaled to once, then held at. */
+    pause: (pause: { until?: number | undefined; processes?: number | undefined; by?: string | undefined }) =>
+      make(
+        "pause",
+        `paused${pause.by ? ` by ${pause.by}` : ""}: measured but not scaled` +
+          (pause.processes === undefined
+            ? ""
+            : `, held at ${plural(pause.processes, "process", "processes")}`) +
+          (pause.until === undefined ? " until resumed" : ` until ${iso(pause.until)}`),
+        {
+          ...(pause.processes === undefined ? {} : { to: pause.processes }),
+          ...(pause.until === undefined ? {} : { until: iso(pause.until) }),
+          ...(pause.by ? { by: pause.by } : {}),
+          advice: "resume it with `autoscalebot resume --process NAME` or POST /api/resume",
+        },
+      ),
+    /** `by`: who resumed it, or `expired` when the pause ended by itself. */
+    resume: (since: number, by: string) =>
+      make(
+        "resume",
+        by === "expired"
+          ? `the pause since ${iso(since)} ended: deciding again`
+          : `resumed by ${by} (paused since ${iso(since)}): deciding again`,
+        { by },
+      ),
+    /** `until`: when the manual override ends; absent with manualOverrideMinutes 0. */
+    manualScale: (from: number, to: number, until?: number) =>
+      make(
+        "manual-scale",
+        `scaled by hand ${from} -> ${to}` +
+          (until === undefined
+            ? ": taken as the current count"
+            : `: held there until ${iso(until)} (the fail-safe may still scale out), then deciding again`),
+        { from, to, ...(until === undefined ? {} : { until: iso(until) }) },
+      ),
     resolved: (kind: LastingKind, since: number) =>
       make(kind, `resolved: ${RESOLVED[kind]} (since ${new Date(since).toISOString()})`),
   };

@@ -10,6 +10,9 @@ export const eventKinds = [
   "scale-failed",
   "fail-safe",
   "measurement-failed",
+  "pause",
+  "resume",
+  "manual-scale",
 ] as const;
 export type EventKind = (typeof eventKinds)[number];
 
@@ -37,4 +40,8 @@ export interface AutoscaleEvent {
   readings?: Array<{ at: string; value: number | null }>;
   /** What an admin can do about it, when there is something (e.g. "raise maxProcesses"). */
   advice?: string;
+  /** For pause and manual-scale: until when the process is held (ISO 8601), when that is known. */
+  until?: string;
+  /** For pause and resume: who asked (`cli`, `api`), or `expired` for a pause that ended by itself. */
+  by?: string;
 }

@@ -10,6 +10,9 @@ const levels: Record<EventKind, "info" | "warn" | "error"> = {
   "fail-safe": "warn",
   "measurement-failed": "error",
   "scale-failed": "error",
+  pause: "warn",
+  resume: "info",
+  "manual-scale": "warn",
 };
 
 /** The seeds' LoggerBackend, as one JSON object per line for log drains. */
@@ -33,6 +36,8 @@ export class LogNotifier implements Notifier {
           error: event.error,
           message: event.message,
           advice: event.advice,
+          until: event.until,
+          by: event.by,
           tickId: event.tickId,
           time: event.at,
         }),

@@ -52,7 +52,7 @@ export const notificationSchema = z
     /** The seed turned on only above-max; scale and scale-failed are on too, since a silent refusal or scale surprises admins. */
     notifyOn: z
       .array(z.enum(eventKinds))
-      .default(["scale", "above-max", "scale-failed"])
+      .default(["scale", "above-max", "scale-failed", "pause", "resume", "manual-scale"])
       .describe("Which events to send."),
     timeoutMs: z
       .int()

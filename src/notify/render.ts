@@ -47,6 +47,9 @@ const SEVERITY: readonly EventKind[] = [
   "above-max",
   "too-rapid",
   "below-min",
+  "manual-scale",
+  "pause",
+  "resume",
   "scale",
   "measurement",
 ];
@@ -92,6 +95,12 @@ function summary(event: AutoscaleEvent): string {
       return "measurement failing (measurement-failed)";
     case "measurement":
       return event.value === null ? "measurement failed" : `measured ${formatValue(event.value, event.unit)}`;
+    case "pause":
+      return `paused${to === undefined ? "" : ` at ${processes(to)}`}${event.until ? ` until ${event.until}` : ""}`;
+    case "resume":
+      return event.by === "expired" ? "resumed (the pause ended)" : "resumed";
+    case "manual-scale":
+      return `scaled by hand ${from ?? "?"} → ${to ?? "?"}`;
   }
 }
 

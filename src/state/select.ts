@@ -26,12 +26,37 @@ export function onNetlify(env: Env): boolean {
 }
 
 /**
+ * Upstash's console shows a `rediss://default:<password>@...` connection string beside the REST
+ * URL; that one, or any URL with a user or password in it, is refused without being echoed.
+ */
+function checkRestUrl(url: string): void {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === "redis" || scheme === "rediss")
+    throw new StoreConfigError(
+      "UPSTASH_REDIS_REST_URL holds a redis:// connection string: use the database's REST URL (https://<name>.upstash.io, under REST API in Upstash's console)",
+    );
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new StoreConfigError("UPSTASH_REDIS_REST_URL is not a URL: expected https://<name>.upstash.io");
+  }
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:")
+    throw new StoreConfigError("UPSTASH_REDIS_REST_URL must be an https:// URL");
+  if (parsed.username || parsed.password)
+    throw new StoreConfigError(
+      "UPSTASH_REDIS_REST_URL must not hold a user or password: the token goes in UPSTASH_REDIS_REST_TOKEN",
+    );
+}
+
+/**
  * Upstash when UPSTASH_REDIS_REST_URL and _TOKEN are set, else local files (the embedded
  * default). On Netlify, files would vanish between invocations: there it is an error instead.
  */
 export function createStateStore(env: Env, keyPrefix: string, filesAllowed = !onNetlify(env)): StateStore {
   const url = env.UPSTASH_REDIS_REST_URL;
   const token = env.UPSTASH_REDIS_REST_TOKEN;
+  if (url) checkRestUrl(url);
   if (url && token) return new UpstashStateStore({ url, token, keyPrefix });
   if (url || token) {
     throw new StoreConfigError("set both UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN, or neither");

@@ -26,6 +26,9 @@ const DEFAULT_TIMEOUT_MS = 5_000;
 const RELEASE_SCRIPT = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) else return 0 end`;
 
 /** State in Upstash Redis over its REST API: exactly one command per call. */
+/** Entries per history read: at 20 processes about 4 MB, well under Upstash's 10 MB answers. */
+const HISTORY_PAGE = 1000;
+
 export class UpstashStateStore implements StateStore {
   readonly kind = "upstash";
   readonly #redis: Redis;
@@ -98,21 +101,31 @@ export class UpstashStateStore implements StateStore {
     );
   }
 
+  /**
+   * The newest `count` entries, oldest first, read in pages of HISTORY_PAGE so that no answer
+   * nears Upstash's 10 MB limit (a week of 20 processes is tens of megabytes).
+   */
   async readHistory(count: number): Promise<string[]> {
-    const entries = await this.#run("readHistory", () =>
-      this.#redis.xrevrange(this.#historyKey, "+", "-", count),
-    );
-    // Raw replies (automaticDeserialization is off): [[id, [field, value, ...]], ...], newest first.
-    const raw = entries as unknown;
-    if (!Array.isArray(raw)) return [];
-    return raw
-      .flatMap((entry: unknown) => {
+    const ticks: string[] = [];
+    let end = "+";
+    while (ticks.length < count) {
+      const page = Math.min(HISTORY_PAGE, count - ticks.length);
+      const raw: unknown = await this.#run("readHistory", () =>
+        this.#redis.xrevrange(this.#historyKey, end, "-", page),
+      );
+      // Raw replies (automaticDeserialization is off): [[id, [field, value, ...]], ...], newest first.
+      if (!Array.isArray(raw) || raw.length === 0) break;
+      for (const entry of raw as unknown[]) {
         const fields: unknown = Array.isArray(entry) ? entry[1] : undefined;
-        if (!Array.isArray(fields)) return [];
+        if (!Array.isArray(fields)) continue;
         const tick: unknown = fields[fields.indexOf("tick") + 1];
-        return fields.includes("tick") && typeof tick === "string" ? [tick] : [];
-      })
-      .reverse();
+        if (fields.includes("tick") && typeof tick === "string") ticks.push(tick);
+      }
+      const last: unknown = (raw.at(-1) as unknown[])[0];
+      if (raw.length < page || typeof last !== "string") break;
+      end = `(${last}`; // exclusive: the next page starts below the last id read
+    }
+    return ticks.reverse();
   }
 
   async #run<T>(operation: string, command: () => Promise<T>): Promise<T> {
@@ -140,7 +153,8 @@ function createRedis(config: RedisConfigNodejs): Redis {
     return new Redis(config);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new StateStoreError(`Upstash Redis is misconfigured: ${reason}`, { cause: error });
+    // The client's message may quote the URL, and the cause's stack with it: neither is kept.
+    throw new StateStoreError(`Upstash Redis is misconfigured: ${scrub(reason, [config.url, config.token])}`);
   }
 }
 

@@ -72,7 +72,7 @@ describe("autoscalebot help", () => {
       expect(out).toContain(`autoscalebot ${command}`);
   });
 
-  it.each(["tick", "validate", "run", "demo", "simulate"])(
+  it.each(["tick", "validate", "run", "pause", "resume", "demo", "simulate"])(
     "%s --help, -h and help %s print that command's usage and exit 0",
     async (command) => {
       for (const args of [
@@ -282,6 +282,48 @@ describe("autoscalebot status", () => {
   });
 });
 
+describe("autoscalebot dashboard", () => {
+  it("serves the page and the status API from the configured store until stopped", async () => {
+    const dashConfig = join(dir, "dashboard.json");
+    await writeFile(dashConfig, JSON.stringify({ ...webConfig(), keyPrefix: "dashboard-test" }));
+    expect((await run(["tick", "--config", dashConfig])).code).toBe(0);
+    const lines: string[] = [];
+    let stop = () => {};
+    const io: CliIo = {
+      env: { ...world.env, AUTOSCALE_STATE_DIR: join(dir, "state"), AUTOSCALE_STATUS_TOKEN: "dash-token" },
+      out: (t) => lines.push(t),
+      err: (t) => lines.push(t),
+      onStop: (s) => (stop = s),
+    };
+    const serving = main(["dashboard", "--config", dashConfig, "--port", "0"], io);
+    while (lines.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    const url = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/) \(the page asks for AUTOSCALE_STATUS_TOKEN\)/.exec(
+      lines[0]!,
+    )?.[1];
+    expect(url, lines[0]).toBeDefined();
+    expect(lines[0]).not.toContain("dash-token");
+    const page = await fetch(url!);
+    expect(page.headers.get("content-type")).toContain("text/html");
+    expect(await page.text()).toContain('<script src="assets/dashboard.js"></script>');
+    expect((await fetch(`${url}assets/dashboard.js`)).status).toBe(200);
+    expect((await fetch(`${url}assets/../../package.json`)).status).toBe(404);
+    expect((await fetch(`${url}api/status`)).status).toBe(401);
+    const status = await fetch(`${url}api/status?range=1h`, {
+      headers: { Authorization: "Bearer dash-token" },
+    });
+    expect(await status.json()).toMatchObject({ processes: [{ process: "web", current: 1 }] });
+    stop();
+    expect(await serving).toBe(0);
+    expect(lines.at(-1)).toBe("stopped");
+  });
+
+  it("rejects a bad port", async () => {
+    const { code, err } = await run(["dashboard", "--config", configPath, "--port", "http"]);
+    expect(code).toBe(2);
+    expect(err).toContain("--port expects a port number");
+  });
+});
+
 describe("autoscalebot run", () => {
   it("ticks every interval until stopped, finishing the tick in progress", async () => {
     let stop = () => {};
@@ -322,5 +364,65 @@ describe("autoscalebot run", () => {
 
   it("rejects a bad interval", async () => {
     expect((await run(["run", "--config", configPath, "--interval", "0"])).code).toBe(2);
+  });
+});
+
+describe("autoscalebot pause and resume", () => {
+  it("pause holds a process at a count, status shows it, resume hands it back; each exits 0", async () => {
+    const steerConfig = join(dir, "steer.json");
+    await writeFile(steerConfig, JSON.stringify({ ...webConfig(), keyPrefix: "steer-test" }));
+    try {
+      const paused = await run([
+        "pause",
+        "--process",
+        "web",
+        "--minutes",
+        "10",
+        "--processes",
+        "2",
+        "-c",
+        steerConfig,
+      ]);
+      expect(paused).toMatchObject({ code: 0, err: "" });
+      expect(paused.out).toMatch(
+        /^paused web: the next tick scales it to 2 processes, then holds it there, until \d{4}-\d\d-\d\dT[\d:.]+Z$/,
+      );
+      const tick = await run(["tick", "--config", steerConfig]);
+      expect(tick.out).toMatch(
+        /web: scaled \| .* \| processes 1 -> 2 \| up to 2 \[1-3\]: paused at 2 processes/,
+      );
+      const status = await run(["status", "--config", steerConfig]);
+      expect(status.out).toMatch(/\n {4}paused since \S+ by cli, held at 2 processes, until \S+Z/);
+
+      const resumed = await run(["resume", "-p", "web", "--config", steerConfig]);
+      expect(resumed).toMatchObject({ code: 0, err: "" });
+      expect(resumed.out).toMatch(/^resumed web \(paused since \S+\): the next tick decides again$/);
+      expect((await run(["status", "--config", steerConfig])).out).not.toContain("paused since");
+      const again = await run(["resume", "--process", "web", "--config", steerConfig]);
+      expect(again).toMatchObject({ code: 0, out: "web is not paused: nothing to resume" });
+    } finally {
+      world.heroku.setQuantity(APP, "web", 1);
+    }
+  });
+
+  it("refuses a missing process, a bad count or minutes, and an unknown process with exit 2 and the usage", async () => {
+    const missing = await run(["pause", "--config", configPath]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/^--process is required\n\nusage: autoscalebot pause --process NAME/);
+    const bad = await run(["pause", "-p", "web", "--minutes", "0", "--processes", "two", "-c", configPath]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(
+      /^--minutes: expected integer from 1 to 43200\n--processes: expected integer >= 0\n\nusage: autoscalebot pause /,
+    );
+    const unknown = await run(["resume", "--process", "nope", "--config", configPath]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/^unknown process "nope"; configured: web\n\nusage: autoscalebot resume /);
+  });
+
+  it("both are in the usage, with their own help", async () => {
+    const { out } = await run(["--help"]);
+    expect(out).toContain("autoscalebot pause --process NAME [--minutes N] [--processes COUNT]");
+    expect(out).toContain("autoscalebot resume --process NAME");
+    expect((await run(["pause", "--help"])).out).toMatch(/--processes scale it to this count once/);
   });
 });

@@ -98,7 +98,7 @@ const defaultWeb = (url: string, scaling: Record<string, unknown> = {}) => ({
   },
   notification: {
     backends: ["console"],
-    notifyOn: ["scale", "above-max", "scale-failed"],
+    notifyOn: ["scale", "above-max", "scale-failed", "pause", "resume", "manual-scale"],
     timeoutMs: 5000,
     repeatAfterMinutes: 60,
     resolveAfterMinutes: 5,
@@ -107,6 +107,7 @@ const defaultWeb = (url: string, scaling: Record<string, unknown> = {}) => ({
     measurementFailuresToNotify: 3,
   },
   intervalSeconds: 60,
+  manualOverrideMinutes: 30,
 });
 
 describe("parseConfig: valid configurations", () => {

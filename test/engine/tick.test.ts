@@ -7,13 +7,7 @@ beforeAll(async () => {
   world = await startWorld(["web"]);
 });
 afterAll(() => world.close());
-beforeEach(() => {
-  world.heroku.setQuantity(APP, "web", 1);
-  world.heroku.setLatency(0);
-  world.heroku.setRateLimitRemaining(4500);
-  world.targets.web!.set({ latencyMs: 0, status: 200 });
-  world.memory.events.length = 0;
-});
+beforeEach(() => world.reset());
 
 const quantity = () => world.heroku.quantity(APP, "web");
 const patches = () => world.heroku.requests.filter((r) => r.method === "PATCH").length;
@@ -88,8 +82,8 @@ describe("a tick against the real local world", () => {
     expect(world.memory.events.map((e) => e.kind)).toEqual(["above-max"]);
   });
 
-  it("respects a manual scale within bounds and corrects one outside them", async () => {
-    const config = world.config();
+  it("with manualOverrideMinutes 0, respects a manual scale within bounds and corrects one outside them", async () => {
+    const config = world.config({ manualOverrideMinutes: 0 });
     world.heroku.setQuantity(APP, "web", 2);
     const [inside] = await ticks(world, config, 1);
     expect(inside!.processes[0]).toMatchObject({ current: 2, status: "held" });

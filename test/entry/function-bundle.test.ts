@@ -1,3 +1,4 @@
+import { readdirSync } from "node:fs";
 import { build, type Metafile } from "esbuild";
 import { describe, expect, it } from "vitest";
 
@@ -8,7 +9,10 @@ import { describe, expect, it } from "vitest";
  * cold start loads; the optional SDKs must come in by dynamic import, so that nft still ships them
  * but only a configured backend loads them. The tools must not be in the module at all.
  */
-const FUNCTIONS = ["netlify/functions/tick.mts", "netlify/functions/trigger.mts"];
+/** Every function in netlify/functions, the ones added later included. */
+const FUNCTIONS = readdirSync("netlify/functions")
+  .filter((name) => name.endsWith(".mts"))
+  .map((name) => `netlify/functions/${name}`);
 const LAZY_PACKAGES = ["redis", "resend"];
 const TOOLS = /^src\/(simulate|demo|local|bench)\//;
 

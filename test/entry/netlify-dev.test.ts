@@ -2,6 +2,8 @@ import { NetlifyDev } from "@netlify/dev";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { config as tickFunctionConfig } from "../../netlify/functions/tick.mjs";
 import { config as triggerFunctionConfig } from "../../netlify/functions/trigger.mjs";
+import { config as pauseFunctionConfig } from "../../netlify/functions/pause.mjs";
+import { config as resumeFunctionConfig } from "../../netlify/functions/resume.mjs";
 import { decodeState } from "../../src/engine/state-document.js";
 import { UpstashStateStore } from "../../src/state/upstash.js";
 import { APP, startWorld, type World } from "../helpers/world.js";
@@ -57,6 +59,8 @@ describe("the Netlify functions under @netlify/dev", () => {
   it("declares the tick as a every-minute cron schedule and the trigger's path", () => {
     expect(tickFunctionConfig).toEqual({ schedule: "* * * * *" });
     expect(triggerFunctionConfig).toEqual({ path: "/api/tick" });
+    expect(pauseFunctionConfig).toEqual({ path: "/api/pause" });
+    expect(resumeFunctionConfig).toEqual({ path: "/api/resume" });
   });
 
   it("routes POST /api/tick to the trigger, authenticated", async () => {
@@ -74,7 +78,24 @@ describe("the Netlify functions under @netlify/dev", () => {
     expect(unauthorised?.response.status).toBe(401);
     const wrongMethod = await request("/api/tick");
     expect(wrongMethod?.response.status).toBe(405);
-  }, 60_000);
+    // The first request bundles every function: on a busy machine that takes a while.
+  }, 180_000);
+
+  it("routes POST /api/pause and /api/resume, with the trigger's token only", async () => {
+    for (const path of ["/api/pause", "/api/resume"]) {
+      const refused = await request(path, { method: "POST", body: JSON.stringify({ process: "web" }) });
+      expect(refused?.type).toBe("function");
+      expect(refused?.response.status).toBe(401);
+      expect((await request(path))?.response.status).toBe(405);
+    }
+    const resumed = await request("/api/resume", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ process: "web" }),
+    });
+    expect(resumed?.response.status).toBe(200);
+    expect(await resumed!.response.json()).toMatchObject({ changed: false, paused: null });
+  }, 120_000);
 
   it("runs a real tick when the scheduled function is invoked, writing state to Upstash", async () => {
     const before = world.targets.web!.hits();

@@ -2,26 +2,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import bundledConfig from "../../autoscale.config.json" with { type: "json" };
 import { encodeState } from "../../src/engine/state-document.js";
 import { handleHealth, handleStatus, handleTrigger } from "../../src/entry/netlify.js";
-import { APP, startWorld, type World } from "../helpers/world.js";
+import {
+  STATUS_TOKEN as STATUS,
+  startWorld,
+  TRIGGER_TOKEN as TRIGGER,
+  type World,
+} from "../helpers/world.js";
 
-const TRIGGER = "trigger-secret-0123456789";
-const STATUS = "status-secret-9876543210";
 let world: World;
 let env: Record<string, string>;
 
 beforeAll(async () => {
   world = await startWorld(["web"]);
-  const config = {
-    keyPrefix: "status-endpoint",
-    processes: {
-      web: {
-        measurement: { backend: "response-time", url: `${world.targets.web!.url}/heartbeat` },
-        scaling: { backend: "heroku", app: APP },
-        notification: { backends: ["memory"] },
-      },
-    },
-  };
-  env = world.functionEnv(config, { AUTOSCALE_TRIGGER_TOKEN: TRIGGER, AUTOSCALE_STATUS_TOKEN: STATUS });
+  env = world.webFunctionEnv("status-endpoint");
   const tick = new Request("https://autoscalebot.example/api/tick", {
     method: "POST",
     headers: { Authorization: `Bearer ${TRIGGER}` },
@@ -49,6 +42,18 @@ describe("GET /api/status", () => {
       expect(body).toMatchObject({ range: "1h", processes: [{ process: "web", current: 1 }] });
       expect((body.processes as Array<{ series: unknown[] }>)[0]!.series).toHaveLength(1);
     }
+  });
+
+  it("since: only the ticks after it, and whether they are all of them", async () => {
+    const { body: whole } = await get("?range=1h", STATUS);
+    const last = (whole.processes as Array<{ series: Array<{ at: string }> }>)[0]!.series.at(-1)!.at;
+    const { status, body } = await get(`?range=1h&since=${encodeURIComponent(last)}`, STATUS);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ since: last, complete: true, processes: [{ process: "web", series: [] }] });
+    const before = new Date(Date.parse(last) - 1).toISOString();
+    const { body: one } = await get(`?range=1h&since=${before}`, STATUS);
+    expect((one.processes as Array<{ series: unknown[] }>)[0]!.series).toHaveLength(1);
+    expect(await get("?since=yesterday", STATUS)).toMatchObject({ status: 400 });
   });
 
   it("refuses a wrong or missing token, a bad range or process, and other methods", async () => {

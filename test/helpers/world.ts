@@ -11,6 +11,9 @@ import { UpstashStateStore } from "../../src/state/upstash.js";
 import { runTick, type TickOptions } from "../../src/engine/tick.js";
 
 export const APP = "dancing-forest-1234";
+/** The bearer tokens of `webFunctionEnv`. */
+export const TRIGGER_TOKEN = "trigger-secret-0123456789";
+export const STATUS_TOKEN = "status-secret-9876543210";
 
 /**
  * The real local world a tick runs against: redis-server with the Upstash REST front (the real
@@ -31,6 +34,13 @@ export interface World {
   /** A fresh keyPrefix per test keeps tests apart on one Redis. */
   config(overrides?: ConfigOverrides): Config;
   tick(config: Config, options?: TickOptions): ReturnType<typeof runTick>;
+  /** Every process back at 1, the API and the apps answering at once, no events kept. */
+  reset(): void;
+  /**
+   * What a Netlify function sees for one `web` process on this world's app (defaults for the
+   * rest), with both tokens set: TRIGGER_TOKEN and STATUS_TOKEN.
+   */
+  webFunctionEnv(keyPrefix: string): Record<string, string>;
   /** The environment a Netlify function sees: this world's secrets and Upstash, `config` as AUTOSCALE_CONFIG. */
   functionEnv(config: object, extra?: Record<string, string>): Record<string, string>;
   close(): Promise<void>;
@@ -43,6 +53,10 @@ export interface ConfigOverrides {
   tickDeadlineMs?: number;
   timezone?: string;
   measurementTimeoutMs?: number;
+  /** The processes' manualOverrideMinutes (default 30). */
+  manualOverrideMinutes?: number;
+  /** The processes' notifyOn (default: scale, above-max, below-min, scale-failed). */
+  notifyOn?: string[];
 }
 
 export async function startWorld(processes: string[] = ["web"]): Promise<World> {
@@ -103,8 +117,11 @@ export async function startWorld(processes: string[] = ["web"]): Promise<World> 
               scaling: { backend: "heroku", app: APP, processType: name },
               notification: {
                 backends: ["memory"],
-                notifyOn: ["scale", "above-max", "below-min", "scale-failed"],
+                notifyOn: overrides.notifyOn ?? ["scale", "above-max", "below-min", "scale-failed"],
               },
+              ...(overrides.manualOverrideMinutes === undefined
+                ? {}
+                : { manualOverrideMinutes: overrides.manualOverrideMinutes }),
             },
           ]),
         ),
@@ -113,6 +130,26 @@ export async function startWorld(processes: string[] = ["web"]): Promise<World> 
     tick(config, options) {
       prefix = config.keyPrefix; // world.store then reads what this tick wrote
       return runTick(config, { clock, store: world.store, env: world.env, notifiers: { memory } }, options);
+    },
+    reset() {
+      for (const name of processes) {
+        heroku.setQuantity(APP, name, 1);
+        targets[name]!.set({ latencyMs: 0, status: 200 });
+      }
+      heroku.setLatency(0);
+      heroku.setRateLimitRemaining(4500);
+      memory.events.length = 0;
+    },
+    webFunctionEnv(keyPrefix) {
+      const web = {
+        measurement: { backend: "response-time", url: `${targets.web!.url}/heartbeat` },
+        scaling: { backend: "heroku", app: APP },
+        notification: { backends: ["memory"] },
+      };
+      return world.functionEnv(
+        { keyPrefix, processes: { web } },
+        { AUTOSCALE_TRIGGER_TOKEN: TRIGGER_TOKEN, AUTOSCALE_STATUS_TOKEN: STATUS_TOKEN },
+      );
     },
     functionEnv(config, extra = {}) {
       return {

@@ -7,6 +7,7 @@ import { ConsoleNotifier } from "../../src/notify/console.js";
 import { LogNotifier } from "../../src/notify/log.js";
 import { MemoryNotifier } from "../../src/notify/memory.js";
 import { runTick } from "../../src/engine/tick.js";
+import { steerProcess } from "../../src/engine/steer.js";
 import { APP, startWorld, type World } from "../helpers/world.js";
 
 /**
@@ -244,6 +245,44 @@ describe("notifications through real ticks", () => {
     expect(memory.events[0]!.message).toBe(
       "2 failed measurements in a row; the last: heartbeat answered HTTP 500",
     );
+  });
+
+  it("pause, resume and manual-scale: to every backend, each in its own words", async () => {
+    const cfg = config({ notifyOn: ["pause", "resume", "manual-scale"] });
+    const steer = (action: "pause" | "resume", fields: Record<string, unknown>) =>
+      steerProcess(action, cfg, { store: world.storeFor(cfg.keyPrefix), clock: world.clock }, fields, "cli");
+    await tick(cfg);
+    await steer("pause", { process: "web", minutes: 5, processes: 2 });
+    const until = new Date(world.clock.now() + 5 * 60_000).toISOString();
+    await tick(cfg);
+    await steer("resume", { process: "web" });
+    await tick(cfg); // resumed: scales 2 -> 1 on fast readings (not notified here)
+    world.heroku.setQuantity(APP, "web", 3); // heroku ps:scale web=3
+    await tick(cfg);
+    expect(received()).toEqual([
+      ["pause/-", "resume/-", "manual-scale/-"],
+      [
+        `[autoscalebot] web: paused at 2 processes until ${until}`,
+        "[autoscalebot] web: resumed",
+        "[autoscalebot] web: scaled by hand 1 → 3",
+      ],
+    ]);
+    expect(consoleLines[0]).toMatch(
+      new RegExp(`web pause: paused by cli: measured but not scaled, held at 2 processes until ${until}$`),
+    );
+    expect(consoleLines[2]).toMatch(
+      /web manual-scale: scaled by hand 1 -> 3: held there until \S+ \(the fail-safe may still scale out\), then deciding again$/,
+    );
+    expect(JSON.parse(logLines[0]!)).toMatchObject({
+      level: "warn",
+      event: "pause",
+      to: 2,
+      until,
+      by: "cli",
+    });
+    expect(JSON.parse(logLines[1]!)).toMatchObject({ level: "info", event: "resume", by: "cli" });
+    expect(JSON.stringify(hook.received[2]!.body)).toContain("scaled by hand 1 → 3");
+    world.heroku.setQuantity(APP, "web", 1);
   });
 
   it("a failing backend is a warning; the others still receive and the tick completes", async () => {

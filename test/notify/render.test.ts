@@ -66,6 +66,17 @@ describe("headline and subject", () => {
     expect(headline({ ...base, kind: "measurement", message: "x", value: 3, unit: "jobs" })).toBe(
       "web: measured 3 jobs",
     );
+    expect(headline({ ...base, kind: "pause", message: "x" })).toBe("web: paused");
+    expect(headline({ ...base, kind: "pause", message: "x", to: 0, until: "2024-05-01T13:00:00.000Z" })).toBe(
+      "web: paused at 0 processes until 2024-05-01T13:00:00.000Z",
+    );
+    expect(headline({ ...base, kind: "resume", message: "x", by: "api" })).toBe("web: resumed");
+    expect(headline({ ...base, kind: "resume", message: "x", by: "expired" })).toBe(
+      "web: resumed (the pause ended)",
+    );
+    expect(headline({ ...base, kind: "manual-scale", message: "x", from: 2, to: 5 })).toBe(
+      "web: scaled by hand 2 → 5",
+    );
   });
 
   it("says 1 process and 1 job", () => {

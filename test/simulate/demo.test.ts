@@ -5,15 +5,23 @@ import { runDemo } from "../../src/demo/demo.js";
 describe("npm start (the live demo)", () => {
   it("runs the real tick against the local world and ends with the simulator's table", async () => {
     const lines: string[] = [];
+    let dashboard: Promise<unknown> | undefined;
     const code = await runDemo({
       minutes: 6,
       tickMs: 0,
-      out: (line) => lines.push(line),
+      dashboardPort: 0,
+      out: (line) => {
+        lines.push(line);
+        // The dashboard answers while the demo runs, over the demo's own store and clock.
+        const url = /^ {2}dashboard: (\S+)#refresh=2 /.exec(line)?.[1];
+        if (url) dashboard = fetch(`${url}api/status?range=24h`).then((r) => r.json());
+      },
       onStop: () => () => {},
     });
     expect(code).toBe(0);
     const text = lines.join("\n");
     expect(text).toContain("trace time   load/min  heartbeat  processes  decision");
+    expect(await dashboard).toMatchObject({ timezone: "America/New_York", processes: [{ process: "web" }] });
     const ticks = lines.filter((line) => /^07-13 \d\d:\d\d /.test(line));
     expect(ticks).toHaveLength(6);
     expect(ticks[0]).toMatch(/^07-13 00:00\s+5,380\s+\d+ ms\s+\d+\s+\S/);
@@ -35,6 +43,7 @@ describe("npm start (the live demo)", () => {
     let unregistered = false;
     const code = await runDemo({
       tickMs: 50,
+      dashboardPort: false,
       out: (line) => {
         lines.push(line);
         if (lines.filter((l) => l.startsWith("07-13 ")).length === 3) stop();

@@ -1,4 +1,5 @@
 import { createServer as createHttpServer } from "node:http";
+import { createClient } from "redis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { close, listen } from "../../src/local/listen.js";
 import { startRedisServer, type RedisServer } from "../../src/local/redis-server.js";
@@ -63,6 +64,31 @@ describe("UpstashStateStore", () => {
       expect(rest.commandCount()).toBe(1);
       expect(rest.commands[0]?.[0]).toBe(name);
     }
+  });
+
+  it("reads a long history in pages of 1,000, newest last, each page one XREVRANGE", async () => {
+    const store = newStore("history-pages");
+    const redis = createClient({ url: redisServer.url });
+    await redis.connect();
+    try {
+      const batch = redis.multi();
+      for (let i = 0; i < 2500; i++) batch.xAdd("history-pages:history", "*", { tick: String(i) });
+      await batch.exec();
+    } finally {
+      await redis.quit();
+    }
+    rest.resetCount();
+    const ticks = await store.readHistory(2300);
+    expect(ticks).toHaveLength(2300);
+    expect(ticks[0]).toBe("200");
+    expect(ticks.at(-1)).toBe("2499");
+    expect(new Set(ticks).size).toBe(2300);
+    expect(rest.commands.map((c) => [c[0], c.at(-1)])).toEqual([
+      ["XREVRANGE", "1000"],
+      ["XREVRANGE", "1000"],
+      ["XREVRANGE", "300"],
+    ]);
+    expect(await store.readHistory(5000)).toHaveLength(2500);
   });
 
   it("sends the lock as SET NX PX on its own key", async () => {

@@ -1,0 +1,255 @@
+import { DateTime } from "luxon";
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config/load.js";
+import type { ProcessConfig } from "../../src/config/schema.js";
+import { emptyProcessRecord, type ProcessRecord } from "../../src/engine/process-record.js";
+import { planStep, settleStep, trackNotices, type StepInput } from "../../src/engine/process-step.js";
+import type { Reading } from "../../src/measure/index.js";
+import { ScaleError } from "../../src/scale/index.js";
+
+/** The pure step's pause and manual-override rules, minute by minute, without any I/O. */
+
+const T0 = Date.parse("2026-06-01T12:00:00Z");
+const MINUTE = 60_000;
+
+function processConfig(extra: Record<string, unknown> = {}, decision: Record<string, unknown> = {}) {
+  return parseConfig({
+    processes: {
+      web: {
+        measurement: { backend: "response-time", url: "https://example.com/heartbeat" },
+        decision: {
+          minMeasurement: 100,
+          maxMeasurement: 300,
+          failsToScaleUp: 1,
+          passesToScaleDown: 1,
+          minProcesses: 1,
+          maxProcesses: 5,
+          postScaleWaitSeconds: 0,
+          ...decision,
+        },
+        scaling: { backend: "heroku", app: "dancing-forest-1234" },
+        notification: {
+          backends: ["memory"],
+          notifyOn: ["scale", "pause", "resume", "manual-scale", "fail-safe"],
+        },
+        ...extra,
+      },
+    },
+  }).processes.web!;
+}
+
+const ms = (value: number): Reading => ({ backend: "response-time", value, unit: "ms", ok: true });
+const down: Reading = {
+  backend: "response-time",
+  value: null,
+  unit: "ms",
+  ok: false,
+  error: "heartbeat answered HTTP 503",
+};
+
+/**
+ * A process on a platform whose count is `count`: each minute plans, scales when told to (the
+ * platform then runs the target), settles and tracks notices, as the tick does.
+ */
+class Process {
+  record: ProcessRecord = emptyProcessRecord();
+  minute = 0;
+  constructor(
+    readonly config: ProcessConfig,
+    public count = 2,
+  ) {}
+
+  step(reading: Reading | null = ms(200), outcome?: "unclear") {
+    const now = DateTime.fromMillis(T0 + this.minute++ * MINUTE, { zone: "UTC" });
+    const input: StepInput = { config: this.config, record: this.record, reading, current: this.count, now };
+    const planned = planStep(input);
+    const decision = planned.decision!;
+    let result = null;
+    if (decision.action !== "hold") {
+      if (outcome === "unclear") {
+        this.count = decision.target; // applied, but no answer came
+        result = { error: new ScaleError("timeout", "timeout", "no answer") };
+      } else {
+        this.count = decision.target;
+        result = { to: decision.target };
+      }
+    }
+    const notices = trackNotices(settleStep(planned, input, result), input);
+    this.record = notices.record;
+    return { decision, kinds: notices.signals.map((s) => s.kind), signals: notices.signals };
+  }
+}
+
+const pausedAt = (since: number, more: Partial<NonNullable<ProcessRecord["paused"]>> = {}) => ({
+  since,
+  by: "cli",
+  ...more,
+});
+
+describe("the step's manual override", () => {
+  it("the first minute ever is not a manual change; the count seen is kept every minute", () => {
+    const web = new Process(processConfig());
+    expect(web.step().kinds).toEqual([]);
+    expect(web.record.lastSeenCount).toBe(2);
+    web.step(ms(400)); // scales 2 -> 3
+    expect(web.count).toBe(3);
+    expect(web.record.lastSeenCount).toBe(3);
+    expect(web.step().kinds).toEqual([]);
+  });
+
+  it("a count changed by hand is notified and held for manualOverrideMinutes, then decided again", () => {
+    const web = new Process(processConfig({ manualOverrideMinutes: 3 }));
+    web.step();
+    web.count = 4; // heroku ps:scale web=4
+    const found = web.step(ms(50)); // the policy would scale down
+    expect(found.kinds).toEqual(["manual-scale"]);
+    expect(found.signals[0]).toMatchObject({ from: 2, to: 4, until: T0 + 4 * MINUTE });
+    expect(found.decision).toMatchObject({ action: "hold", target: 4 });
+    expect(found.decision.reason).toMatch(
+      /^manual override: holding the 4 set by hand until 2026-06-01 12:04 UTC; the policy would scale down to 3/,
+    );
+    expect(web.record.override).toEqual({ since: T0 + MINUTE, until: T0 + 4 * MINUTE, count: 4 });
+    expect(web.step(ms(50)).decision.action).toBe("hold");
+    expect(web.step(ms(50)).decision.action).toBe("hold");
+    const after = web.step(ms(50));
+    expect(after.decision).toMatchObject({ action: "down", target: 3 });
+    expect(web.record.override).toBeUndefined();
+    expect(web.count).toBe(3);
+  });
+
+  it("holds the count set by hand even outside the bounds, and corrects it once the override ends", () => {
+    const web = new Process(processConfig({ manualOverrideMinutes: 1 }));
+    web.step();
+    web.count = 9; // above maxProcesses 5
+    expect(web.step().decision).toMatchObject({ action: "hold", target: 9, bounds: { max: 5 } });
+    expect(web.step().decision).toMatchObject({ action: "down", target: 5 });
+  });
+
+  it("with manualOverrideMinutes 0 takes the new count as current, without a hold", () => {
+    const web = new Process(processConfig({ manualOverrideMinutes: 0 }));
+    web.step();
+    web.count = 9;
+    const found = web.step();
+    expect(found.kinds).toEqual(["manual-scale", "scale"]);
+    expect(found.signals[0]).toMatchObject({ from: 2, to: 9, until: undefined });
+    expect(found.decision).toMatchObject({ action: "down", target: 5 });
+    expect(web.record.override).toBeUndefined();
+  });
+
+  it("a count read after our own unclear scale is not a manual change", () => {
+    const web = new Process(processConfig());
+    web.step();
+    web.step(ms(400), "unclear"); // 2 -> 3, applied, no answer
+    expect(web.record.pendingScale).toMatchObject({ from: 2, to: 3 });
+    const next = web.step();
+    expect(next.kinds).toEqual(["scale"]); // found applied
+    expect(web.record).toMatchObject({ lastSeenCount: 3 });
+    expect(web.record.override).toBeUndefined();
+  });
+
+  it("the fail-safe still scales out during an override, which ends it", () => {
+    const web = new Process(processConfig({}, { failSafe: { processes: 4 } }));
+    web.step();
+    web.count = 1;
+    expect(web.step().kinds).toEqual(["manual-scale"]);
+    const fire = web.step(down);
+    expect(fire.decision).toMatchObject({ action: "up", target: 4 });
+    expect(fire.decision.reason).toMatch(/fail-safe: the app is down .* \(this ends the manual override\)/);
+    expect(fire.kinds).toEqual(["scale", "fail-safe"]);
+    expect(web.record.override).toBeUndefined();
+    expect(web.count).toBe(4);
+  });
+
+  it("the fail-safe reaches a count set by hand below the minimum, and holds one already above its target", () => {
+    const below = new Process(processConfig({}, { minProcesses: 2, failSafe: { processes: 3 } }), 2);
+    below.step();
+    below.count = 0;
+    below.step(); // the override holds 0, below the minimum
+    expect(below.count).toBe(0);
+    expect(below.step(down).decision).toMatchObject({ action: "up", target: 3 });
+
+    const above = new Process(processConfig({}, { failSafe: { processes: 3 } }), 2);
+    above.step();
+    above.count = 5;
+    above.step();
+    const held = above.step(down);
+    expect(held.decision).toMatchObject({ action: "hold", target: 5 });
+    expect(held.decision.reason).toMatch(/already at 5 \(manual override/);
+    expect(above.record.override).toBeDefined();
+  });
+});
+
+describe("the step's pause", () => {
+  it("announces the pause once, measures and records readings, but never scales, not even for the fail-safe", () => {
+    const web = new Process(processConfig({}, { failSafe: {} }));
+    web.step();
+    web.record = { ...web.record, paused: pausedAt(T0) };
+    const first = web.step(ms(400));
+    expect(first.kinds).toEqual(["pause"]);
+    expect(first.decision).toMatchObject({ action: "hold", target: 2 });
+    expect(first.decision.reason).toMatch(/^paused; the policy would scale up to 3/);
+    expect(web.record.paused).toMatchObject({ announced: true });
+    expect(web.record.history.at(-1)).toMatchObject({ value: 400 });
+    const failing = web.step(down);
+    expect(failing.kinds).toEqual([]);
+    expect(failing.decision.action).toBe("hold");
+    expect(web.count).toBe(2);
+  });
+
+  it("with a count, scales there once whatever the bounds, then holds it, a count set by hand included", () => {
+    const web = new Process(processConfig());
+    web.step();
+    web.record = { ...web.record, paused: pausedAt(T0, { processes: 0 }) };
+    const first = web.step();
+    expect(first.kinds).toEqual(["pause", "scale"]);
+    expect(first.decision).toMatchObject({ action: "down", target: 0 });
+    expect(web.count).toBe(0);
+    expect(web.record.paused).toMatchObject({ processes: 0, applied: true });
+    expect(web.step(ms(400)).decision).toMatchObject({ action: "hold", target: 0 });
+    web.count = 2;
+    const manual = web.step();
+    expect(manual.kinds).toEqual(["manual-scale"]);
+    expect(manual.signals[0]).toMatchObject({ until: undefined });
+    expect(manual.decision).toMatchObject({ action: "hold", target: 2 });
+    expect(web.record.override).toBeUndefined();
+  });
+
+  it("a count already in place is applied without a scale", () => {
+    const web = new Process(processConfig());
+    web.step();
+    web.record = { ...web.record, paused: pausedAt(T0, { processes: 2 }) };
+    expect(web.step().decision.action).toBe("hold");
+    expect(web.record.paused).toMatchObject({ applied: true });
+  });
+
+  it("ends by itself at its time, announced as a resume, and decides in that same minute", () => {
+    const web = new Process(processConfig());
+    web.step();
+    web.record = { ...web.record, paused: pausedAt(T0, { until: T0 + 3 * MINUTE }) };
+    expect(web.step(ms(400)).kinds).toEqual(["pause"]); // minute 1
+    expect(web.step(ms(400)).kinds).toEqual([]); // minute 2
+    const ended = web.step(ms(400)); // minute 3: the pause is over
+    expect(ended.kinds).toEqual(["resume", "scale"]);
+    expect(ended.signals[0]).toMatchObject({ kind: "resume", since: T0, by: "expired" });
+    expect(web.record.paused).toBeUndefined();
+    expect(web.count).toBe(3);
+  });
+
+  it("announces a resume asked for, then a new pause, in that order", () => {
+    const web = new Process(processConfig());
+    web.step();
+    web.record = { ...web.record, resumed: { since: T0, by: "api" }, paused: pausedAt(T0 + MINUTE) };
+    const step = web.step();
+    expect(step.kinds).toEqual(["resume", "pause"]);
+    expect(web.record.resumed).toBeUndefined();
+  });
+
+  it("a record with nothing new stays the same object (the simulator's long replays)", () => {
+    const web = new Process(processConfig());
+    web.step();
+    const before = web.record;
+    const now = DateTime.fromMillis(T0 + 5 * MINUTE, { zone: "UTC" });
+    const planned = planStep({ config: web.config, record: before, reading: null, current: 2, now });
+    expect(planned.record).toBe(before);
+  });
+});
