@@ -40,9 +40,11 @@ would have met the SLO each minute) and static and scheduled baselines.
               trace's zone
   --value     what a generic trace's values are: requests per interval (count, default) or a rate
   --zone      IANA zone of a generic trace's timestamps without an offset (default UTC)
-  --seed      the noise seed, an integer from 0 to 4294967295 (default simulation.noise.seed)
+  --seed      the seed of every random draw (the router's, the heartbeat's), an integer from 0
+              to 4294967295 (default simulation.noise.seed)
   --report    also write the comparison as one HTML page (checked writable before the replay)
-  --no-baselines  leave out the static and schedule baselines (the oracle stays: every row's
+  --no-baselines
+              leave out the static and schedule baselines (the oracle stays: every row's
               cost is shown as a multiple of it)`;
 
 /** The HTML report cannot be written: exit 2, without the usage. */
