@@ -103,5 +103,7 @@ for (const [name, input] of Object.entries(policies)) {
   );
 }
 const baseConfig = parseConfig(policies["with a cron schedule"], "baselines");
+const baselines = baselineRuns(trace, simulation, baseConfig, "web");
 const baselineMs = best(() => baselineRuns(trace, simulation, baseConfig, "web"));
-row("3 baselines (together)", baselineMs);
+row(`${baselines.length} baselines (together)`, baselineMs);
+console.log(`  (${baselines.map((run) => run.label).join(", ")})`);

@@ -14,17 +14,10 @@ import { startTargetApp } from "../local/target-app.js";
 import { createMeasurement } from "../measure/index.js";
 import type { Reading } from "../measure/index.js";
 import { compare, settingsOf } from "../simulate/compare.js";
-import { emptyMinute, FormationModel, heartbeatReading } from "../simulate/model.js";
-import { SeededRandom } from "../simulate/random.js";
-import {
-  heartbeatOptions,
-  initialProcesses,
-  minuteBefore,
-  modelParams,
-  RunRecorder,
-} from "../simulate/replay.js";
+import { emptyMinute, heartbeatReading } from "../simulate/model.js";
+import { formationModel, heartbeatOptions, initialProcesses, RunRecorder } from "../simulate/replay.js";
 import { formatTable } from "../simulate/report.js";
-import { summarize } from "../simulate/summary.js";
+import { relateToOracle, summarize } from "../simulate/summary.js";
 import { bundledTrace, compressTrace, type Trace } from "../simulate/trace.js";
 import { FileStateStore } from "../state/index.js";
 import { runTick } from "../engine/tick.js";
@@ -98,7 +91,7 @@ export function demoConfig(targetUrl: string): Config {
         rateMultiplier: 100,
         capacityPerProcess: 1200,
         serviceTimeMs: 100,
-        bootSeconds: 30,
+        bootSeconds: 60,
         sloMs: 500,
         sloMetric: "p95",
         noise: { seed: 1, stddevMs: 20 },
@@ -233,8 +226,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   const store = new FileStateStore({ dir, keyPrefix: config.keyPrefix, clock });
   const env = { HEROKU_API_KEY: apiKey, HEROKU_API_URL: heroku.url };
 
-  const model = new FormationModel(modelParams(settings), initial);
-  const random = new SeededRandom(settings.noise.seed);
+  const model = formationModel(settings, initial);
   const probe = heartbeatOptions(web, settings);
   const recorder = new RunRecorder(
     "live (this run)",
@@ -242,8 +234,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     "consecutive-threshold on response-time, over HTTP",
     trace.requests.length,
   );
-  let previous = minuteBefore(trace, settings, initial);
-  let minute = emptyMinute();
+  model.warmUp(trace.requests[0]! * settings.rateMultiplier, trace.startMs[0]!);
+  const minute = emptyMinute();
 
   const stopping = new AbortController();
   const unregister = (options.onStop ?? defaultOnStop)(() => stopping.abort());
@@ -274,8 +266,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       const started = performance.now();
       const startMs = trace.startMs[i]!;
       clock.set(startMs);
-      const noise = settings.noise.stddevMs > 0 ? random.normal() * settings.noise.stddevMs : 0;
-      heartbeat = heartbeatReading(previous, probe, noise);
+      heartbeat = heartbeatReading(model.probe(startMs, settings.noise.stddevMs), probe);
 
       const report = await runTick(config, { clock, store, env });
       const result = report.processes[0];
@@ -311,9 +302,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       out(
         `${time}  ${Math.round(arrivals).toLocaleString("en-US").padStart(9)}  ${shown.padStart(9)}  ${String(quantity).padStart(9)}  ${decision}`,
       );
-      const swap = previous;
-      previous = minute;
-      minute = swap;
       const wait = tickMs - (performance.now() - started);
       if (wait > 0) await sleep(wait, undefined, { signal: thisTick.signal }).catch(() => {});
       thisTick.done();
@@ -330,7 +318,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
           `SLO ${settings.sloMetric} <= ${settings.sloMs} ms, $${settings.pricePerProcessHour}/process-hour`,
       );
       out("");
-      out(formatTable([live, ...predicted.summaries], settings, zone));
+      const rows = [live, ...predicted.summaries];
+      relateToOracle(rows);
+      out(formatTable(rows, settings, zone));
       out("");
       for (const s of predicted.summaries.filter((s) => s.kind === "baseline"))
         out(`${s.label}: ${s.description}`);

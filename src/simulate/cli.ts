@@ -27,7 +27,8 @@ export const SIMULATE_USAGE = `usage:
 
 Replays a request-rate trace minute by minute through the capacity model in the first
 config's "simulation" settings and through each policy's real decision backend, and compares
-cost, latency against the SLO and scale events with static and scheduled baselines.
+cost, latency against the SLO and scale events with the oracle (the fewest processes that
+would have met the SLO each minute) and static and scheduled baselines.
 
   --trace     the NASA CSV of ../shared/traces, a "timestamp,value" CSV at any fixed interval,
               or "bundled" (the NASA launch day, 1995-07-13, shipped in the repository)
@@ -39,8 +40,12 @@ cost, latency against the SLO and scale events with static and scheduled baselin
               trace's zone
   --value     what a generic trace's values are: requests per interval (count, default) or a rate
   --zone      IANA zone of a generic trace's timestamps without an offset (default UTC)
-  --seed      the noise seed, an integer from 0 to 4294967295 (default simulation.noise.seed)
-  --report    also write the comparison as one HTML page (checked writable before the replay)`;
+  --seed      the seed of every random draw (the router's, the heartbeat's), an integer from 0
+              to 4294967295 (default simulation.noise.seed)
+  --report    also write the comparison as one HTML page (checked writable before the replay)
+  --no-baselines
+              leave out the static and schedule baselines (the oracle stays: every row's
+              cost is shown as a multiple of it)`;
 
 /** The HTML report cannot be written: exit 2, without the usage. */
 class ReportError extends Error {}

@@ -5,7 +5,7 @@ import { baselineRuns } from "./baselines.js";
 import { replayPolicy, type Run } from "./replay.js";
 import { buildReport, type SimulationReport } from "./report.js";
 import { simulationSchema, type SimulationSettings } from "./schema.js";
-import { summarize, type Summary } from "./summary.js";
+import { relateToOracle, summarize, type Summary } from "./summary.js";
 import type { Trace } from "./trace.js";
 
 /** A policy to replay: a whole configuration (its zone, and the process's measurement and decision). */
@@ -35,7 +35,10 @@ export function settingsOf(config: Config, source = "config"): SimulationSetting
   return result.data;
 }
 
-/** Every policy, then the baselines (when asked for), through the same model and trace. */
+/**
+ * Every policy, then the baselines, through the same model and trace. Without `baselines`
+ * only the oracle is added: every row is measured against it.
+ */
 export function compare(
   policies: Policy[],
   processName: string,
@@ -47,10 +50,13 @@ export function compare(
   if (!first) throw new Error("no policy to simulate");
   const runs = policies.map((p) => replayPolicy(p.label, p.config, processName, trace, settings));
   const notes: string[] = [];
-  if (options.baselines ?? true)
-    runs.push(...baselineRuns(trace, settings, first.config, processName, notes));
+  const baselines = baselineRuns(trace, settings, first.config, processName, notes, {
+    oracleOnly: !(options.baselines ?? true),
+  });
+  runs.push(...baselines);
   const zones = { zone: first.config.timezone, traceZone: trace.zone };
   const summaries = runs.map((run) => summarize(run, settings, zones));
+  relateToOracle(summaries);
   const report = buildReport(processName, trace, settings, summaries);
   report.trace.notes.push(...notes);
   return { runs, summaries, report };

@@ -25,11 +25,9 @@ import {
   heartbeatReading,
   MINUTE_MS,
   processesFor,
-  simulateMinute,
   type HeartbeatOptions,
   type MinuteResult,
 } from "./model.js";
-import { SeededRandom } from "./random.js";
 import type { SimulationSettings } from "./schema.js";
 import type { Trace } from "./trace.js";
 import { CachedZone } from "./zone.js";
@@ -56,6 +54,7 @@ export interface Run {
   meanMs: Float64Array;
   p95Ms: Float64Array;
   lateShare: Float64Array;
+  droppedShare: Float64Array;
   backlog: Float64Array;
   /** The reading the policy acted on at the minute's start (NaN: none, or failed). */
   readingMs: Float64Array;
@@ -85,6 +84,7 @@ export class RunRecorder {
       meanMs: series(),
       p95Ms: series(),
       lateShare: series(),
+      droppedShare: series(),
       backlog: series(),
       readingMs: series(),
       scales: [],
@@ -104,6 +104,7 @@ export class RunRecorder {
     r.meanMs[i] = minute.meanMs;
     r.p95Ms[i] = minute.p95Ms;
     r.lateShare[i] = minute.lateShare;
+    r.droppedShare[i] = minute.droppedShare;
     r.backlog[i] = minute.backlog;
     r.readingMs[i] = reading?.ok && reading.value !== null ? reading.value : NaN;
     if (reading && !reading.ok) r.failedReadings++;
@@ -121,8 +122,14 @@ export const modelParams = (s: SimulationSettings) => ({
   capacityPerProcess: s.capacityPerProcess,
   serviceTimeMs: s.serviceTimeMs,
   queueing: s.queueing,
+  routing: s.routing,
+  routerTimeoutSeconds: s.routerTimeoutSeconds,
   bootSeconds: s.bootSeconds,
 });
+
+/** A formation of `processes` under the settings' model, its draws from the settings' seed. */
+export const formationModel = (settings: SimulationSettings, processes: number) =>
+  new FormationModel(modelParams(settings), processes, settings.noise.seed);
 
 /** What the policy's heartbeat is: the settings' choice, else what the process measures. */
 export function heartbeatOptions(
@@ -133,6 +140,7 @@ export function heartbeatOptions(
   return {
     measurement: settings.measurement ?? (backend === "queue-time" ? "queue-time" : "response-time"),
     timeoutMs: "timeoutMs" in processConfig.measurement ? processConfig.measurement.timeoutMs : 5000,
+    routerTimeoutMs: settings.routerTimeoutSeconds * 1000,
   };
 }
 
@@ -162,22 +170,6 @@ export function initialProcesses(
   return Math.min(Math.max(wanted, bounds.min), bounds.max);
 }
 
-/**
- * What the heartbeat reports at minute `index` when the minute before is not in the trace (the
- * first minute, or the first after a gap): a steady minute at that minute's load on
- * `processes`. Written into `out` when given.
- */
-export function minuteBefore(
-  trace: Trace,
-  settings: SimulationSettings,
-  processes: number,
-  index = 0,
-  out: MinuteResult = emptyMinute(),
-): MinuteResult {
-  const arrivals = trace.requests[index]! * settings.rateMultiplier;
-  return simulateMinute(modelParams(settings), arrivals, 0, processes, processes, settings.sloMs, out);
-}
-
 /** One replayed minute as the step saw it: what a test compares with the tick. */
 export interface ReplayedMinute {
   startMs: number;
@@ -198,7 +190,9 @@ export interface ReplayOptions {
 
 /**
  * Replays a trace through one policy: each minute the tick's steps, with the model in place of
- * the world. At the minute's start the heartbeat reports the end of the minute before; the
+ * the world. At the minute's start the heartbeat's one request reports the end of the minute
+ * before (at the first minute, and the first after a gap, a warm-up minute at that minute's
+ * load on the processes there are: FormationModel.warmUp); the
  * REAL decision backend (src/decide/registry.ts) decides on it with the process's state, the
  * count and the clock in the config's zone; an accepted scale is recorded as the tick records
  * it (recordScale) and new processes boot; then the minute runs. Cool-downs, bounds, schedules
@@ -215,7 +209,6 @@ export function replayPolicy(
   const processConfig = config.processes[processName];
   if (!processConfig) throw new Error(`no process ${JSON.stringify(processName)} in the config`);
   const heartbeat = heartbeatOptions(processConfig, settings);
-  const params = modelParams(settings);
   const n = trace.requests.length;
   const recorder = new RunRecorder(
     label,
@@ -223,30 +216,24 @@ export function replayPolicy(
     `${processConfig.decision.backend} on ${heartbeat.measurement}`,
     n,
   );
-  const random = new SeededRandom(settings.noise.seed);
   const zone = new CachedZone(config.timezone);
   const initial = initialProcesses(config, processName, trace, settings);
-  const model = new FormationModel(params, initial);
-  let previous = minuteBefore(trace, settings, initial);
-  let minute = emptyMinute();
+  const model = formationModel(settings, initial);
+  const minute = emptyMinute();
   let record: ProcessRecord = emptyProcessRecord();
   const configAt = options.exactSchedule ? () => processConfig : processConfigAt(processConfig);
 
   for (let i = 0; i < n; i++) {
     const startMs = trace.startMs[i]!;
-    if (i > 0 && startMs - trace.startMs[i - 1]! > MINUTE_MS) {
-      // A gap: nothing is known of the minutes before. The heartbeat sees a steady minute at
-      // this one's load on the processes there are, as for the first minute.
-      model.backlog = 0;
-      previous = minuteBefore(trace, settings, model.processes, i, previous);
-    }
-    const noise = settings.noise.stddevMs > 0 ? random.normal() * settings.noise.stddevMs : 0;
+    const arrivals = trace.requests[i]! * settings.rateMultiplier;
+    // The first minute, or a gap: nothing is known of the minutes before.
+    if (i === 0 || startMs - trace.startMs[i - 1]! > MINUTE_MS) model.warmUp(arrivals, startMs);
     const now = DateTime.fromMillis(startMs, { zone });
     const effective = configAt(now);
     const current = model.processes;
     // The tick's own steps (src/engine/process-step.ts), with the model in place of the world.
     const due = untilNextMeasurement(effective, record, startMs) === 0;
-    const modelled = due ? heartbeatReading(previous, heartbeat, noise) : null;
+    const modelled = due ? heartbeatReading(model.probe(startMs, settings.noise.stddevMs), heartbeat) : null;
     const reading = modelled && options.readingAt ? options.readingAt(i, modelled) : modelled;
     const step: StepInput = { config: effective, record, reading, current, now };
     const planned = planStep(step);
@@ -259,11 +246,8 @@ export function replayPolicy(
     }
     record = trackNotices(settleStep(planned, step, scaled ? { to: decision.target } : null), step).record;
     options.onMinute?.({ startMs, reading, current, decision, record });
-    model.step(trace.requests[i]! * settings.rateMultiplier, startMs, settings.sloMs, minute);
+    model.step(arrivals, startMs, settings.sloMs, minute);
     recorder.record(startMs, trace.traceMs[i]!, minute, reading);
-    const done = minute;
-    minute = previous;
-    previous = done;
   }
   return recorder.run;
 }
@@ -280,14 +264,13 @@ export function replayFixed(
   settings: SimulationSettings,
   countAt: (startMs: number, traceMs: number) => number,
 ): Run {
-  const params = modelParams(settings);
   const n = trace.requests.length;
   const recorder = new RunRecorder(label, "baseline", description, n);
-  const model = new FormationModel(params, countAt(trace.startMs[0]!, trace.traceMs[0]!));
+  const model = formationModel(settings, countAt(trace.startMs[0]!, trace.traceMs[0]!));
   const minute = emptyMinute();
   for (let i = 0; i < n; i++) {
     const startMs = trace.startMs[i]!;
-    if (i > 0 && startMs - trace.startMs[i - 1]! > MINUTE_MS) model.backlog = 0;
+    if (i > 0 && startMs - trace.startMs[i - 1]! > MINUTE_MS) model.reset();
     const target = countAt(startMs, trace.traceMs[i]!);
     const current = model.processes;
     if (target !== current) {

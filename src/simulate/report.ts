@@ -72,24 +72,28 @@ export function formatTable(results: Summary[], settings: SimulationSettings, zo
   const header = [
     "policy",
     "proc-hours",
+    "x oracle",
     "cost",
     "min > SLO",
     `worst ${settings.sloMetric}`,
     "at",
     "late requests",
+    "dropped",
     "scales",
     "flaps",
   ];
   const rows = results.map((s) => [
     s.label,
     thousands(s.processHours, 1),
+    s.vsOracle === null ? "-" : `${s.vsOracle.toFixed(2)}x`,
     `$${thousands(s.cost, 2)}`,
     thousands(s.minutesOverSlo),
     s.worst ? formatMs(s.worst.latencyMs) : "-",
     s.worst ? DateTime.fromISO(s.worst.traceAt, { zone }).toFormat("MM-dd HH:mm") : "-",
     `${thousands(s.lateRequests)} (${percent(s.lateShare)})`,
-    s.kind === "baseline" && s.scaleEvents === 0 ? "-" : thousands(s.scaleEvents),
-    s.kind === "baseline" && s.scaleEvents === 0 ? "-" : thousands(s.flaps),
+    `${thousands(s.droppedRequests)} (${percent(s.droppedShare)})`,
+    s.kind === "baseline" && s.scales === 0 ? "-" : thousands(s.scales),
+    s.kind === "baseline" && s.scales === 0 ? "-" : thousands(s.flaps),
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   const line = (cells: string[]) =>
@@ -110,9 +114,11 @@ export function formatReport(report: SimulationReport): string {
   const lines = [
     `trace: ${trace.source}, ${plural(trace.minutes, "minute", "minutes", thousands(trace.minutes))} from ${trace.from} to ${trace.to} (${trace.zone})${speed}`,
     `load: x${model.rateMultiplier}, median ${thousands(trace.medianPerMinute)}/min, peak ${thousands(trace.peakPerMinute)}/min`,
-    `model: ${thousands(model.capacityPerProcess)} requests/min per process, ${model.serviceTimeMs} ms service, ` +
-      `${model.queueing === "mmc" ? "M/M/c waiting + fluid backlog" : "fluid backlog"}, boot ${model.bootSeconds} s; ` +
-      `SLO ${model.sloMetric} <= ${model.sloMs} ms; $${model.pricePerProcessHour}/process-hour; noise ${model.noise.stddevMs} ms (seed ${model.noise.seed})`,
+    `model: ${model.routing === "random" ? "random routing (a queue per process)" : "shared queue"}, ` +
+      `${thousands(model.capacityPerProcess)} requests/min per process, ${model.serviceTimeMs} ms service, ` +
+      `${model.queueing === "mmc" ? `${model.routing === "random" ? "M/M/1" : "M/M/c"} waiting + fluid backlog` : "fluid backlog"}, ` +
+      `router timeout ${model.routerTimeoutSeconds} s, boot ${model.bootSeconds} s`,
+    `SLO ${model.sloMetric} <= ${model.sloMs} ms; $${model.pricePerProcessHour}/process-hour; heartbeat service time ${model.serviceTimeMs} ± ${model.noise.stddevMs} ms (seed ${model.noise.seed})`,
     `process: ${report.process}`,
     "",
     formatTable(report.results, model, trace.zone),
@@ -125,7 +131,7 @@ export function formatReport(report: SimulationReport): string {
 
 function extras(s: Summary): string {
   const parts: string[] = [];
-  if (s.kind === "policy" || s.scaleEvents > 0)
+  if (s.kind === "policy" || s.scales > 0)
     parts.push(`${s.scaleUps} up, ${s.scaleDowns} down, max ${s.maxProcesses}`);
   if (s.failedReadings > 0) parts.push(plural(s.failedReadings, "failed heartbeat"));
   if (s.failSafes > 0) parts.push(`fail-safe ${plural(s.failSafes, "time")}`);

@@ -13,9 +13,11 @@ const positive = (what = "number") =>
  * The what-if simulator's capacity model (src/simulate/model.ts) and report settings: an
  * optional top-level `simulation` key of the one configuration. The tick ignores it.
  *
- * Defaults model a Heroku Standard-1X dyno running a two-worker app server: 1200 requests a
- * minute at full use (20 a second), 100 ms of work per request, 30 s from `ps:scale` to serving,
- * $25 a month prorated to the second ($25 / 720 h ≈ $0.035 an hour).
+ * Defaults model a Heroku Standard-1X dyno running a two-worker app server behind Heroku's
+ * router: 1200 requests a minute at full use (20 a second), 100 ms of work per request, requests
+ * routed to a random dyno, the router's 30 s timeout (H12), up to 60 s from `ps:scale` to
+ * serving (Heroku's boot timeout, R10), $25 a month prorated to the second ($25 / 720 h ≈ $0.035
+ * an hour).
  */
 export const simulationSchema = z
   .strictObject({
@@ -27,15 +29,28 @@ export const simulationSchema = z
       .describe(
         "A request's own time on an idle process, in milliseconds (taken as constant): the latency floor.",
       ),
+    routing: z
+      .enum(["random", "shared"])
+      .default("random")
+      .describe(
+        "random: each request goes to a random process, each process its own queue (Heroku's router); shared: one queue in front of all processes, served by whichever is free (a least-busy balancer).",
+      ),
     queueing: z
       .enum(["mmc", "fluid"])
       .default("mmc")
       .describe(
-        "mmc: M/M/c waiting (Erlang C) below saturation plus the fluid backlog above it; fluid: the backlog only.",
+        "mmc: random waiting (an M/M/1 queue per process under random routing, M/M/c for shared) plus the backlog; fluid: the backlog only.",
+      ),
+    routerTimeoutSeconds: positive("seconds")
+      .default(30)
+      .describe(
+        "Seconds after which the router gives up on a request (Heroku: 30, error H12): a request not answered by then is dropped, and the queue loses it.",
       ),
     bootSeconds: nonNegative("seconds")
-      .default(30)
-      .describe("Seconds from a scale-up until the new process serves (Heroku dynos take tens of seconds)."),
+      .default(60)
+      .describe(
+        "Seconds from a scale-up until the new process serves (default: Heroku's boot timeout, R10, the longest a web dyno may take to bind its port).",
+      ),
     rateMultiplier: positive()
       .default(1)
       .describe(
@@ -63,13 +78,17 @@ export const simulationSchema = z
       .strictObject({
         seed: integer(0, 2 ** 32 - 1)
           .default(1)
-          .describe("Seed of the noise generator: the same seed gives the same numbers."),
+          .describe(
+            "Seed of every random draw (the routing of requests, the heartbeat's request, the noise): the same seed gives the same numbers.",
+          ),
         stddevMs: nonNegative("ms")
           .default(0)
-          .describe("Standard deviation of the noise, in milliseconds (0: none)."),
+          .describe(
+            "Standard deviation of the heartbeat request's own service time around serviceTimeMs, in milliseconds (0: exactly serviceTimeMs).",
+          ),
       })
       .prefault({})
-      .describe("Gaussian noise on every reading, from a seeded generator."),
+      .describe("The seeded generator, and the spread of the heartbeat's service time."),
     initialProcesses: integer(0, 10_000)
       .optional()
       .describe(
@@ -85,6 +104,11 @@ export const simulationSchema = z
   .refine((s) => s.sloMs > s.serviceTimeMs, {
     path: ["sloMs"],
     error: "expected ms > serviceTimeMs (no request is answered faster than its service time)",
+  })
+  // A request the router drops is late too: an SLO past the timeout would count nothing.
+  .refine((s) => s.routerTimeoutSeconds * 1000 > s.sloMs, {
+    path: ["routerTimeoutSeconds"],
+    error: "expected seconds > sloMs / 1000 (the router drops a request before it could be late)",
   });
 export type SimulationSettings = z.infer<typeof simulationSchema>;
 export type SimulationInput = z.input<typeof simulationSchema>;

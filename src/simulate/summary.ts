@@ -2,6 +2,9 @@ import { DateTime } from "luxon";
 import type { Run } from "./replay.js";
 import type { SimulationSettings } from "./schema.js";
 
+/** The label of the physical floor every row is measured against (src/simulate/baselines.ts). */
+export const ORACLE_LABEL = "oracle";
+
 /** Two scales in opposite directions this close together are a flap. */
 export const FLAP_WINDOW_MS = 10 * 60_000;
 
@@ -25,10 +28,14 @@ export interface Summary {
   minutesOverSlo: number;
   /** The minute with the highest latency on the SLO's metric. */
   worst: { at: string; traceAt: string; latencyMs: number; processes: number; requests: number } | null;
-  /** Requests answered slower than sloMs (the model's share per minute × its arrivals). */
+  /** Requests answered, but slower than sloMs (the model's share per minute × its arrivals). */
   lateRequests: number;
   lateShare: number;
-  scaleEvents: number;
+  /** Requests dropped: not answered within the router's timeout, or no process up to take them. */
+  droppedRequests: number;
+  droppedShare: number;
+  /** Scale events. */
+  scales: number;
   scaleUps: number;
   scaleDowns: number;
   /** Scales in the opposite direction to the one before, within 10 minutes of it. */
@@ -38,6 +45,8 @@ export interface Summary {
   aboveMax: number;
   /** Requests still queued when the trace ends. */
   backlogAtEnd: number;
+  /** processHours as a multiple of the oracle's (null: no oracle in the comparison). */
+  vsOracle: number | null;
 }
 
 export interface SummaryOptions {
@@ -64,6 +73,13 @@ export function countFlaps(scales: Run["scales"]): number {
   return flaps;
 }
 
+/** Each summary's process-hours as a multiple of the oracle's, when the oracle is among them. */
+export function relateToOracle(summaries: Summary[]): void {
+  const oracle = summaries.find((s) => s.kind === "baseline" && s.label === ORACLE_LABEL);
+  if (!oracle || oracle.processHours <= 0) return;
+  for (const s of summaries) s.vsOracle = round(s.processHours / oracle.processHours);
+}
+
 export function summarize(run: Run, settings: SimulationSettings, options: SummaryOptions): Summary {
   const latency = settings.sloMetric === "p95" ? run.p95Ms : run.meanMs;
   let requests = 0;
@@ -71,6 +87,7 @@ export function summarize(run: Run, settings: SimulationSettings, options: Summa
   let maxProcesses = 0;
   let over = 0;
   let late = 0;
+  let dropped = 0;
   let worst = -1;
   for (let i = 0; i < run.minutes; i++) {
     requests += run.arrivals[i]!;
@@ -78,6 +95,7 @@ export function summarize(run: Run, settings: SimulationSettings, options: Summa
     maxProcesses = Math.max(maxProcesses, run.processes[i]!);
     if (latency[i]! > settings.sloMs) over++;
     late += run.arrivals[i]! * run.lateShare[i]!;
+    dropped += run.arrivals[i]! * run.droppedShare[i]!;
     if (worst < 0 || latency[i]! > latency[worst]!) worst = i;
   }
   const ups = run.scales.filter((s) => s.to > s.from).length;
@@ -109,7 +127,9 @@ export function summarize(run: Run, settings: SimulationSettings, options: Summa
           },
     lateRequests: Math.round(late),
     lateShare: requests > 0 ? round(late / requests, 5) : 0,
-    scaleEvents: run.scales.length,
+    droppedRequests: Math.round(dropped),
+    droppedShare: requests > 0 ? round(dropped / requests, 5) : 0,
+    scales: run.scales.length,
     scaleUps: ups,
     scaleDowns: run.scales.length - ups,
     flaps: countFlaps(run.scales),
@@ -117,5 +137,6 @@ export function summarize(run: Run, settings: SimulationSettings, options: Summa
     failSafes: run.failSafes,
     aboveMax: run.aboveMax,
     backlogAtEnd: Math.round(run.minutes > 0 ? run.backlog[run.minutes - 1]! : 0),
+    vsOracle: null,
   };
 }

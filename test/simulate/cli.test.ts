@@ -80,9 +80,9 @@ describe("autoscalebot simulate", () => {
     expect(code).toBe(0);
     expect(out).toContain("trace: load.csv, 115 minutes from 2026-03-02 08:00 to 2026-03-02 09:59 (UTC)");
     expect(out).toMatch(
-      /^policy\s+proc-hours\s+cost\s+min > SLO\s+worst p95\s+at\s+late requests\s+scales\s+flaps$/m,
+      /^policy\s+proc-hours\s+x oracle\s+cost\s+min > SLO\s+worst p95\s+at\s+late requests\s+dropped\s+scales\s+flaps$/m,
     );
-    for (const row of ["mine", "lazy", "static peak", "static median"])
+    for (const row of ["mine", "lazy", "oracle", "static peak", "static median"])
       expect(out).toMatch(new RegExp(`^${row}\\s`, "m"));
     expect(out).toContain("note: gap: no data for 5 min from 2026-03-02 09:40 (not simulated, not billed)");
   });
@@ -98,7 +98,29 @@ describe("autoscalebot simulate", () => {
     expect(mine).toMatchObject({ label: "mine", kind: "policy", sloMs: 500 });
     expect(mine.scaleUps).toBeGreaterThan(0);
     expect(mine.cost).toBeCloseTo(mine.processHours * 0.05, 2);
-    expect(report.results.map((r) => r.label)).toEqual(["mine", "static peak", "static median"]);
+    expect(report.results.map((r) => r.label)).toEqual(["mine", "oracle", "static peak", "static median"]);
+    // Every result carries the same figures; the oracle is a baseline, and the yardstick.
+    for (const result of report.results) {
+      for (const key of [
+        "processHours",
+        "minutesOverSlo",
+        "minutes",
+        "lateRequests",
+        "droppedRequests",
+        "requests",
+        "scales",
+        "flaps",
+      ] as const)
+        expect(typeof result[key], key).toBe("number");
+      expect(result.vsOracle).toBeCloseTo(result.processHours / report.results[1]!.processHours, 2);
+    }
+    expect(report.results[1]).toMatchObject({
+      kind: "baseline",
+      label: "oracle",
+      vsOracle: 1,
+      minutesOverSlo: 0,
+    });
+    expect(report.model).toMatchObject({ routing: "random", routerTimeoutSeconds: 30 });
   });
 
   it("--report writes a self-contained HTML page: the chart code and the data inline", async () => {
@@ -116,7 +138,7 @@ describe("autoscalebot simulate", () => {
       runs: Array<{ label: string; processes: number[] }>;
       worst: unknown[];
     };
-    expect(data.runs.map((r) => r.label)).toEqual(["mine", "static peak", "static median"]);
+    expect(data.runs.map((r) => r.label)).toEqual(["mine", "oracle", "static peak", "static median"]);
     expect(data.times).toHaveLength(115);
     expect(data.runs[0]!.processes).toHaveLength(115);
     expect(data.worst).toHaveLength(5); // the one policy's five worst minutes
@@ -142,6 +164,9 @@ describe("autoscalebot simulate", () => {
     );
     expect(out).toMatch(/^mine\s/m);
     expect(out).toMatch(/^other\s/m);
+    // Without baselines the oracle stays: every row is measured against it.
+    expect(out).toMatch(/^oracle\s+[\d,.]+\s+1\.00x\s/m);
+    expect(out).not.toMatch(/^static peak\s/m);
     expect(out).toContain(
       `note: ${other}: its "simulation" settings differ; the model is the first config's`,
     );
@@ -244,12 +269,15 @@ describe("autoscalebot simulate", () => {
       expect(report.results.map((r) => r.label)).toEqual([
         "threshold",
         "twitchy",
+        "oracle",
         "static peak",
         "static median",
         "schedule",
       ]);
-      const [threshold, twitchy, peak] = report.results;
+      const [threshold, twitchy, oracle, peak] = report.results;
+      expect(oracle!.minutesOverSlo).toBe(0);
       expect(peak!.minutesOverSlo).toBe(0);
+      expect(oracle!.processHours).toBeLessThan(threshold!.processHours);
       expect(threshold!.cost).toBeLessThan(peak!.cost);
       expect(twitchy!.flaps).toBeGreaterThan(threshold!.flaps);
       // Five runs over 40,000 minutes, with the reading of a 1.6 MB file: a few seconds at most even on a slow CI.

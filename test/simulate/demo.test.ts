@@ -27,9 +27,10 @@ describe("npm start (the live demo)", () => {
     // The first reading sits near the 250 ms threshold: a loaded machine may tip it into a scale.
     expect(ticks[0]).toMatch(/^07-13 00:00\s+5,380\s+\d+ ms\s+\d+\s+\S/);
     expect(text).toContain("6 ticks (60 trace minutes)");
-    expect(text).toMatch(/^policy\s+proc-hours\s+cost/m);
+    expect(text).toMatch(/^policy\s+proc-hours\s+x oracle\s+cost/m);
     expect(text).toMatch(/^live \(this run\)\s/m);
     expect(text).toMatch(/^simulator \(same minutes\)\s/m);
+    expect(text).toMatch(/^oracle\s+[\d.]+\s+1\.00x\s/m);
     expect(text).toMatch(/^static peak\s/m);
     // The temporary state directory is gone.
     const dir = /state in (\S+)/.exec(text)?.[1];

@@ -3,10 +3,10 @@ import { parseConfig } from "../../src/config/load.js";
 import { baselineRuns } from "../../src/simulate/baselines.js";
 import { compare, settingsOf, variant } from "../../src/simulate/compare.js";
 import { heartbeatReading } from "../../src/simulate/model.js";
-import { heartbeatOptions, minuteBefore, replayPolicy } from "../../src/simulate/replay.js";
+import { formationModel, heartbeatOptions, replayPolicy } from "../../src/simulate/replay.js";
 import { defaultSimulation, type SimulationInput } from "../../src/simulate/schema.js";
 import { countFlaps, summarize } from "../../src/simulate/summary.js";
-import { bundledTrace, type Trace } from "../../src/simulate/trace.js";
+import { bundledTrace, sliceTrace, type Trace } from "../../src/simulate/trace.js";
 
 const T0 = Date.parse("2026-01-05T00:00:00Z");
 
@@ -52,7 +52,9 @@ const THRESHOLD = {
 };
 
 describe("a replay through the real decision backend", () => {
-  const settings = defaultSimulation({ capacityPerProcess: 1200, bootSeconds: 30 });
+  // Without random waiting the heartbeat reads the service time until a backlog builds: the
+  // decisions below follow from the load alone.
+  const settings = defaultSimulation({ capacityPerProcess: 1200, bootSeconds: 30, queueing: "fluid" });
   const spike = traceOf([
     ...Array<number>(10).fill(600),
     ...Array<number>(20).fill(4000),
@@ -75,6 +77,15 @@ describe("a replay through the real decision backend", () => {
     expect(downs[0]!.reason).toMatch(/passes in a row/);
     // The first reading after the spike starts sees the minute before: the scale comes a minute late.
     expect(ups[0]!.at).toBe(spike.startMs[11]);
+  });
+
+  it("with random waiting the heartbeat is one request: noisy, but the spike still scales up and down", () => {
+    const run = replayPolicy("threshold", configWith(THRESHOLD), "web", spike, defaultSimulation());
+    expect(Math.max(...run.processes.subarray(10, 30))).toBeGreaterThanOrEqual(4);
+    expect(run.processes[59]).toBeLessThanOrEqual(3);
+    // Some readings below the spike are slow too: a request that met a busy process.
+    const quiet = [...run.readingMs.subarray(0, 10)];
+    expect(Math.max(...quiet) - Math.min(...quiet)).toBeGreaterThan(5);
   });
 
   it("the same seed gives the same numbers, another seed others", () => {
@@ -166,9 +177,12 @@ describe("a replay through the real decision backend", () => {
     const run = replayPolicy("gap", config, "web", gapped, settings);
     expect(run.p95Ms[9]).toBeGreaterThan(5000); // still overloaded at 3
     expect(run.processes[9]).toBe(3);
+    // A minute at the new load on the 3 processes, from empty queues, with that minute's draws.
+    const before = formationModel(settings, 3);
+    before.warmUp(600, gapped.startMs[10]);
     expect(run.readingMs[10]).toBe(
       heartbeatReading(
-        minuteBefore(gapped, settings, 3, 10),
+        before.probe(gapped.startMs[10], settings.noise.stddevMs),
         heartbeatOptions(config.processes.web!, settings),
       ).value,
     );
@@ -197,7 +211,7 @@ describe("baselines, by hand", () => {
   const zones = { zone: "UTC", traceZone: "UTC" };
 
   it("static at peak: 2 processes; static at median: 1, overloaded at the peak and the minute after", () => {
-    const [peak, median] = baselineRuns(trace, settings, config, "web").map((r) =>
+    const [, peak, median] = baselineRuns(trace, settings, config, "web").map((r) =>
       summarize(r, settings, zones),
     );
     expect(peak).toMatchObject({
@@ -207,14 +221,58 @@ describe("baselines, by hand", () => {
       cost: 0,
       minutesOverSlo: 0,
       lateRequests: 0,
-      scaleEvents: 0,
+      droppedRequests: 0,
+      scales: 0,
     });
     // 1800 against 1200: 600 queued, waits rising 0.5 ms per ms (p95 28.6 s); then 600 queued drain through the last minute.
     expect(median).toMatchObject({ label: "static median", processHours: 0.07, minutesOverSlo: 2 });
     expect(median!.worst).toMatchObject({ latencyMs: 28_600, processes: 1, requests: 1800 });
-    // Waits above 400 ms: all but the first 0.8 s of minute 3, all but the last 0.8 s of minute 4.
-    expect(median!.lateRequests).toBe(Math.round(1800 * (59.2 / 60) + 600 * (59.2 / 60)));
+    // The queue holds at most what it serves within the router's 30 s (29.9 s of waiting: 598
+    // requests): the last 2 of minute 3 are dropped. Waits above 400 ms: all but the first 0.8 s
+    // of minute 3 (less the dropped), and minute 4 from 29.9 s falling 0.5 ms per ms: its first 59 s.
+    expect(median!.droppedRequests).toBe(2);
+    expect(median!.lateRequests).toBe(Math.round(1800 * (59.2 / 60) - 2 + 600 * (59 / 60)));
     expect(median!.backlogAtEnd).toBe(0);
+  });
+
+  it("the oracle: the fewest processes each minute, each started a boot time ahead", () => {
+    // 600 and 1200 fit one process (no random waiting here), 1800 needs two.
+    const oracle = (bootSeconds: number) => {
+      const s = { ...settings, bootSeconds };
+      const [run] = baselineRuns(trace, s, config, "web");
+      return { run: run!, summary: summarize(run!, s, zones) };
+    };
+    const now = oracle(0);
+    expect(now.run).toMatchObject({ label: "oracle", kind: "baseline" });
+    expect([...now.run.processes]).toEqual([1, 1, 2, 1]);
+    expect(now.summary).toMatchObject({ minutesOverSlo: 0, lateRequests: 0, droppedRequests: 0, scales: 2 });
+    // Booting 60 s: the second process is billed from the minute before it serves.
+    expect([...oracle(60).run.processes]).toEqual([1, 2, 2, 1]);
+    expect(oracle(60).summary.processHours).toBe(0.1);
+    // Booting 30 s: for the second half of that minute; 90 s: from a minute and a half before.
+    expect([...oracle(30).run.processes]).toEqual([1, 1.5, 2, 1]);
+    expect([...oracle(90).run.processes]).toEqual([1.5, 2, 2, 1]);
+    // Every row's cost as a multiple of the oracle's.
+    const { summaries } = compare([{ label: "p", config }], "web", trace, settings);
+    const floor = summaries.find((r) => r.label === "oracle")!;
+    expect(floor.vsOracle).toBe(1);
+    const peak = summaries.find((r) => r.label === "static peak")!;
+    expect(peak.vsOracle).toBeCloseTo(peak.processHours / floor.processHours, 2);
+  });
+
+  it("the oracle through random waiting stays within the SLO every minute, below every static count", () => {
+    const s = defaultSimulation({ rateMultiplier: 100, noise: { seed: 1, stddevMs: 20 } });
+    const day = sliceTrace(
+      bundledTrace(),
+      Date.parse("1995-07-13T12:00:00Z"),
+      Date.parse("1995-07-13T16:00:00Z"),
+    );
+    const runs = baselineRuns(day, s, configWith(THRESHOLD, {}, "America/New_York"), "web");
+    const [oracle, peak] = runs.map((r) => summarize(r, s, zones));
+    expect(oracle).toMatchObject({ label: "oracle", kind: "baseline", minutesOverSlo: 0 });
+    expect(Math.max(...runs[0]!.p95Ms)).toBeLessThanOrEqual(500);
+    expect(oracle!.processHours).toBeLessThan(peak!.processHours);
+    expect(oracle!.scales).toBeGreaterThan(0);
   });
 
   it("a static baseline no count of processes sizes is left out and said so", () => {
@@ -222,6 +280,7 @@ describe("baselines, by hand", () => {
     const notes: string[] = [];
     expect(baselineRuns(trace, unattainable, config, "web", notes)).toEqual([]);
     expect(notes).toEqual([
+      "oracle: not attainable: no count up to 10,000 processes meets p95 <= 90 ms at the busiest minute",
       "static peak: not attainable: no count up to 10,000 processes meets p95 <= 90 ms at the busiest minute (1,800/min)",
       "static median: not attainable: no count up to 10,000 processes meets p95 <= 90 ms at the median minute (1,200/min)",
     ]);

@@ -33,7 +33,9 @@ function reportOf(counts: number): SimulationReport {
     worst: null,
     lateRequests: 0,
     lateShare: 0,
-    scaleEvents: 0,
+    droppedRequests: 0,
+    droppedShare: 0,
+    scales: 0,
     scaleUps: 0,
     scaleDowns: 0,
     flaps: 0,
@@ -41,6 +43,7 @@ function reportOf(counts: number): SimulationReport {
     failSafes: counts,
     aboveMax: counts,
     backlogAtEnd: counts,
+    vsOracle: null,
   };
   return {
     process: "web",

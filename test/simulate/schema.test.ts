@@ -18,8 +18,10 @@ describe("the simulation settings of a config (checked by the simulator)", () =>
     expect(settingsOf(parseConfig({ ...base, simulation: {} }))).toEqual({
       capacityPerProcess: 1200,
       serviceTimeMs: 100,
+      routing: "random",
       queueing: "mmc",
-      bootSeconds: 30,
+      routerTimeoutSeconds: 30,
+      bootSeconds: 60,
       rateMultiplier: 1,
       pricePerProcessHour: 0.035,
       sloMs: 500,
