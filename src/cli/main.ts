@@ -134,6 +134,7 @@ ${Object.values(COMMANDS)
   .map(({ synopsis }) => `  autoscalebot ${synopsis}`)
   .join("\n")}
   autoscalebot simulate --trace <csv|bundled> --config <file.json> [--policy NAME=JSON]... [--speedup N] [--report out.html] [--json]
+  autoscalebot trace <router-log>... [--out trace.csv] [--year YYYY] [--zone ZONE]
   autoscalebot help [command]   (or: autoscalebot <command> --help)
 
 Without --config, the seeds' AUTOSCALE_* variables configure one process (see docs/environment.md).
@@ -384,8 +385,14 @@ async function simulate(args: string[], io: CliIo): Promise<number> {
   return runSimulate(args, io);
 }
 
+/** Router logs into a trace for the simulator (autoscalebot trace --help); it loads only when asked for. */
+async function trace(args: string[], io: CliIo): Promise<number> {
+  const { runTraceCommand } = await import("../simulate/trace-cli.js");
+  return runTraceCommand(args, io);
+}
+
 const unknownCommand = (word: string) =>
-  `unknown command ${JSON.stringify(word)}${didYouMean(word, [...Object.keys(COMMANDS), "simulate", "help"])}`;
+  `unknown command ${JSON.stringify(word)}${didYouMean(word, [...Object.keys(COMMANDS), "simulate", "trace", "help"])}`;
 
 /**
  * Exit codes: 0 done, 1 a tick (or a pause, resume) failed, 2 bad usage or invalid configuration,
@@ -403,10 +410,12 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       if (topic === undefined) return help(undefined, io);
       if (more.length > 0) throw new UsageError(`help expects one command, got ${rest.length} words`);
       if (topic === "simulate") return await simulate(["--help"], io);
+      if (topic === "trace") return await trace(["--help"], io);
       if (!isCommand(topic)) throw new UsageError(unknownCommand(topic));
       return help(topic, io);
     }
     if (command === "simulate") return await simulate(rest, io);
+    if (command === "trace") return await trace(rest, io);
     if (!isCommand(command)) throw new UsageError(unknownCommand(command));
     return await runCommand(command, rest, io);
   } catch (error) {

@@ -16,3 +16,16 @@ export function parseFlags<const O extends Options>(args: string[], options: O):
     throw new UsageError((error as Error).message);
   }
 }
+
+/** Strict flags and the words between them (file names); a parse error becomes a UsageError. */
+export function parseFlagsAndWords<const O extends Options>(
+  args: string[],
+  options: O,
+): { flags: Flags<O>; words: string[] } {
+  try {
+    const { values, positionals } = parseArgs({ args, options, strict: true, allowPositionals: true });
+    return { flags: values, words: positionals };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
