@@ -6,7 +6,7 @@ import { UnknownProcessError } from "../engine/tick.js";
 import { StateStoreError, StoreConfigError } from "../state/index.js";
 
 /** The HTTP API's pieces shared by the Netlify functions and the local dashboard server. */
-export const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+export const json = (status: number, body: unknown, headers: Record<string, string> = {}): Response =>
   new Response(JSON.stringify(body, null, 2) + "\n", {
     status,
     headers: { "Content-Type": "application/json", "Cache-Control": "no-store", ...headers },

@@ -40,7 +40,8 @@ const COMMANDS = {
   tick: {
     options: TICK_OPTIONS,
     synopsis: "tick [--config <file.json>] [--process NAME]... [--dry-run] [--json]",
-    about: `One tick: measure, decide, scale and notify, then print the report. Exits 1 when a process failed.
+    about: `One tick: measure, decide, scale and notify, then print the report. Exits 1 when a process failed,
+3 when it was skipped because another tick holds the lock.
 
 ${CONFIG_HELP}
 ${TICK_HELP}`,
@@ -172,8 +173,11 @@ async function tickOnce(config: Config, opts: TickFlags, io: CliIo): Promise<num
   );
   io.out(opts.json ? JSON.stringify(report, null, 2) : formatReport(report));
   warnPlaceholders(config, io);
-  return tickFailed(report) ? 1 : 0;
+  return report.skipped ? EXIT_SKIPPED : tickFailed(report) ? 1 : 0;
 }
+
+/** The exit code of a tick that did not run because another holds the lock (the trigger's 409). */
+const EXIT_SKIPPED = 3;
 
 /** The bundled example's addresses, still in the config: say what to change (on stderr). */
 function warnPlaceholders(config: Config, io: CliIo): void {
@@ -383,7 +387,10 @@ async function simulate(args: string[], io: CliIo): Promise<number> {
 const unknownCommand = (word: string) =>
   `unknown command ${JSON.stringify(word)}${didYouMean(word, [...Object.keys(COMMANDS), "simulate", "help"])}`;
 
-/** Exit codes: 0 done, 1 a tick (or a pause, resume) failed, 2 bad usage or invalid configuration. */
+/**
+ * Exit codes: 0 done, 1 a tick (or a pause, resume) failed, 2 bad usage or invalid configuration,
+ * 3 the tick was skipped because another tick holds the lock.
+ */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [command, ...rest] = argv;
   try {

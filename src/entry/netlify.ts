@@ -2,6 +2,7 @@ import { authorize, failure, json } from "../api/http.js";
 import { healthResponse, statusResponse, type ApiContext } from "../api/status.js";
 import { steerResponse } from "../api/steer.js";
 import { systemClock } from "../kit/clock.js";
+import { didYouMean } from "../kit/closest.js";
 import { scrub } from "../kit/redact.js";
 import { configForFunctions } from "../config/sources.js";
 import { tickFailed } from "../engine/report.js";
@@ -38,16 +39,37 @@ function refuseUnlessTriggered(request: Request, env: Env): Response | null {
 export async function handleTrigger(request: Request, env: Env, bundledConfig: unknown): Promise<Response> {
   const refused = refuseUnlessTriggered(request, env);
   if (refused) return refused;
-
-  const query = new URL(request.url).searchParams;
-  const dryRun = ["1", "true", "yes"].includes(query.get("dryRun") ?? "");
+  const options = triggerOptions(new URL(request.url).searchParams);
+  if (typeof options === "string") return json(400, { error: options });
   try {
-    const report = await tick(env, bundledConfig, { processes: query.getAll("process"), dryRun });
-    const status = report.skipped ? 409 : report.error ? 503 : 200;
+    const report = await tick(env, bundledConfig, options);
+    // As the CLI's exit code: skipped (409), the store failed (503), a process failed (502).
+    const status = report.skipped ? 409 : report.error ? 503 : tickFailed(report) ? 502 : 200;
     return json(status, report);
   } catch (error) {
     return failure(error);
   }
+}
+
+const DRY_RUN = { "1": true, true: true, "0": false, false: false } as const;
+
+/**
+ * The trigger's query, strictly: `dryRun` once, exactly 1, true, 0 or false; `process` as often
+ * as wanted. Anything else, misspelt or repeated, is refused (a string: why), so a query meant
+ * as a dry run can never run a real scale.
+ */
+function triggerOptions(query: URLSearchParams): TickOptions | string {
+  for (const key of new Set(query.keys()))
+    if (key !== "dryRun" && key !== "process")
+      return `unknown parameter ${JSON.stringify(key)}${didYouMean(key, ["dryRun", "process"])}: expected dryRun and process`;
+  const dryRuns = query.getAll("dryRun");
+  if (dryRuns.length > 1) return "dryRun given more than once";
+  const dryRun = dryRuns[0];
+  if (dryRun !== undefined && !Object.hasOwn(DRY_RUN, dryRun))
+    return `dryRun expects one of 1, true, 0, false, got ${JSON.stringify(dryRun)}`;
+  const processes = query.getAll("process");
+  if (processes.some((p) => p === "")) return "process expects a process name";
+  return { processes, dryRun: dryRun === undefined ? false : DRY_RUN[dryRun as keyof typeof DRY_RUN] };
 }
 
 /** What the other endpoints read: the bundled (or env) config and the Upstash store. */

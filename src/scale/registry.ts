@@ -1,10 +1,13 @@
 import type { Env } from "../kit/env.js";
 import { backendRegistry, type AnySchema } from "../kit/registry.js";
 import { heroku } from "./heroku.js";
+import { railway } from "./railway.js";
+import { render } from "./render.js";
 import type { ScaleError, Scaler, ScalingBackend } from "./types.js";
+import { webhook } from "./webhook.js";
 
 /** Every scaling backend: a new one is a file exporting its descriptor, and a line here. */
-const scalings = backendRegistry([heroku]);
+const scalings = backendRegistry([heroku, render, railway, webhook]);
 
 export const scalingSchema = scalings.schema;
 export type ScalingConfig = typeof scalingSchema._output;

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
+import { FileStateStore } from "../../src/state/index.js";
 import type { CliIo } from "../../src/kit/cli-io.js";
 import { APP, startWorld, type World } from "../helpers/world.js";
 
@@ -254,6 +255,19 @@ describe("autoscalebot tick", () => {
     });
     expect((await run(["tik"])).err).toMatch(/^unknown command "tik" \(did you mean tick\?\)/);
     expect((await run(["tick", "--bogus"])).code).toBe(2);
+  });
+
+  it("exits 3 when another tick holds the lock", async () => {
+    const store = new FileStateStore({ dir: join(dir, "state"), keyPrefix: "autoscalebot" });
+    const lock = await store.acquireLock(60_000);
+    expect(lock).not.toBeNull();
+    try {
+      const { code, out } = await run(["tick", "--config", configPath]);
+      expect(code).toBe(3);
+      expect(out).toContain("skipped, another tick holds the lock");
+    } finally {
+      await lock!.release();
+    }
   });
 
   it("refuses the file store on Netlify", async () => {

@@ -157,7 +157,7 @@ describe("parseConfig: valid configurations", () => {
       },
     });
     expect(Object.keys(config.processes)).toEqual(["web", "worker-2"]);
-    expect(config.processes["worker-2"]?.scaling.processType).toBe("worker");
+    expect(config.processes["worker-2"]?.scaling).toMatchObject({ processType: "worker" });
   });
 
   it("does not modify its input", () => {
@@ -205,8 +205,8 @@ describe("parseConfig: problems name their path", () => {
     ],
     [
       "wrong scaling backend",
-      withWeb("scaling", { backend: "render" }),
-      ['processes.web.scaling.backend: expected one of "heroku"'],
+      withWeb("scaling", { backend: "dokku" }),
+      ['processes.web.scaling.backend: expected one of "heroku", "render", "railway", "webhook"'],
     ],
     [
       "maxProcesses 0 with minProcesses 0",
@@ -450,9 +450,9 @@ describe("ConfigError", () => {
 
 describe("parseConfigJson", () => {
   it("parses JSON text", () => {
-    expect(parseConfigJson(JSON.stringify(minimal()), "x.json").processes.web?.scaling.app).toBe(
-      "dancing-forest-1234",
-    );
+    expect(parseConfigJson(JSON.stringify(minimal()), "x.json").processes.web?.scaling).toMatchObject({
+      app: "dancing-forest-1234",
+    });
   });
 
   it.each([
@@ -604,8 +604,10 @@ describe("redact", () => {
       url: `https://${REDACTED}:${REDACTED}@example.com/hb?access_token=${REDACTED}&x=1`,
     });
     expect(out.keyPrefix).toBe("prod:token");
-    expect(out.processes.web?.scaling.apiKeyEnv).toBe("HEROKU_API_KEY");
-    expect(out.processes.web?.scaling.app).toBe("dancing-forest-1234");
+    expect(out.processes.web?.scaling).toMatchObject({
+      apiKeyEnv: "HEROKU_API_KEY",
+      app: "dancing-forest-1234",
+    });
     expect(out.processes.web?.decision).toEqual(config.processes.web?.decision);
     // A deep copy: the original is untouched.
     expect(JSON.stringify(config.processes.web?.measurement)).toContain("s3cret");

@@ -203,9 +203,9 @@ describe("the seeds' AUTOSCALE_* variables", () => {
   });
 
   it("are used by the functions when AUTOSCALE_CONFIG is not set, and yield to it when it is", () => {
-    expect(configForFunctions(minimal, { processes: {} }).processes.web!.scaling.app).toBe(
-      "dancing-forest-1234",
-    );
+    expect(configForFunctions(minimal, { processes: {} }).processes.web!.scaling).toMatchObject({
+      app: "dancing-forest-1234",
+    });
     const json = JSON.stringify({
       processes: {
         api: {
@@ -229,7 +229,7 @@ describe("the seeds' AUTOSCALE_* variables", () => {
       },
     };
     const env = { AUTOSCALE_STAGING_KEY: "k", AUTOSCALE_TRIGGER_TOKEN: "t" };
-    expect(configForFunctions(env, bundled).processes.web!.scaling.app).toBe("bundled-app");
+    expect(configForFunctions(env, bundled).processes.web!.scaling).toMatchObject({ app: "bundled-app" });
     expect(() => configForFunctions({ ...env, AUTOSCALE_MAX_DYNS: "5" }, bundled)).toThrow(
       /AUTOSCALE_MAX_DYNS: unknown variable/,
     );

@@ -61,7 +61,7 @@ describe("a tick over several processes", () => {
 
   it("isolates a process whose scaling fails from the others", async () => {
     const config = world.config({ decision: { failsToScaleUp: 1 } });
-    config.processes.mailer!.scaling.apiKeyEnv = "MAILER_HEROKU_KEY";
+    Object.assign(config.processes.mailer!.scaling, { apiKeyEnv: "MAILER_HEROKU_KEY" });
     world.targets.web!.set({ status: 500 });
     world.targets.mailer!.set({ status: 500 });
     try {

@@ -92,6 +92,40 @@ describe("POST /api/tick", () => {
     }
   });
 
+  it("refuses every ambiguous parameter with 400 and scales nothing", async () => {
+    world.targets.web!.set({ status: 500 });
+    const before = world.heroku.scaleCount();
+    try {
+      for (const query of [
+        "?dryRun=TRUE",
+        "?dryRun=True",
+        "?dryRun=on",
+        "?dryRun",
+        "?dryrun=1",
+        "?dry-run=1",
+        "?dry_run=1",
+        "?dryRun=0&dryRun=1",
+        "?process[]=web",
+        "?process=",
+      ]) {
+        const { status, body } = await call(post(query));
+        expect(status, query).toBe(400);
+        expect(body.error, query).toEqual(expect.any(String));
+      }
+      expect((await call(post("?dryrun=1"))).body.error).toContain("did you mean dryRun?");
+      expect(world.heroku.scaleCount()).toBe(before);
+      expect((await call(post("?dryRun=false&process=worker"))).status).toBe(200);
+    } finally {
+      world.targets.web!.set({ status: 200 });
+    }
+  });
+
+  it("answers 502 with the report when a process failed, as the CLI exits 1", async () => {
+    const { status, body } = await call(post("?process=web&dryRun=1"), { HEROKU_API_KEY: "wrong-key" });
+    expect(status).toBe(502);
+    expect(body).toMatchObject({ processes: [{ process: "web", status: "error" }] });
+  });
+
   it("answers 400 for an unknown process", async () => {
     const { status, body } = await call(post("?process=nope"));
     expect(status).toBe(400);

@@ -49,7 +49,8 @@ async function underGc(times: number, timeoutMs: number, call: () => Promise<unk
   }
   for (const ms of took) {
     expect(ms).toBeGreaterThanOrEqual(timeoutMs - 5);
-    expect(ms).toBeLessThan(timeoutMs + 1500);
+    // Generous: a lost timeout would hang until the test times out, not end a few seconds late.
+    expect(ms).toBeLessThan(timeoutMs + 5000);
   }
   return took;
 }

@@ -64,10 +64,10 @@ describe("a toy scaler added as one file and one list entry", () => {
         'import { heroku } from "./heroku.js";',
         'import { heroku } from "./heroku.js";\nimport { toy } from "./toy.js";',
       )
-      .replace("backendRegistry([heroku])", "backendRegistry([heroku, toy])");
+      .replace("backendRegistry([", "backendRegistry([toy, ");
     // The import and the entry in the list: nothing else of the product changes.
     expect(listed.split("\n").length - registry.split("\n").length).toBe(1);
-    expect(listed).toContain("backendRegistry([heroku, toy])");
+    expect(listed).toContain("backendRegistry([toy, heroku");
     await writeFile(registryPath, listed);
 
     await run(join(dir, "node_modules/.bin/tsc"), ["-p", "tsconfig.build.json"], { cwd: dir });

@@ -1,0 +1,224 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config/load.js";
+import type { Config } from "../../src/config/schema.js";
+import { runTick } from "../../src/engine/tick.js";
+import type { TickReport } from "../../src/engine/report.js";
+import { createStateStore } from "../../src/state/index.js";
+import { startFaultProxy, type FaultProxy } from "../helpers/fault-proxy.js";
+import { APP, startWorld, type World } from "../helpers/world.js";
+
+/**
+ * The fault suite (`npm run test:faults`, and part of `npm test`): real ticks against the local
+ * world while the store, the platform, the app or a notifier misbehaves, each case with what the
+ * autoscaler guarantees under it. Every output (the reports, the notifications) is searched for
+ * the secrets the suite planted: none may appear. The README's reliability table lists the cases.
+ */
+let world: World;
+let proxy: FaultProxy;
+let hungServer: Server;
+let hungUrl: string;
+const outputs: string[] = [];
+const WEBHOOK_SECRET = "hooks-secret-path-8c1f2e";
+
+beforeAll(async () => {
+  world = await startWorld(["web"]);
+  proxy = await startFaultProxy(world.upstash.url);
+  hungServer = createServer(() => {});
+  await new Promise<void>((resolve) => hungServer.listen(0, "127.0.0.1", resolve));
+  hungUrl = `http://127.0.0.1:${(hungServer.address() as AddressInfo).port}`;
+});
+afterEach(() => {
+  proxy.clear();
+  world.heroku.setLatency(0);
+  world.targets.web!.set({ latencyMs: 0, status: 200 });
+});
+afterAll(async () => {
+  hungServer.closeAllConnections();
+  await new Promise((resolve) => hungServer.close(resolve));
+  await proxy.close();
+  await world.close();
+  // No output of any case holds a secret the suite planted.
+  const planted = [world.apiKey, world.upstash.token, WEBHOOK_SECRET];
+  for (const text of outputs) for (const secret of planted) expect(text).not.toContain(secret);
+});
+
+let prefixes = 0;
+/** A config of its own key prefix; web fails over 300 ms and scales up on the first fail. */
+function config(extra: Record<string, unknown> = {}): Config {
+  return parseConfig({
+    keyPrefix: `faults-${++prefixes}`,
+    timezone: "UTC",
+    tickDeadlineMs: 8000,
+    processes: {
+      web: {
+        measurement: {
+          backend: "response-time",
+          url: `${world.targets.web!.url}/heartbeat`,
+          timeoutMs: 1000,
+        },
+        decision: {
+          minMeasurement: 100,
+          maxMeasurement: 300,
+          failsToScaleUp: 1,
+          maxProcesses: 5,
+          scaleUpCooldownSeconds: 600,
+        },
+        scaling: { backend: "heroku", app: APP, processType: "web", timeoutMs: 1500 },
+        notification: { backends: ["memory"], notifyOn: ["scale", "scale-failed"], timeoutMs: 1000 },
+        ...extra,
+      },
+    },
+  });
+}
+
+/** A tick through the proxy, with the store client's real defaults (retries included). */
+async function tick(cfg: Config): Promise<TickReport> {
+  const env = {
+    ...world.env,
+    UPSTASH_REDIS_REST_URL: proxy.url,
+    UPSTASH_REDIS_REST_TOKEN: world.upstash.token,
+  };
+  const store = createStateStore(env, cfg.keyPrefix);
+  const started = performance.now();
+  const report = await runTick(cfg, { clock: world.clock, store, env, notifiers: { memory: world.memory } });
+  // Whatever fails, a tick returns within its deadline (and the store's reserve).
+  expect(performance.now() - started).toBeLessThan(cfg.tickDeadlineMs + 6000);
+  outputs.push(JSON.stringify(report), JSON.stringify(world.memory.events));
+  world.clock.advance(60_000);
+  return report;
+}
+
+const slow = () => world.targets.web!.set({ latencyMs: 400 });
+
+describe("the store misbehaves", () => {
+  it("fails to load: the tick fails, nothing is scaled, the next tick works", async () => {
+    const cfg = config();
+    world.heroku.setQuantity(APP, "web", 1);
+    slow();
+    proxy.inject({ command: "GET", fault: { kind: "fail" }, times: 10 });
+    const before = world.heroku.scaleCount();
+    const failed = await tick(cfg);
+    expect(failed.error).toMatch(/Upstash Redis error during load/);
+    expect(world.heroku.scaleCount()).toBe(before);
+    proxy.clear();
+    const next = await tick(cfg);
+    expect(next.error).toBeUndefined();
+    expect(next.processes[0]!.scaled).toEqual({ from: 1, to: 2 });
+  });
+
+  it("hangs on load: the tick ends at its deadline without scaling", async () => {
+    const cfg = config();
+    proxy.inject({ command: "GET", fault: { kind: "hang" }, times: 10 });
+    const before = world.heroku.scaleCount();
+    const report = await tick(cfg);
+    expect(report.error).toBeDefined();
+    expect(world.heroku.scaleCount()).toBe(before);
+  });
+
+  it("fails to write history: a warning, never a lost tick", async () => {
+    const cfg = config();
+    proxy.inject({ command: "XADD", fault: { kind: "fail" }, times: 10 });
+    const report = await tick(cfg);
+    expect(report.error).toBeUndefined();
+    expect(report.warnings.join("\n")).toMatch(/history write failed/);
+  });
+
+  it("loses the lock's release: the next tick within the lock's life is skipped, the one after runs", async () => {
+    const cfg = config();
+    proxy.inject({ command: "EVAL", scriptContains: "del", fault: { kind: "fail" }, times: 10 });
+    await tick(cfg);
+    proxy.clear();
+    // The lock lives tickDeadlineMs + 5 s of real time: the next tick at once finds it held.
+    const skipped = await tick(cfg);
+    expect(skipped.skipped).toBe("locked");
+  });
+
+  it("holds a corrupt state document: starts afresh with a warning", async () => {
+    const cfg = config();
+    await world.storeFor(cfg.keyPrefix).save("{not json");
+    const report = await tick(cfg);
+    expect(report.error).toBeUndefined();
+    expect(report.warnings.join("\n")).toMatch(/stored state is not JSON; starting afresh/);
+  });
+});
+
+describe("ticks collide", () => {
+  it("two at once: exactly one runs, the other is skipped", async () => {
+    const cfg = config();
+    const reports = await Promise.all([tick(cfg), tick(cfg)]);
+    expect(reports.filter((r) => r.skipped === "locked")).toHaveLength(1);
+    expect(reports.filter((r) => !r.skipped && !r.error)).toHaveLength(1);
+  });
+
+  it("a killed tick left its lock: ticks are skipped until it expires, never blocked for good", async () => {
+    const cfg = config();
+    const lock = await world.storeFor(cfg.keyPrefix).acquireLock(1500);
+    expect(lock).not.toBeNull();
+    expect((await tick(cfg)).skipped).toBe("locked");
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+    expect((await tick(cfg)).skipped).toBeUndefined();
+  });
+});
+
+describe("the platform misbehaves", () => {
+  for (const [status, id] of [
+    [401, "unauthorized"],
+    [403, "forbidden"],
+    [404, "not_found"],
+    [422, "invalid_params"],
+    [429, "rate_limit"],
+    [500, "internal_server_error"],
+    [503, "service_unavailable"],
+  ] as const) {
+    it(`answers a scale with ${status}: the error is reported and notified, the count unchanged`, async () => {
+      const cfg = config();
+      world.heroku.setQuantity(APP, "web", 1);
+      slow();
+      world.heroku.failNext(status, { id, message: `injected ${id}` }, 1, "PATCH");
+      const report = await tick(cfg);
+      expect(report.processes[0]).toMatchObject({ status: "error", error: { id } });
+      expect(world.heroku.quantity(APP, "web")).toBe(1);
+    });
+  }
+
+  it("applies a scale but answers too late: the next tick finds it applied and does not scale again", async () => {
+    const cfg = config();
+    world.heroku.setQuantity(APP, "web", 1);
+    slow();
+    world.heroku.setLatency(4000, "PATCH");
+    const late = await tick(cfg);
+    expect(late.processes[0]!.status).toMatch(/error|timeout/);
+    world.heroku.setLatency(0);
+    const before = world.heroku.scaleCount();
+    const next = await tick(cfg);
+    expect(world.heroku.quantity(APP, "web")).toBe(2);
+    // Recorded as its own scale, inside the cool-down: no second PATCH.
+    expect(world.heroku.scaleCount()).toBe(before);
+    expect(next.processes[0]!.status).not.toBe("error");
+  });
+});
+
+describe("the app and the notifiers misbehave", () => {
+  it("a heartbeat that never answers is a failed reading within its timeout", async () => {
+    const cfg = config({
+      measurement: { backend: "response-time", url: `${hungUrl}/heartbeat`, timeoutMs: 500 },
+    });
+    const report = await tick(cfg);
+    expect(report.processes[0]!.reading).toMatchObject({ ok: false });
+  });
+
+  it("a webhook notifier that never answers costs only its timeout", async () => {
+    const cfg = config({
+      notification: {
+        backends: [{ backend: "webhook", url: `${hungUrl}/${WEBHOOK_SECRET}` }],
+        notifyOn: ["measurement"],
+        timeoutMs: 500,
+      },
+    });
+    const report = await tick(cfg);
+    expect(report.error).toBeUndefined();
+    expect(report.processes[0]!.warnings.join("\n")).toMatch(/webhook/);
+  });
+});
