@@ -37,7 +37,7 @@ import type { SimulationSettings } from "./schema.js";
 export const MINUTE_MS = 60_000;
 const T = MINUTE_MS;
 /** Shared routing only: utilisation at which its M/M/c term stops growing (the backlog takes over). */
-export const RHO_CAP = 0.95;
+const RHO_CAP = 0.95;
 /** The p95: the latency 5% of a minute's requests exceed. */
 const P95_SHARE = 0.05;
 /** Where |(λ − μ) e / λ| stays below this, Agnew's equation is solved by a series (its closed form divides by (λ − μ)³). */
