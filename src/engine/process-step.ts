@@ -62,6 +62,8 @@ export interface Step {
   evaluated: LastingKind[];
   /** How long until the next measurement, when this tick took none. */
   waitMs: number;
+  /** What the tick's report should say about the process's stored record. */
+  warnings: string[];
 }
 
 /** The outcome of carrying out a decision: none (a hold, or a dry run), a scale, or its failure. */
@@ -80,6 +82,7 @@ export function untilNextMeasurement(config: ProcessConfig, record: ProcessRecor
 export function planStep({ config, record, reading, current, now }: StepInput): Step {
   const signals: Signal[] = [];
   const evaluated: LastingKind[] = [];
+  const warnings: string[] = [];
   const nowMs = now.toMillis();
   const waitMs = reading ? 0 : untilNextMeasurement(config, record, nowMs);
   let next = record;
@@ -96,10 +99,17 @@ export function planStep({ config, record, reading, current, now }: StepInput): 
     const kept = reading ? measured(record, config, record.lastMeasuredAt, next.failedReadings ?? 0) : record;
     // A secret that is not set is the setup's error, reported with the process, not a platform's failure.
     if (current.kind === "missing-credentials")
-      return { decision: null, record: kept, signals, evaluated, waitMs };
+      return { decision: null, record: kept, signals, evaluated, waitMs, warnings };
     signals.push({ kind: "scale-failed", error: current });
     evaluated.push("scale-failed");
-    return { decision: null, record: { ...kept, platformFailure: "read" }, signals, evaluated, waitMs };
+    return {
+      decision: null,
+      record: { ...kept, platformFailure: "read" },
+      signals,
+      evaluated,
+      waitMs,
+      warnings,
+    };
   }
   if (next.platformFailure === "read") {
     // The failing call was the read, and it works again.
@@ -131,7 +141,7 @@ export function planStep({ config, record, reading, current, now }: StepInput): 
     for (const condition of decision.conditions) signals.push({ kind: condition, decision, reading });
     evaluated.push(...conditions, "too-rapid");
   }
-  return { decision, record: decision.state, signals, evaluated, waitMs };
+  return { decision, record: decision.state, signals, evaluated, waitMs, warnings };
 }
 
 /**

@@ -144,7 +144,7 @@ function resume(record: ProcessRecord, now: number, name: string, by: string): E
 
 /**
  * One process's record, edited under the tick lock: wait for the lock (a tick holds it for well
- * under a second), load, edit, save, release. The document's `updatedAt` stays the last tick's,
+ * under a second), load, edit, save (fenced by the lock), release. The document's `updatedAt` stays the last tick's,
  * so GET /api/health still tells when a tick last ran. An edit of `null` writes nothing.
  */
 async function editRecord(
@@ -156,13 +156,14 @@ async function editRecord(
   if (!Object.hasOwn(config.processes, name))
     throw new UnknownProcessError([name], Object.keys(config.processes));
   const retryForMs = deps.retryForMs ?? DEFAULT_RETRY_MS;
-  const ran = await withTickLock(deps.store, { ttlMs: LOCK_MARGIN_MS, retryForMs }, async () => {
+  const ran = await withTickLock(deps.store, { ttlMs: LOCK_MARGIN_MS, retryForMs }, async (lock) => {
     const { state } = decodeState(await deps.store.load());
     const now = deps.clock.now();
     const record = state.processes[name] ?? emptyProcessRecord();
     const edited = edit(record, now);
     if (edited.record) {
-      await deps.store.save(encodeState({ ...state.processes, [name]: edited.record }, state.updatedAt));
+      // Fenced like the tick's save: an edit that outlived its lock is refused (LockLostError), never lost over a tick's update.
+      await lock.save(encodeState({ ...state.processes, [name]: edited.record }, state.updatedAt));
     }
     return {
       process: name,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { decodeState } from "../../src/engine/state-document.js";
+import { seedState } from "../helpers/stores.js";
 import { APP, startWorld, ticks, type World } from "../helpers/world.js";
 
 let world: World;
@@ -140,12 +141,12 @@ describe("a tick against the real local world", () => {
 
   it("resets corrupt or unknown-version state with a warning", async () => {
     const config = world.config();
-    await world.store.save("{not json");
+    await seedState(world.store, "{not json");
     const corrupt = await world.tick(config);
     expect(corrupt.warnings).toEqual(["stored state is not JSON; starting afresh"]);
     expect(corrupt.processes[0]!.status).toBe("held");
     expect(decodeState(await world.store.load()).warning).toBeUndefined();
-    await world.store.save(JSON.stringify({ version: 99, processes: {} }));
+    await seedState(world.store, JSON.stringify({ version: 99, processes: {} }));
     const future = await world.tick(config);
     expect(future.warnings[0]).toMatch(/version 99/);
   });
@@ -172,15 +173,15 @@ describe("a tick against the real local world", () => {
     expect(reports[1]!.processes[0]!.decision!.reason).toBe("measured every 600 s: next in 510 s");
   });
 
-  it("uses five Redis commands per tick: lock, load, save, history, unlock; four without history", async () => {
+  it("uses five Redis commands per tick: lock, load, fenced save, history, unlock; four without history", async () => {
     const config = world.config();
     world.upstash.resetCount();
     await world.tick(config);
-    expect(world.upstash.commands.map((c) => c[0])).toEqual(["SET", "GET", "SET", "XADD", "EVAL"]);
+    expect(world.upstash.commands.map((c) => c[0])).toEqual(["SET", "GET", "EVAL", "XADD", "EVAL"]);
     config.history.retentionDays = 0;
     world.upstash.resetCount();
     await world.tick(config);
-    expect(world.upstash.commands.map((c) => c[0])).toEqual(["SET", "GET", "SET", "EVAL"]);
+    expect(world.upstash.commands.map((c) => c[0])).toEqual(["SET", "GET", "EVAL", "EVAL"]);
   });
 });
 
