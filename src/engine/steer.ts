@@ -7,6 +7,7 @@ import { plural } from "../kit/plural.js";
 import type { StateStore } from "../state/index.js";
 import {
   emptyProcessRecord,
+  MAX_PAUSE_MINUTES,
   steeringOf,
   type OverrideView,
   type PauseView,
@@ -22,9 +23,6 @@ import { UnknownProcessError } from "./tick.js";
  * edit is lost. The tick does the rest (src/engine/process-step.ts): it announces the pause or
  * the resume, scales once to a pause's count, holds, and ends a pause that has run out.
  */
-
-/** A pause of a week is a long maintenance; beyond a month it is a setting, not a pause. */
-const MAX_PAUSE_MINUTES = 43_200;
 
 const pauseRequestSchema = z.strictObject({
   process: z.string(),
@@ -157,8 +155,9 @@ async function editRecord(
     throw new UnknownProcessError([name], Object.keys(config.processes));
   const retryForMs = deps.retryForMs ?? DEFAULT_RETRY_MS;
   const ran = await withTickLock(deps.store, { ttlMs: LOCK_MARGIN_MS, retryForMs }, async (lock) => {
-    const { state } = decodeState(await deps.store.load());
     const now = deps.clock.now();
+    const { state, newer } = decodeState(await deps.store.load(), now);
+    if (newer) throw newer;
     const record = state.processes[name] ?? emptyProcessRecord();
     const edited = edit(record, now);
     if (edited.record) {

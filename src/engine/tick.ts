@@ -74,8 +74,13 @@ export async function runTick(
 
   const names = selectProcesses(config, options.processes);
   const work = async (lock: HeldLock | null) => {
-    const { state, warning } = decodeState(await deps.store.load());
+    const { state, warning, newer } = decodeState(await deps.store.load(), started);
     if (warning) report.warnings.push(warning);
+    if (newer) {
+      // Nothing decided without its state, and nothing written over it.
+      report.error = newer.message;
+      return;
+    }
 
     // The deadline counts from the tick's start and keeps the store's own timeout for the save.
     const budgetMs = Math.max(0, left() - deps.store.timeoutMs);

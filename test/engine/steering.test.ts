@@ -5,6 +5,7 @@ import { decodeState } from "../../src/engine/state-document.js";
 import { readStatus } from "../../src/engine/status.js";
 import { LockBusyError, steerProcess, SteerRequestError } from "../../src/engine/steer.js";
 import { UnknownProcessError } from "../../src/engine/tick.js";
+import { seedState } from "../helpers/stores.js";
 import { APP, startWorld, type World } from "../helpers/world.js";
 
 /**
@@ -218,6 +219,14 @@ describe("the tick lock", () => {
     } finally {
       await lock!.release();
     }
+  });
+
+  it("a pause leaves newer-version state untouched and says so", async () => {
+    const cfg = config();
+    const newer = JSON.stringify({ version: 2, updatedAt: 1, processes: { web: { shards: [1] } } });
+    await seedState(world.storeFor(cfg.keyPrefix), newer);
+    await expect(pause(cfg)).rejects.toThrow(/^stored state has version 2, newer than this release's 1/);
+    expect(await world.storeFor(cfg.keyPrefix).load()).toBe(newer);
   });
 
   it("a tick with a pause in force takes five Redis commands (six for its one scale); a pause takes four", async () => {
