@@ -4,29 +4,39 @@ import { parseConfig } from "../config/load.js";
 import { startHerokuApi } from "../local/heroku-api.js";
 import { startRedisServer } from "../local/redis-server.js";
 import { startTargetApp, type TargetApp } from "../local/target-app.js";
-import { startUpstashRest } from "../local/upstash-rest.js";
-import { UpstashStateStore } from "../state/index.js";
+import { startUpstashRest, type UpstashRestServer } from "../local/upstash-rest.js";
+import { UpstashStateStore, type StateStore } from "../state/index.js";
+import type { Env } from "../kit/env.js";
 import { runTick } from "../engine/tick.js";
 import { median } from "./median.js";
 
 /**
  * `npm run bench`: the claims the tick makes about cost, measured against the real local world
  * (redis-server behind the Upstash REST front, the Heroku-compatible API, real heartbeats):
- * Redis commands per tick do not grow with the number of processes, and processes are
- * measured concurrently, so 20 processes with 200 ms heartbeats take about as long as one.
+ * Redis commands per tick do not grow with the number of processes (one more on a tick that
+ * scales, for the scales' intent), processes are measured concurrently, so 20 processes with
+ * 200 ms heartbeats take about as long as one, and the state document stays small however long
+ * the processes flap.
  */
 const HEARTBEAT_MS = 200;
 const ROUNDS = 5;
 const APP = "bench-app";
+/** The state-size worst case: this many processes, each scaling every tick, for this many ticks. */
+const FLAPPING_PROCESSES = 50;
+const FLAPPING_TICKS = 1000;
+/** The goal for the state read, and for the state written, per process per tick. */
+const STATE_BYTES_GOAL = 1024;
 
 export async function benchTick(): Promise<void> {
   const apiKey = randomUUID();
   const redis = await startRedisServer();
   const upstash = await startUpstashRest({ redisUrl: redis.url, token: randomUUID() });
   const names = Array.from({ length: 20 }, (_, i) => `proc${i + 1}`);
+  const flapping = Array.from({ length: FLAPPING_PROCESSES }, (_, i) => `flap${i + 1}`);
   const heroku = await startHerokuApi({
     apiKey,
-    apps: { [APP]: Object.fromEntries(names.map((n) => [n, 1])) },
+    apps: { [APP]: Object.fromEntries([...names, ...flapping].map((n) => [n, 1])) },
+    rateLimit: Number.MAX_SAFE_INTEGER,
   });
   const target: TargetApp = await startTargetApp({ latencyMs: HEARTBEAT_MS });
   const clock = new ManualClock(Date.now());
@@ -75,6 +85,8 @@ export async function benchTick(): Promise<void> {
     }
     const ratio = results[20]! / results[1]!;
     console.log(`20 processes take ${ratio.toFixed(2)}x the time of 1 (a serial loop would take about 20x)`);
+    console.log("(no process scales in these ticks: the one that scales takes one command more, below)");
+    await benchStateSize(upstash, env);
   } finally {
     await Promise.all([target.close(), heroku.close(), upstash.close()]);
     await redis.stop();
@@ -82,3 +94,113 @@ export async function benchTick(): Promise<void> {
 }
 
 await benchTick();
+
+/** A store that counts the state bytes it loads and saves (the document, as Redis holds it). */
+function countingStore(store: StateStore): { store: StateStore; read: () => number; written: number[] } {
+  let read = 0;
+  const written: number[] = [];
+  const counted: StateStore = {
+    kind: store.kind,
+    timeoutMs: store.timeoutMs,
+    acquireLock: async (ttlMs) => {
+      const lock = await store.acquireLock(ttlMs);
+      return (
+        lock && {
+          save: (document) => {
+            written.push(Buffer.byteLength(document));
+            return lock.save(document);
+          },
+          release: () => lock.release(),
+        }
+      );
+    },
+    load: async () => {
+      const document = await store.load();
+      read = document === null ? 0 : Buffer.byteLength(document);
+      return document;
+    },
+    appendHistory: (entry, keep) => store.appendHistory(entry, keep),
+    readHistory: (count) => store.readHistory(count),
+  };
+  return { store: counted, read: () => read, written };
+}
+
+/**
+ * The worst case for the state document: every process scales every tick (up on a failing
+ * heartbeat, down on a fast one), so each tick also saves the scales' intent before its PATCHes.
+ */
+async function benchStateSize(upstash: UpstashRestServer, env: Env): Promise<void> {
+  const flapper = await startTargetApp({ latencyMs: 0 });
+  try {
+    const names = Array.from({ length: FLAPPING_PROCESSES }, (_, i) => `flap${i + 1}`);
+    const config = parseConfig({
+      keyPrefix: "bench-flapping",
+      processes: Object.fromEntries(
+        names.map((name) => [
+          name,
+          {
+            measurement: { backend: "response-time", url: `${flapper.url}/${name}` },
+            // A failing heartbeat (HTTP 500) is a fail; any answer under a second a pass.
+            decision: {
+              minMeasurement: 1000,
+              maxMeasurement: 2000,
+              failsToScaleUp: 1,
+              passesToScaleDown: 1,
+              postScaleWaitSeconds: 0,
+              maxProcesses: 2,
+            },
+            scaling: { backend: "heroku", app: APP },
+            notification: { backends: ["memory"], notifyOn: ["scale", "too-rapid"] },
+          },
+        ]),
+      ),
+    });
+    const counting = countingStore(
+      new UpstashStateStore({ url: upstash.url, token: upstash.token, keyPrefix: config.keyPrefix }),
+    );
+    const clock = new ManualClock(Date.now());
+    const perProcess = (bytes: number) => bytes / FLAPPING_PROCESSES;
+    const reads: number[] = [];
+    const writes: number[] = [];
+    const commands = new Map<number, number>();
+    let scaled = 0;
+    const started = performance.now();
+    for (let tick = 0; tick < FLAPPING_TICKS; tick++) {
+      // Odd ticks fail (scale up to 2), even ones answer at once (scale down to 1).
+      flapper.set({ status: tick % 2 === 0 ? 500 : 200 });
+      counting.written.length = 0;
+      upstash.resetCount();
+      const report = await runTick(config, { clock, store: counting.store, env });
+      if (report.error) throw new Error(JSON.stringify(report));
+      scaled += report.processes.filter((p) => p.status === "scaled").length;
+      const count = upstash.commandCount();
+      commands.set(count, (commands.get(count) ?? 0) + 1);
+      reads.push(perProcess(counting.read()));
+      writes.push(perProcess(counting.written.reduce((a, b) => a + b, 0)));
+      clock.advance(60_000);
+    }
+    const worst = (values: number[]) => Math.round(Math.max(...values));
+    const last = (values: number[]) => Math.round(values.at(-1)!);
+    const within = (bytes: number) => (bytes <= STATE_BYTES_GOAL ? "within" : "OVER");
+    console.log(
+      `\nstate bytes per process per tick, ${FLAPPING_PROCESSES} processes flapping every tick for ${FLAPPING_TICKS} ticks ` +
+        `(${scaled.toLocaleString("en")} scales, ${Math.round((performance.now() - started) / 1000)} s):`,
+    );
+    console.log("           at tick 10  at tick 1000  worst");
+    const row = (label: string, values: number[]) =>
+      console.log(
+        `${label.padEnd(9)}  ${`${Math.round(values[9]!)} B`.padStart(10)}  ${`${last(values)} B`.padStart(12)}  ${`${worst(values)} B`.padStart(5)}  ${within(worst(values))} the goal of ${STATE_BYTES_GOAL} B`,
+      );
+    row("read", reads);
+    row("written", writes);
+    console.log(
+      "(written: the scales' intent before the PATCHes and the save after them, each the whole document)",
+    );
+    const counts = [...commands.entries()].sort(([a], [b]) => a - b);
+    console.log(
+      `redis commands per tick that scales: ${counts.map(([n, ticks]) => `${n} (${ticks} ticks)`).join(", ")}`,
+    );
+  } finally {
+    await flapper.close();
+  }
+}

@@ -3,6 +3,7 @@ import { decisionSchema } from "../decide/index.js";
 import { measurementBudgetMs, measurementSchema } from "../measure/index.js";
 import { notificationSchema } from "../notify/index.js";
 import { formationOf, scalingBudgetMs, scalingSchema } from "../scale/index.js";
+import { STORE_TIMEOUT_MS } from "../state/index.js";
 import { envName, httpUrl, integer, timezone } from "../kit/fields.js";
 
 /** The seeds' default decision backend, taken when `decision` is left out or names no backend. */
@@ -122,16 +123,16 @@ export const configSchema = configBody.superRefine((config, ctx) => {
 });
 export type Config = z.infer<typeof configSchema>;
 
-/** Kept back from a tick's deadline for writing state and releasing the lock (see src/engine/tick.ts). */
-export const storeReserveMs = (tickDeadlineMs: number) => Math.min(3000, tickDeadlineMs / 5);
-
 /**
  * A process's calls must fit the tick: the measurement (with its sampling window) runs beside
- * the formation read, then the scale, then the notifications. Otherwise a slow heartbeat would
- * be cut off by the deadline as a timed-out process instead of counting as slow.
+ * the formation read, then the scale, then the notifications, and the state store's timeout is
+ * kept back for the save (src/engine/tick.ts keeps the store's own; the check takes the default
+ * one, the Upstash client's). Otherwise a slow heartbeat would be cut off by the deadline as a
+ * timed-out process instead of counting as slow. The save of a scale's intent before the PATCH
+ * is one quick command and not counted: a store that does not answer it scales nothing.
  */
 function checkTimeBudgets(config: z.infer<typeof configBody>, ctx: z.RefinementCtx): void {
-  const available = config.tickDeadlineMs - storeReserveMs(config.tickDeadlineMs);
+  const available = config.tickDeadlineMs - STORE_TIMEOUT_MS;
   for (const [name, process] of Object.entries(config.processes)) {
     const { measurement, scaling, notification } = process;
     const measuring = measurementBudgetMs(measurement);
@@ -143,7 +144,8 @@ function checkTimeBudgets(config: z.infer<typeof configBody>, ctx: z.RefinementC
         path: ["processes", name],
         message:
           `timeouts add up to ${total} ms (measurement ${measuring}, scaling ${scalingMs} twice, ` +
-          `notification ${notification.timeoutMs}), more than the ${available} ms a tick of tickDeadlineMs ${config.tickDeadlineMs} leaves`,
+          `notification ${notification.timeoutMs}), more than the ` +
+          `${Math.max(0, available)} ms a tick of tickDeadlineMs ${config.tickDeadlineMs} leaves after keeping ${STORE_TIMEOUT_MS} ms for its save`,
       });
     }
   }

@@ -4,7 +4,8 @@ import { z } from "zod";
  * What a decision remembers about one process between ticks: its recent readings and scales.
  * It is part of the process's stored record (src/engine/process-record.ts), in the one state
  * document the tick reads and writes once, so it stays small: history is bounded by
- * `historyLength`, scale records by age.
+ * `historyLength`, scale records by the rules' windows (the engine drops the older ones) and by
+ * MAX_SCALE_RECORDS.
  */
 export const verdictSchema = z.enum(["fail", "pass", "ok"]);
 export type Verdict = z.infer<typeof verdictSchema>;
@@ -30,20 +31,32 @@ export type DecisionState = z.infer<typeof decisionStateSchema>;
 
 export const emptyDecisionState = (): DecisionState => ({ history: [], lastScaleAt: null, scales: [] });
 
-/** Scale records older than this are dropped; notification rules look back at most this far. */
-export const SCALE_RECORD_RETENTION_MS = 24 * 60 * 60 * 1000;
+/**
+ * The most scale records a process keeps, whatever its rules' windows: the state document's
+ * size must not grow with the scales (every scale is in the tick history). Seven is twice the
+ * too-rapid count's default of 3, plus one: the fewest with which that rule fires exactly as it
+ * would with every record (one direction then has more than 3). A process flapping every minute
+ * keeps about 260 bytes of them.
+ */
+export const MAX_SCALE_RECORDS = 7;
 
 /**
  * The state after a scale the platform accepted: the history starts afresh (readings taken
- * before the scale say nothing about the new formation) and the cool-down starts now. What
- * else the record holds is kept.
+ * before the scale say nothing about the new formation) and the cool-down starts now; the
+ * newest MAX_SCALE_RECORDS scale records are kept. What else the record holds is kept.
  */
 export function recordScale<State extends DecisionState>(state: State, scale: ScaleRecord): State {
-  // Records are kept oldest first, so the expired ones are a prefix.
-  const cutoff = scale.at - SCALE_RECORD_RETENTION_MS;
-  let first = 0;
-  while (first < state.scales.length && state.scales[first]!.at <= cutoff) first++;
-  const scales = state.scales.slice(first);
-  scales.push(scale);
+  const scales = [...state.scales.slice(-(MAX_SCALE_RECORDS - 1)), scale];
   return { ...state, history: [], lastScaleAt: scale.at, scales };
+}
+
+/**
+ * The scale records a rule reading `windowMs` back from `now` can still see, the newest
+ * MAX_SCALE_RECORDS at most; the same array when none is dropped.
+ */
+export function keepScaleRecords(scales: ScaleRecord[], windowMs: number, now: number): ScaleRecord[] {
+  // Records are kept oldest first, so the expired ones are a prefix.
+  let first = Math.max(0, scales.length - MAX_SCALE_RECORDS);
+  while (first < scales.length && scales[first]!.at <= now - windowMs) first++;
+  return first === 0 ? scales : scales.slice(first);
 }

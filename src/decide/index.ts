@@ -1,9 +1,11 @@
 // The decide stage's public face: what the engine, the config and the tools may use.
-export { decide, decisionBand, decisionSchema } from "./registry.js";
+export { decide, decisionBand, decisionScaleRecordsMs, decisionSchema } from "./registry.js";
 export type { Action, Band, Decision } from "./types.js";
 export {
   decisionStateSchema,
   emptyDecisionState,
+  keepScaleRecords,
+  MAX_SCALE_RECORDS,
   recordScale,
   type HistoryEntry,
   type ScaleRecord,

@@ -25,3 +25,7 @@ export const decide = <State extends DecisionState>(
 
 /** The band of readings the policy holds within, as the dashboard shades it. */
 export const decisionBand = (config: DecisionConfig): Band => of(config).band(config);
+
+/** How far back the policy reads the process's scale records (0: not at all). */
+export const decisionScaleRecordsMs = (config: DecisionConfig): number =>
+  of(config).scaleRecordsMs?.(config) ?? 0;

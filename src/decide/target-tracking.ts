@@ -207,4 +207,6 @@ export const targetTracking: DecisionBackend<typeof targetTrackingSchema> = {
     target,
     perProcess: valueIs === "total",
   }),
+  // The counts scaled to within the window are part of the stabilized floor.
+  scaleRecordsMs: (config) => config.scaleDownStabilizationSeconds * 1000,
 };

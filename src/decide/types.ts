@@ -50,4 +50,9 @@ export interface DecisionBackend<Schema extends BackendDescriptor["schema"]> {
   readonly schema: Schema;
   readonly decide: Decide<z.infer<Schema>>;
   readonly band: (config: z.infer<Schema>) => Band;
+  /**
+   * How far back the rule reads `state.scales`, in milliseconds (absent: not at all; cool-downs
+   * read `lastScaleAt`). Older records are dropped, so the stored state stays small.
+   */
+  readonly scaleRecordsMs?: (config: z.infer<Schema>) => number;
 }

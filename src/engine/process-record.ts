@@ -55,6 +55,47 @@ export type ProcessRecord = z.infer<typeof processRecordSchema>;
 
 export const emptyProcessRecord = (): ProcessRecord => emptyDecisionState();
 
+/** A pause of a week is a long maintenance; beyond a month it is a setting, not a pause. */
+export const MAX_PAUSE_MINUTES = 43_200;
+/** The longest manual override (manualOverrideMinutes' maximum). */
+const MAX_OVERRIDE_MS = 1440 * 60_000;
+
+/**
+ * The record with no time after `now` (a clock that was ahead, a bad write): times of past
+ * events are clamped to `now`, the end of a pause or override to the longest either can run from
+ * `now`. `clamped` names the fields changed; a record with none is the same object.
+ */
+export function clampTimes(record: ProcessRecord, now: number): { record: ProcessRecord; clamped: string[] } {
+  const clamped = new Set<string>();
+  const copy = structuredClone(record);
+  const at = (time: number, field: string, limit = now): number => {
+    if (time <= limit) return time;
+    clamped.add(field);
+    return limit;
+  };
+  for (const entry of copy.history) entry.at = at(entry.at, "history");
+  if (copy.lastScaleAt !== null) copy.lastScaleAt = at(copy.lastScaleAt, "lastScaleAt");
+  for (const scale of copy.scales) scale.at = at(scale.at, "scales");
+  if (copy.lastMeasuredAt !== undefined) copy.lastMeasuredAt = at(copy.lastMeasuredAt, "lastMeasuredAt");
+  if (copy.pendingScale) copy.pendingScale.at = at(copy.pendingScale.at, "pendingScale");
+  for (const notice of Object.values(copy.notices ?? {})) {
+    notice.since = at(notice.since, "notices");
+    notice.lastSentAt = at(notice.lastSentAt, "notices");
+    if (notice.clearSince !== undefined) notice.clearSince = at(notice.clearSince, "notices");
+  }
+  if (copy.paused) {
+    copy.paused.since = at(copy.paused.since, "paused");
+    if (copy.paused.until !== undefined)
+      copy.paused.until = at(copy.paused.until, "paused", now + MAX_PAUSE_MINUTES * 60_000);
+  }
+  if (copy.resumed) copy.resumed.since = at(copy.resumed.since, "resumed");
+  if (copy.override) {
+    copy.override.since = at(copy.override.since, "override");
+    copy.override.until = at(copy.override.until, "override", now + MAX_OVERRIDE_MS);
+  }
+  return clamped.size === 0 ? { record, clamped: [] } : { record: copy, clamped: [...clamped] };
+}
+
 /** A pause as reports, history and status show it (ISO 8601 times). */
 export interface PauseView {
   since: string;

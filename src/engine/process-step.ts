@@ -3,10 +3,14 @@ import type { ProcessConfig } from "../config/schema.js";
 import {
   decide,
   decision as makeDecision,
+  decisionScaleRecordsMs,
   enforceBounds,
   failSafeMove,
+  keepScaleRecords,
+  MAX_SCALE_RECORDS,
   recordScale,
   type Decision,
+  type ScaleRecord,
 } from "../decide/index.js";
 import { plural } from "../kit/plural.js";
 import type { Reading } from "../measure/index.js";
@@ -62,6 +66,8 @@ export interface Step {
   evaluated: LastingKind[];
   /** How long until the next measurement, when this tick took none. */
   waitMs: number;
+  /** What the tick's report should say about the process's stored record. */
+  warnings: string[];
 }
 
 /** The outcome of carrying out a decision: none (a hold, or a dry run), a scale, or its failure. */
@@ -77,10 +83,13 @@ export function untilNextMeasurement(config: ProcessConfig, record: ProcessRecor
 }
 
 /** Measuring, reading the formation and deciding, before anything is scaled. */
-export function planStep({ config, record, reading, current, now }: StepInput): Step {
+export function planStep(input: StepInput): Step {
+  const { config, reading, current, now } = input;
   const signals: Signal[] = [];
   const evaluated: LastingKind[] = [];
+  const warnings: string[] = [];
   const nowMs = now.toMillis();
+  const record = withScaleRecordsKept(input.record, config, nowMs);
   const waitMs = reading ? 0 : untilNextMeasurement(config, record, nowMs);
   let next = record;
   if (reading) {
@@ -96,10 +105,17 @@ export function planStep({ config, record, reading, current, now }: StepInput): 
     const kept = reading ? measured(record, config, record.lastMeasuredAt, next.failedReadings ?? 0) : record;
     // A secret that is not set is the setup's error, reported with the process, not a platform's failure.
     if (current.kind === "missing-credentials")
-      return { decision: null, record: kept, signals, evaluated, waitMs };
+      return { decision: null, record: kept, signals, evaluated, waitMs, warnings };
     signals.push({ kind: "scale-failed", error: current });
     evaluated.push("scale-failed");
-    return { decision: null, record: { ...kept, platformFailure: "read" }, signals, evaluated, waitMs };
+    return {
+      decision: null,
+      record: { ...kept, platformFailure: "read" },
+      signals,
+      evaluated,
+      waitMs,
+      warnings,
+    };
   }
   if (next.platformFailure === "read") {
     // The failing call was the read, and it works again.
@@ -111,7 +127,7 @@ export function planStep({ config, record, reading, current, now }: StepInput): 
     // A scale that got no clear answer last tick took effect if the formation now has its count:
     // then it is recorded (its cool-down and a fresh history apply); either way it is settled.
     const { pendingScale: _, ...rest } = next;
-    next = current === pending.to ? withoutPlatformFailure(recordScale(rest, pending)) : rest;
+    next = current === pending.to ? withoutPlatformFailure(withScale(rest, pending, warnings)) : rest;
     if (current === pending.to)
       signals.push({ kind: "scale", from: pending.from, to: pending.to, decision: null, reading: null });
   }
@@ -131,7 +147,7 @@ export function planStep({ config, record, reading, current, now }: StepInput): 
     for (const condition of decision.conditions) signals.push({ kind: condition, decision, reading });
     evaluated.push(...conditions, "too-rapid");
   }
-  return { decision, record: decision.state, signals, evaluated, waitMs };
+  return { decision, record: decision.state, signals, evaluated, waitMs, warnings };
 }
 
 /**
@@ -242,8 +258,8 @@ function steerDecision(
   };
 }
 
-const until = (at: number | undefined) =>
-  at === undefined ? "" : ` until ${new Date(at).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+const utc = (at: number) => `${new Date(at).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+const until = (at: number | undefined) => (at === undefined ? "" : ` until ${utc(at)}`);
 
 const policyWould = (policy: Decision) =>
   policy.action === "hold"
@@ -288,8 +304,9 @@ export function settleStep(step: Step, input: StepInput, outcome: ScaleOutcome):
   }
   const signals = [...step.signals];
   const evaluated = [...step.evaluated];
+  const warnings = [...step.warnings];
   if ("to" in outcome) {
-    record = withoutPlatformFailure(recordScale(record, { at, from: current, to: outcome.to }));
+    record = withoutPlatformFailure(withScale(record, { at, from: current, to: outcome.to }, warnings));
     record.lastSeenCount = outcome.to;
     // Paused with a count: the one scale there is made.
     if (record.paused?.processes !== undefined) record.paused = { ...record.paused, applied: true };
@@ -305,7 +322,44 @@ export function settleStep(step: Step, input: StepInput, outcome: ScaleOutcome):
   const tooRapid = tooRapidAfter(record.scales);
   if (tooRapid)
     signals.push({ kind: "too-rapid", why: tooRapid, to: "to" in outcome ? outcome.to : current });
-  return { ...step, record, signals, evaluated };
+  return { ...step, record, signals, evaluated, warnings };
+}
+
+/**
+ * How far back the process's rules read its scale records: the too-rapid windows and the
+ * policy's own (target tracking's stabilization window). Cool-downs read `lastScaleAt` alone.
+ */
+function scaleRecordsWindowMs(config: ProcessConfig): number {
+  const { tooRapidPeriodMinutes, scaleDiffThreshold, scaleDiffPeriodMinutes } = config.notification;
+  const diffMinutes = scaleDiffThreshold === undefined ? 0 : (scaleDiffPeriodMinutes ?? 0);
+  return Math.max(
+    Math.max(tooRapidPeriodMinutes, diffMinutes) * 60_000,
+    decisionScaleRecordsMs(config.decision),
+  );
+}
+
+/** The record without the scale records no rule reads any more; the same object when none expired. */
+function withScaleRecordsKept(record: ProcessRecord, config: ProcessConfig, nowMs: number): ProcessRecord {
+  const scales = keepScaleRecords(record.scales, scaleRecordsWindowMs(config), nowMs);
+  return scales === record.scales ? record : { ...record, scales };
+}
+
+/**
+ * The record after a scale (recordScale). The records held are all within the rules' windows
+ * (planStep dropped the others), so one dropped by the cap is one a rule still reads: said in
+ * the report, as the state stays small rather than complete.
+ */
+function withScale<Record extends ProcessRecord>(
+  record: Record,
+  scale: ScaleRecord,
+  warnings: string[],
+): Record {
+  const next = recordScale(record, scale);
+  if (record.scales.length >= MAX_SCALE_RECORDS)
+    warnings.push(
+      `the newest ${MAX_SCALE_RECORDS} scale records are kept, the most a process keeps: the too-rapid and stabilization rules see back to ${utc(next.scales[0]!.at)} (every scale is in the history)`,
+    );
+  return next;
 }
 
 /**

@@ -49,11 +49,24 @@ export interface ProcessTickResult {
   record: ProcessRecord;
 }
 
+/** A process measured and decided, before anything is scaled. */
+export interface PlannedProcess {
+  input: ProcessTickInput;
+  scaler: Scaler | ScaleError;
+  step: StepInput;
+  planned: Step;
+  report: ProcessReport;
+  /** The scale to make (not in a dry run): the tick records it as pending before making it. */
+  intent: { from: number; to: number } | null;
+}
+
 /**
- * One process's part of a tick: the I/O around the pure step (./process-step.ts). Measure and
- * read the formation at once, plan, scale, settle, then notify.
+ * One process's part of a tick: the I/O around the pure step (./process-step.ts), in two halves
+ * so the tick can record every scale's intent in one write between them. `planProcess`
+ * measures and reads the formation at once, and plans; `finishProcess` scales, settles, then
+ * notifies.
  */
-export async function tickProcess(input: ProcessTickInput): Promise<ProcessTickResult> {
+export async function planProcess(input: ProcessTickInput): Promise<PlannedProcess> {
   const { config, record, now, signal } = input;
   let scaler: Scaler | ScaleError;
   try {
@@ -72,16 +85,45 @@ export async function tickProcess(input: ProcessTickInput): Promise<ProcessTickR
   const step: StepInput = { config, record, reading, current, now };
   const planned = planStep(step);
   const report = reportOf(input.name, planned, step, config);
-  let outcome: ScaleOutcome = null;
   const { decision } = planned;
-  if (
-    decision &&
+  const scales =
+    decision !== null &&
     decision.action !== "hold" &&
     typeof current === "number" &&
-    !(scaler instanceof ScaleError)
-  ) {
-    if (input.dryRun) report.status = "would-scale";
-    else outcome = await scale(input, scaler, decision.target, current, planned, step, report);
+    !(scaler instanceof ScaleError);
+  if (scales && input.dryRun) report.status = "would-scale";
+  const intent = scales && !input.dryRun ? { from: current, to: decision.target } : null;
+  return { input, scaler, step, planned, report, intent };
+}
+
+/**
+ * The record kept while a planned scale is made: the plan's, with the scale pending. Saved before
+ * the PATCH, so a tick whose later save is lost leaves the next one a record that says the new
+ * count was its own scale (found applied, it is recorded with its cool-down) and not a manual one.
+ */
+export function pendingRecord(plan: PlannedProcess): ProcessRecord | null {
+  if (!plan.intent) return null;
+  return { ...plan.planned.record, pendingScale: { at: plan.input.now.toMillis(), ...plan.intent } };
+}
+
+/**
+ * Scales (unless `notRecorded` says why the intent could not be recorded first: then nothing is
+ * scaled and the process reports it, to be tried again next tick), settles, then notifies.
+ */
+export async function finishProcess(plan: PlannedProcess, notRecorded?: string): Promise<ProcessTickResult> {
+  const { input, scaler, step, planned, report } = plan;
+  const { config, now, signal } = input;
+  let outcome: ScaleOutcome = null;
+  if (plan.intent && !(scaler instanceof ScaleError)) {
+    if (notRecorded === undefined) outcome = await scale(plan, scaler, plan.intent.to);
+    else
+      Object.assign(report, {
+        status: "error",
+        error: {
+          id: "intent_not_recorded",
+          message: `not scaled to ${plan.intent.to}: the scale could not be recorded first (${notRecorded}); tried again next tick`,
+        },
+      });
   }
   const settled = settleStep(planned, step, outcome);
   const notices = trackNotices(settled, step);
@@ -95,7 +137,7 @@ export async function tickProcess(input: ProcessTickInput): Promise<ProcessTickR
       ...report,
       ...steeringReport(notices.record, planned, now.toMillis()),
       notified: events.map((e) => e.kind),
-      warnings: [...report.warnings, ...warnings],
+      warnings: [...report.warnings, ...settled.warnings, ...warnings],
     },
     record: notices.record,
   };
@@ -117,22 +159,12 @@ function steeringReport(
 }
 
 /** The platform call; a scale that went through is kept in `progress` at once. */
-async function scale(
-  input: ProcessTickInput,
-  scaler: Scaler,
-  target: number,
-  current: number,
-  planned: Step,
-  step: StepInput,
-  report: ProcessReport,
-): Promise<ScaleOutcome> {
+async function scale(plan: PlannedProcess, scaler: Scaler, target: number): Promise<ScaleOutcome> {
+  const { input, planned, step, report } = plan;
+  const current = step.current as number;
   // In flight until the platform answers: a process cut off by the deadline meanwhile leaves it
   // pending, so the next tick checks the formation instead of taking the count for a manual one.
-  if (input.progress)
-    input.progress.record = {
-      ...planned.record,
-      pendingScale: { at: input.now.toMillis(), from: current, to: target },
-    };
+  if (input.progress) input.progress.record = pendingRecord(plan) ?? planned.record;
   try {
     const to = await scaler.scaleTo(target, input.signal);
     Object.assign(report, { status: "scaled", scaled: { from: current, to } });

@@ -15,8 +15,12 @@ export interface TickReport {
   durationMs: number;
   dryRun: boolean;
   store: string;
-  /** Set when the tick did not run: another tick holds the lock, or the store failed. */
+  /** Set when the tick did not run: another tick holds the lock. */
   skipped?: "locked";
+  /**
+   * The store failed, or the state was not saved: the save was refused because this tick's lock
+   * had expired (a newer tick's state is kept), or got no clear answer (the lock is kept).
+   */
   error?: string;
   warnings: string[];
   processes: ProcessReport[];

@@ -7,6 +7,7 @@ import { plural } from "../kit/plural.js";
 import type { StateStore } from "../state/index.js";
 import {
   emptyProcessRecord,
+  MAX_PAUSE_MINUTES,
   steeringOf,
   type OverrideView,
   type PauseView,
@@ -22,9 +23,6 @@ import { UnknownProcessError } from "./tick.js";
  * edit is lost. The tick does the rest (src/engine/process-step.ts): it announces the pause or
  * the resume, scales once to a pause's count, holds, and ends a pause that has run out.
  */
-
-/** A pause of a week is a long maintenance; beyond a month it is a setting, not a pause. */
-const MAX_PAUSE_MINUTES = 43_200;
 
 const pauseRequestSchema = z.strictObject({
   process: z.string(),
@@ -144,7 +142,7 @@ function resume(record: ProcessRecord, now: number, name: string, by: string): E
 
 /**
  * One process's record, edited under the tick lock: wait for the lock (a tick holds it for well
- * under a second), load, edit, save, release. The document's `updatedAt` stays the last tick's,
+ * under a second), load, edit, save (fenced by the lock), release. The document's `updatedAt` stays the last tick's,
  * so GET /api/health still tells when a tick last ran. An edit of `null` writes nothing.
  */
 async function editRecord(
@@ -156,13 +154,15 @@ async function editRecord(
   if (!Object.hasOwn(config.processes, name))
     throw new UnknownProcessError([name], Object.keys(config.processes));
   const retryForMs = deps.retryForMs ?? DEFAULT_RETRY_MS;
-  const ran = await withTickLock(deps.store, { ttlMs: LOCK_MARGIN_MS, retryForMs }, async () => {
-    const { state } = decodeState(await deps.store.load());
+  const ran = await withTickLock(deps.store, { ttlMs: LOCK_MARGIN_MS, retryForMs }, async (lock) => {
     const now = deps.clock.now();
+    const { state, newer } = decodeState(await deps.store.load(), now);
+    if (newer) throw newer;
     const record = state.processes[name] ?? emptyProcessRecord();
     const edited = edit(record, now);
     if (edited.record) {
-      await deps.store.save(encodeState({ ...state.processes, [name]: edited.record }, state.updatedAt));
+      // Fenced like the tick's save: an edit that outlived its lock is refused (LockLostError), never lost over a tick's update.
+      await lock.save(encodeState({ ...state.processes, [name]: edited.record }, state.updatedAt));
     }
     return {
       process: name,

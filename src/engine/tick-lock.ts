@@ -1,4 +1,5 @@
-import type { Lock, StateStore } from "../state/index.js";
+import { within } from "../kit/within.js";
+import { LockLostError, StateStoreError, type Lock, type StateStore } from "../state/index.js";
 
 /** Margin over the holder's own deadline for the lock's expiry, so a killed function never blocks the next minute. */
 export const LOCK_MARGIN_MS = 5000;
@@ -13,24 +14,52 @@ export interface TickLockOptions {
   retryForMs?: number;
   /** A release that failed (the lock then expires by itself). */
   onReleaseFailure?: (error: unknown) => void;
+  /** Milliseconds the release may still take when the work is done (default: the store's timeout). */
+  releaseWithinMs?: () => number;
 }
+
+/** What the work may do with the lock it holds: save the state document, fenced by the lock. */
+export type HeldLock = Pick<Lock, "save">;
 
 /**
  * Runs `work` holding the tick lock (`<prefix>:lock`), the one that keeps two ticks, or a tick and a
- * pause, from writing the state document over each other; releases it afterwards whatever happened.
- * Null when another holder kept it for all of `retryForMs`.
+ * pause, from writing the state document over each other; its saves are fenced by the lock.
+ * Releases it afterwards whatever happened, except after a save that was refused (the lock is no
+ * longer ours) or got no clear answer: that save may still land, so the lock is kept until it
+ * expires, and no other holder reads or writes the document before it has. Null when another
+ * holder kept the lock for all of `retryForMs`.
  */
 export async function withTickLock<T>(
   store: StateStore,
   options: TickLockOptions,
-  work: () => Promise<T>,
+  work: (lock: HeldLock) => Promise<T>,
 ): Promise<{ value: T } | null> {
   const lock = await acquire(store, options.ttlMs, options.retryForMs ?? 0);
   if (!lock) return null;
+  let release = true;
+  const held: HeldLock = {
+    save: async (document) => {
+      try {
+        await lock.save(document);
+      } catch (error) {
+        if (error instanceof LockLostError || (error instanceof StateStoreError && error.unclear))
+          release = false;
+        throw error;
+      }
+    },
+  };
   try {
-    return { value: await work() };
+    return { value: await work(held) };
   } finally {
-    await lock.release().catch((error: unknown) => options.onReleaseFailure?.(error));
+    if (release) {
+      const released = await within(lock.release(), options.releaseWithinMs?.() ?? store.timeoutMs).catch(
+        (error: unknown) => {
+          options.onReleaseFailure?.(error);
+          return null;
+        },
+      );
+      if (released === "late") options.onReleaseFailure?.(new Error("no answer in the time left"));
+    }
   }
 }
 

@@ -2,17 +2,25 @@ import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import { DateTime } from "luxon";
 import type { Clock } from "../kit/clock.js";
-import { storeReserveMs, type Config } from "../config/schema.js";
+import type { Config } from "../config/schema.js";
 import { emptyProcessRecord, type ProcessRecord } from "./process-record.js";
 import { createNotifiers, type Notifiers } from "../notify/index.js";
-import { tickProcess, type ProcessProgress, type ProcessTickResult } from "./process-tick.js";
+import {
+  finishProcess,
+  pendingRecord,
+  planProcess,
+  type ProcessProgress,
+  type ProcessTickInput,
+  type ProcessTickResult,
+} from "./process-tick.js";
 import type { ProcessReport, TickReport } from "./report.js";
 import { recordHistory } from "./history.js";
 import { pingMonitor } from "./monitor.js";
 import { tickFailed } from "./report.js";
 import { decodeState, encodeState } from "./state-document.js";
-import type { StateStore } from "../state/index.js";
-import { LOCK_MARGIN_MS, withTickLock } from "./tick-lock.js";
+import { LockLostError, StateStoreError, type StateStore } from "../state/index.js";
+import { within } from "../kit/within.js";
+import { LOCK_MARGIN_MS, withTickLock, type HeldLock } from "./tick-lock.js";
 import type { Env } from "../kit/env.js";
 
 export interface TickDeps {
@@ -30,9 +38,12 @@ export interface TickOptions {
 }
 
 /**
- * One tick: lock → load → every process at once → save → history → unlock. The store sees five
- * commands whatever the number of processes; a process that misses the deadline is reported as timed
- * out while the others complete and state is still written.
+ * One tick: lock → load → every process measured and decided at once → the scales' intent (one
+ * fenced save, only when something scales) → every scale at once → save → history → unlock.
+ * The store sees five commands whatever the number of processes, six on a tick that scales;
+ * every save is fenced by the lock. A process that misses the deadline is reported as timed out
+ * while the others complete and state is still written; the store's own timeout is kept back
+ * from the deadline for the save, so the tick returns within `tickDeadlineMs` whatever hangs.
  */
 export async function runTick(
   config: Config,
@@ -41,6 +52,8 @@ export async function runTick(
 ): Promise<TickReport> {
   const started = deps.clock.now();
   const wallStart = performance.now();
+  const deadlineAt = wallStart + config.tickDeadlineMs;
+  const left = () => deadlineAt - performance.now();
   const dryRun = options.dryRun ?? false;
   const report: TickReport = {
     tickId: randomUUID().slice(0, 8),
@@ -57,48 +70,59 @@ export async function runTick(
     report.durationMs = Math.round(performance.now() - wallStart);
     return report;
   };
+  const lockTtlMs = config.tickDeadlineMs + LOCK_MARGIN_MS;
 
   const names = selectProcesses(config, options.processes);
-  const work = async () => {
-    const { state, warning } = decodeState(await deps.store.load());
+  const work = async (lock: HeldLock | null) => {
+    const { state, warning, newer } = decodeState(await deps.store.load(), started);
     if (warning) report.warnings.push(warning);
+    if (newer) {
+      // Nothing decided without its state, and nothing written over it.
+      report.error = newer.message;
+      return;
+    }
 
-    // The deadline counts from the tick's start and keeps a reserve for the save and the unlock.
-    const budgetMs = Math.max(
-      0,
-      config.tickDeadlineMs - storeReserveMs(config.tickDeadlineMs) - (performance.now() - wallStart),
-    );
-    const results = await runProcesses(
-      config,
-      deps,
-      names,
-      state.processes,
+    // The deadline counts from the tick's start and keeps the store's own timeout for the save.
+    const budgetMs = Math.max(0, left() - deps.store.timeoutMs);
+    // Every scale's intent in one fenced save, before any PATCH: the other processes' records as loaded.
+    const recordIntents = async (pending: Record<string, ProcessRecord>) => {
+      await lock!.save(encodeState({ ...state.processes, ...pending }, state.updatedAt));
+    };
+    const results = await runProcesses(config, deps, names, state.processes, {
       started,
-      report.tickId,
+      tickId: report.tickId,
       dryRun,
       budgetMs,
-    );
+      recordIntents,
+    });
     report.processes = results.map((r) => r.report);
+    if (!lock) return;
 
-    if (!dryRun) {
-      const next: Record<string, ProcessRecord> = {};
-      for (const name of Object.keys(config.processes)) {
-        const result = results[names.indexOf(name)];
-        next[name] = result?.record ?? state.processes[name] ?? emptyProcessRecord();
-      }
-      await deps.store.save(encodeState(next, deps.clock.now()));
-      await recordHistory(config, deps.store, report);
+    const next: Record<string, ProcessRecord> = {};
+    for (const name of Object.keys(config.processes)) {
+      const result = results[names.indexOf(name)];
+      next[name] = result?.record ?? state.processes[name] ?? emptyProcessRecord();
     }
+    try {
+      await lock.save(encodeState(next, deps.clock.now()));
+    } catch (error) {
+      report.error = saveFailure(error, deps.store, performance.now() - wallStart, lockTtlMs);
+      // Without an answer the store is not answering: the history would only spend the deadline.
+      if (error instanceof StateStoreError && error.unclear) return;
+    }
+    if ((await within(recordHistory(config, deps.store, report), left())) === "late")
+      report.warnings.push("history write cut off by the tick deadline");
   };
   try {
-    if (dryRun) await work();
+    if (dryRun) await work(null);
     else {
       const ran = await withTickLock(
         deps.store,
         {
-          ttlMs: config.tickDeadlineMs + LOCK_MARGIN_MS,
+          ttlMs: lockTtlMs,
           onReleaseFailure: (error) =>
             report.warnings.push(`lock release failed (it expires by itself): ${String(error)}`),
+          releaseWithinMs: left,
         },
         work,
       );
@@ -112,6 +136,19 @@ export async function runTick(
   }
   if (!dryRun && !report.skipped) await pingMonitor(config, deps.env, report, tickFailed(report));
   return done();
+}
+
+/** The tick's error for a save that did not go through: refused by the fence, unanswered, or failed. */
+function saveFailure(error: unknown, store: StateStore, elapsedMs: number, lockTtlMs: number): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof LockLostError)
+    return (
+      `state not saved: this tick's lock expired (the tick took ${Math.round(elapsedMs)} ms, the lock lasts ${lockTtlMs} ms) ` +
+      "and another tick may have saved since: its state is kept, not overwritten; scales this tick made were recorded before they were made"
+    );
+  if (error instanceof StateStoreError && error.unclear)
+    return `state save got no clear answer (${message}): it may have been written; the lock is kept until it expires`;
+  return `state store (${store.kind}) failed: ${message}`;
 }
 
 function selectProcesses(config: Config, wanted: string[] | undefined): string[] {
@@ -131,56 +168,98 @@ export class UnknownProcessError extends Error {
   }
 }
 
+interface RunOptions {
+  started: number;
+  tickId: string;
+  dryRun: boolean;
+  budgetMs: number;
+  /** Saves the records of the processes about to scale, with their scale pending (one command). */
+  recordIntents: (pending: Record<string, ProcessRecord>) => Promise<void>;
+}
+
+/**
+ * Every process at once, each in two halves: measure and decide, then scale, settle and notify.
+ * A process that scales waits between its halves for every other process's decision: one save
+ * then records all the tick's scales as pending (a failure there scales nothing); the others go
+ * straight on. A process cut off by the deadline is reported as timed out.
+ */
 async function runProcesses(
   config: Config,
   deps: TickDeps,
   names: string[],
   records: Record<string, ProcessRecord>,
-  started: number,
-  tickId: string,
-  dryRun: boolean,
-  budgetMs: number,
+  options: RunOptions,
 ): Promise<ProcessTickResult[]> {
   const deadline = new AbortController();
   // Every call of every process follows this one signal (src/kit/http.ts adds a listener each).
   setMaxListeners(0, deadline.signal);
   const timer = setTimeout(
     () => deadline.abort(new DOMException(`tick deadline of ${config.tickDeadlineMs} ms`, "TimeoutError")),
-    budgetMs,
+    options.budgetMs,
   );
   const timedOut = new Promise<null>((resolve) =>
     deadline.signal.addEventListener("abort", () => resolve(null)),
   );
   const notifiers = createNotifiers(deps.notifiers);
-  const now = DateTime.fromMillis(started, { zone: config.timezone });
+  const now = DateTime.fromMillis(options.started, { zone: config.timezone });
+  const runs = names.map((name) => {
+    const record = records[name] ?? emptyProcessRecord();
+    const progress: ProcessProgress = {};
+    const input: ProcessTickInput = {
+      name,
+      config: config.processes[name]!,
+      record,
+      now,
+      tickId: options.tickId,
+      dryRun: options.dryRun,
+      env: deps.env,
+      clock: deps.clock,
+      notifiers,
+      signal: deadline.signal,
+      progress,
+    };
+    const failed = (error: unknown): ProcessTickResult => ({
+      report: internalErrorReport(name, error),
+      record: progress.record ?? record,
+    });
+    // A process cut off after its scale went through keeps what it did, or the next tick would scale again.
+    const cutOff = (): ProcessTickResult => ({
+      report: timeoutReport(name, config.tickDeadlineMs, progress),
+      record: progress.record ?? record,
+    });
+    return { input, failed, cutOff };
+  });
   try {
+    const plans = runs.map((run) =>
+      Promise.race([planProcess(run.input).catch(run.failed), timedOut]).then((plan) => plan ?? run.cutOff()),
+    );
+    // The scales wait for every decision, so that one save records all their intents.
+    const intentsSaved = Promise.all(plans).then(async (planned) => {
+      const pending: Record<string, ProcessRecord> = {};
+      for (const plan of planned) {
+        const record = "planned" in plan ? pendingRecord(plan) : null;
+        if (record) pending[plan.report.process] = record;
+      }
+      if (Object.keys(pending).length === 0) return undefined;
+      try {
+        await options.recordIntents(pending);
+        return undefined;
+      } catch (error) {
+        return error instanceof Error ? error.message : String(error);
+      }
+    });
     return await Promise.all(
-      names.map(async (name) => {
-        const record = records[name] ?? emptyProcessRecord();
-        const progress: ProcessProgress = {};
-        const run = tickProcess({
-          name,
-          config: config.processes[name]!,
-          record,
-          now,
-          tickId,
-          dryRun,
-          env: deps.env,
-          clock: deps.clock,
-          notifiers,
-          signal: deadline.signal,
-          progress,
-        }).catch((error: unknown) => ({
-          report: internalErrorReport(name, error),
-          record: progress.record ?? record,
-        }));
-        // A process cut off after its scale went through keeps what it did, or the next tick would scale again.
-        return (
-          (await Promise.race([run, timedOut])) ?? {
-            report: timeoutReport(name, config.tickDeadlineMs, progress),
-            record: progress.record ?? record,
-          }
-        );
+      runs.map(async (run, i) => {
+        const plan = await plans[i]!;
+        if (!("planned" in plan)) return plan;
+        const result = await Promise.race([
+          (async () => {
+            const notRecorded = plan.intent ? await intentsSaved : undefined;
+            return finishProcess(plan, notRecorded);
+          })().catch(run.failed),
+          timedOut,
+        ]);
+        return result ?? run.cutOff();
       }),
     );
   } finally {

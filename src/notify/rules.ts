@@ -46,8 +46,8 @@ export function tooRapidReason(
   scales: readonly ScaleRecord[],
   now: number,
 ): string | null {
-  // Scale records are kept oldest first: the windows are read from the end (the simulator
-  // asks every minute of a four-week replay, with a day of records).
+  // Scale records are kept oldest first, the newest few within the rules' windows
+  // (src/engine/process-step.ts): the windows are read from the end.
   const recent = since(scales, now - settings.tooRapidPeriodMinutes * MINUTE);
   let up = 0;
   let down = 0;

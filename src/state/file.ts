@@ -11,7 +11,7 @@ import {
   writeFile,
 } from "node:fs/promises";
 import { join } from "node:path";
-import { StateStoreError, type Lock, type StateStore } from "./types.js";
+import { LockLostError, StateStoreError, STORE_TIMEOUT_MS, type Lock, type StateStore } from "./types.js";
 
 export interface FileStateStoreOptions {
   dir: string;
@@ -19,6 +19,8 @@ export interface FileStateStoreOptions {
   keyPrefix: string;
   /** Decides lock expiry; injectable so tests need not sleep. */
   clock?: { now(): number };
+  /** How long one call may take before it fails as unanswered (a hung disk). Default STORE_TIMEOUT_MS. */
+  timeoutMs?: number;
 }
 
 interface LockFile {
@@ -36,10 +38,14 @@ const GENERATION_FILE = /^(\d+)\.json$/;
  * one file lets two processes win. Instead each acquisition creates the next numbered
  * "generation" file in `<keyPrefix>.lock/`, exclusively; the newest generation is the lock.
  * Exactly one process can create a given generation, an expired or released generation is
- * simply superseded, and a crash can never leave a lock that blocks forever.
+ * simply superseded, and a crash can never leave a lock that blocks forever. A save is fenced by
+ * its generation: it lands only while that generation is the newest, unexpired and unreleased,
+ * checked right before the rename that writes it (the file store serves one machine: the demo,
+ * the CLI; its fence has the few microseconds between that check and the rename, Upstash none).
  */
 export class FileStateStore implements StateStore {
   readonly kind = "file";
+  readonly timeoutMs: number;
   readonly #dir: string;
   readonly #statePath: string;
   readonly #historyPath: string;
@@ -52,6 +58,7 @@ export class FileStateStore implements StateStore {
     this.#historyPath = join(options.dir, `${options.keyPrefix}.history.jsonl`);
     this.#lockDir = join(options.dir, `${options.keyPrefix}.lock`);
     this.#clock = options.clock ?? Date;
+    this.timeoutMs = options.timeoutMs ?? STORE_TIMEOUT_MS;
   }
 
   async acquireLock(ttlMs: number): Promise<Lock | null> {
@@ -74,7 +81,10 @@ export class FileStateStore implements StateStore {
       await Promise.all(
         generations.filter((old) => old < generation).map((old) => unlinkIfPresent(this.#lockPath(old))),
       );
-      return { release: () => this.#release(generation, lock) };
+      return {
+        save: (document) => this.#save(generation, lock, document),
+        release: () => this.#release(generation, lock),
+      };
     });
   }
 
@@ -89,14 +99,23 @@ export class FileStateStore implements StateStore {
     });
   }
 
-  async save(document: string): Promise<void> {
+  /** The fenced save: written (then renamed into place) only while our generation holds the lock. */
+  async #save(generation: number, lock: LockFile, document: string): Promise<void> {
     await this.#run("save", async () => {
       await mkdir(this.#dir, { recursive: true });
       // Write then rename, so a reader or a crash never sees half a document.
-      await this.#withTemporaryFile(this.#dir, document, (temporaryPath) =>
-        rename(temporaryPath, this.#statePath),
-      );
+      await this.#withTemporaryFile(this.#dir, document, async (temporaryPath) => {
+        if (!(await this.#holds(generation, lock))) throw new LockLostError(this.kind);
+        await rename(temporaryPath, this.#statePath);
+      });
     });
+  }
+
+  /** Whether our generation is still the lock: the newest, ours, unreleased and unexpired. */
+  async #holds(generation: number, lock: LockFile): Promise<boolean> {
+    if (Math.max(0, ...(await this.#generations())) !== generation) return false;
+    const current = await this.#readLock(generation);
+    return current?.token === lock.token && !current.released && current.expiresAt > this.#clock.now();
   }
 
   /**
@@ -194,12 +213,28 @@ export class FileStateStore implements StateStore {
     }
   }
 
+  /** Runs one call within timeoutMs; a call that overruns it fails as unanswered (it may still finish). */
   async #run<T>(operation: string, action: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const overrun = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new StateStoreError(`File state store did not finish ${operation} within ${this.timeoutMs} ms`, {
+              unclear: true,
+            }),
+          ),
+        this.timeoutMs,
+      );
+    });
     try {
-      return await action();
+      return await Promise.race([action(), overrun]);
     } catch (error) {
+      if (error instanceof StateStoreError) throw error;
       const reason = error instanceof Error ? error.message : String(error);
       throw new StateStoreError(`File state store failed during ${operation}: ${reason}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

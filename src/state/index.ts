@@ -2,4 +2,4 @@
 export { createStateStore, emulatedLocally, StoreConfigError } from "./select.js";
 export { FileStateStore } from "./file.js";
 export { UpstashStateStore } from "./upstash.js";
-export { StateStoreError, type Lock, type StateStore } from "./types.js";
+export { LockLostError, StateStoreError, STORE_TIMEOUT_MS, type Lock, type StateStore } from "./types.js";

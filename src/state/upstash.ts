@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Redis, errors, type RedisConfigNodejs } from "@upstash/redis";
 import { withTimeout } from "../kit/http.js";
 import { scrub } from "../kit/redact.js";
-import { StateStoreError, type Lock, type StateStore } from "./types.js";
+import { LockLostError, StateStoreError, STORE_TIMEOUT_MS, type Lock, type StateStore } from "./types.js";
 
 export interface UpstashStateStoreOptions {
   url: string;
@@ -11,26 +11,34 @@ export interface UpstashStateStoreOptions {
   keyPrefix: string;
   /** Retries on network failures; `false` for none (tests). Default: 2 short retries. */
   retry?: false | { retries: number };
-  /** Upper bound for one command including its retries. Default 5 s. */
+  /** Upper bound for one command including its retries. Default STORE_TIMEOUT_MS (5 s). */
   timeoutMs?: number;
 }
 
 /**
- * A tick has a 25 s budget and spends 5 commands here (SET NX PX, GET, SET, XADD, EVAL), so a flaky
- * network gets two quick retries, not the client's default five with exponential backoff.
+ * A tick has a 25 s budget and spends 5 commands here (SET NX PX, GET, EVAL, XADD, EVAL; one more
+ * EVAL when it scales), so a flaky network gets two quick retries, not the client's default five
+ * with exponential backoff. Each retry is safe: the lock's retry is checked below, the fenced
+ * save writes the same document again, and the release deletes only our own token.
  */
 const DEFAULT_RETRY = { retries: 2, backoff: (retryCount: number) => 100 * 2 ** retryCount };
-const DEFAULT_TIMEOUT_MS = 5_000;
 
 /** Deletes the lock only if it still holds our token, so we never free a lock someone else took after ours expired. */
 const RELEASE_SCRIPT = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) else return 0 end`;
 
-/** State in Upstash Redis over its REST API: exactly one command per call. */
+/**
+ * The fenced save: writes the state only while the lock still holds our token (it neither
+ * expired nor passed to another tick), compared and written atomically in one command.
+ */
+const FENCED_SAVE_SCRIPT = `if redis.call("GET", KEYS[1]) == ARGV[1] then redis.call("SET", KEYS[2], ARGV[2]) return 1 else return 0 end`;
+
 /** Entries per history read: at 20 processes about 4 MB, well under Upstash's 10 MB answers. */
 const HISTORY_PAGE = 1000;
 
+/** State in Upstash Redis over its REST API: exactly one command per call. */
 export class UpstashStateStore implements StateStore {
   readonly kind = "upstash";
+  readonly timeoutMs: number;
   readonly #redis: Redis;
   readonly #token: string;
   readonly #lockKey: string;
@@ -38,7 +46,8 @@ export class UpstashStateStore implements StateStore {
   readonly #historyKey: string;
 
   constructor(options: UpstashStateStoreOptions) {
-    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timeoutMs = options.timeoutMs ?? STORE_TIMEOUT_MS;
+    this.timeoutMs = timeoutMs;
     this.#redis = createRedis({
       url: options.url,
       token: options.token,
@@ -75,6 +84,12 @@ export class UpstashStateStore implements StateStore {
       if (holder !== lockToken) return null;
     }
     return {
+      save: async (document) => {
+        const written = await this.#run("save", () =>
+          this.#redis.eval(FENCED_SAVE_SCRIPT, [this.#lockKey, this.#stateKey], [lockToken, document]),
+        );
+        if (written !== 1) throw new LockLostError(this.kind);
+      },
       release: async () => {
         await this.#run("release", () => this.#redis.eval(RELEASE_SCRIPT, [this.#lockKey], [lockToken]));
       },
@@ -83,10 +98,6 @@ export class UpstashStateStore implements StateStore {
 
   async load(): Promise<string | null> {
     return this.#run("load", () => this.#redis.get<string>(this.#stateKey));
-  }
-
-  async save(document: string): Promise<void> {
-    await this.#run("save", () => this.#redis.set(this.#stateKey, document));
   }
 
   async appendHistory(entry: string, keep: number): Promise<void> {
@@ -132,7 +143,11 @@ export class UpstashStateStore implements StateStore {
     try {
       return await command();
     } catch (error) {
-      throw new StateStoreError(this.#describe(operation, error), { cause: error });
+      // An UpstashError means the REST endpoint answered, with an error; anything else means it did not answer.
+      throw new StateStoreError(this.#describe(operation, error), {
+        cause: error,
+        unclear: !(error instanceof errors.UpstashError),
+      });
     }
   }
 
@@ -140,7 +155,6 @@ export class UpstashStateStore implements StateStore {
   #describe(operation: string, error: unknown): string {
     const reason = errorReason(error).split(", command was:")[0]!;
     const redacted = scrub(reason, [this.#token]);
-    // An UpstashError means the REST endpoint answered, with an error; anything else means it did not answer.
     return error instanceof errors.UpstashError
       ? `Upstash Redis error during ${operation}: ${redacted}`
       : `Upstash Redis unreachable during ${operation}: ${redacted}`;

@@ -673,10 +673,12 @@ describe("checks across settings", () => {
 
   it("refuses timeouts that do not fit the tick's deadline", () => {
     expect(
-      problemsOf({ tickDeadlineMs: 10_000, processes: { web: process({}, { timeoutMs: 5000 }) } }),
+      problemsOf({ tickDeadlineMs: 15_000, processes: { web: process({}, { timeoutMs: 5000 }) } }),
     ).toEqual([
-      "processes.web: timeouts add up to 15000 ms (measurement 5000, scaling 5000 twice, notification 5000), more than the 8000 ms a tick of tickDeadlineMs 10000 leaves",
+      "processes.web: timeouts add up to 15000 ms (measurement 5000, scaling 5000 twice, notification 5000), more than the 10000 ms a tick of tickDeadlineMs 15000 leaves after keeping 5000 ms for its save",
     ]);
+    // The seeds' two samples a tick fit the default deadline exactly: 25 s less the store's 5 s for the save.
+    expect(problemsOf({ processes: { web: process({}, { samples: 2 }) } })).toEqual([]);
     expect(problemsOf({ processes: { web: process({}, { samples: 3, sampleWindowMs: 10_000 }) } })).toEqual([
       expect.stringMatching(/^processes\.web: timeouts add up to 25000 ms \(measurement 15000/) as unknown,
     ]);

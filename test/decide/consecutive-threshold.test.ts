@@ -10,7 +10,8 @@ import { decide } from "../../src/decide/registry.js";
 import {
   emptyDecisionState,
   recordScale,
-  SCALE_RECORD_RETENTION_MS,
+  keepScaleRecords,
+  MAX_SCALE_RECORDS,
   type DecisionState,
   type Verdict,
 } from "../../src/decide/decision-state.js";
@@ -423,23 +424,24 @@ describe("recordScale", () => {
     expect(before.history).toHaveLength(3); // not mutated
   });
 
-  it("keeps scale records only from the last 24 h", () => {
-    const state: DecisionState = {
-      history: [],
-      lastScaleAt: at - HOUR_MS,
-      scales: [
-        { at: at - 25 * HOUR_MS, from: 1, to: 2 },
-        { at: at - SCALE_RECORD_RETENTION_MS, from: 2, to: 3 },
-        { at: at - SCALE_RECORD_RETENTION_MS + 1, from: 3, to: 2 },
-        { at: at - HOUR_MS, from: 2, to: 3 },
-      ],
-    };
-    expect(SCALE_RECORD_RETENTION_MS).toBe(24 * HOUR_MS);
-    expect(recordScale(state, { at, from: 3, to: 2 }).scales).toEqual([
-      { at: at - SCALE_RECORD_RETENTION_MS + 1, from: 3, to: 2 },
+  it("keeps only the newest MAX_SCALE_RECORDS scale records", () => {
+    let state: DecisionState = { history: [], lastScaleAt: null, scales: [] };
+    for (let i = 0; i < 20; i++) state = recordScale(state, { at: at + i * HOUR_MS, from: 1, to: 2 });
+    expect(MAX_SCALE_RECORDS).toBe(7);
+    expect(state.scales.map((s) => s.at)).toEqual(
+      Array.from({ length: 7 }, (_, i) => at + (13 + i) * HOUR_MS),
+    );
+  });
+
+  it("keepScaleRecords drops the records a window no longer sees, and the same array when none", () => {
+    const scales = [
+      { at: at - 2 * HOUR_MS, from: 1, to: 2 },
       { at: at - HOUR_MS, from: 2, to: 3 },
-      { at, from: 3, to: 2 },
-    ]);
+      { at: at - 1, from: 3, to: 2 },
+    ];
+    expect(keepScaleRecords(scales, HOUR_MS, at)).toEqual(scales.slice(2)); // exactly HOUR_MS old: gone
+    expect(keepScaleRecords(scales, 3 * HOUR_MS, at)).toBe(scales);
+    expect(keepScaleRecords(scales, 0, at)).toEqual([]);
   });
 
   it("starts a fresh streak after the scale", () => {

@@ -2,6 +2,7 @@ import { DateTime } from "luxon";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
 import type { ProcessConfig } from "../../src/config/schema.js";
+import { MAX_SCALE_RECORDS } from "../../src/decide/decision-state.js";
 import { emptyProcessRecord, type ProcessRecord } from "../../src/engine/process-record.js";
 import { planStep, settleStep, trackNotices, type StepInput } from "../../src/engine/process-step.js";
 import type { Reading } from "../../src/measure/index.js";
@@ -74,9 +75,15 @@ class Process {
         result = { to: decision.target };
       }
     }
-    const notices = trackNotices(settleStep(planned, input, result), input);
+    const settled = settleStep(planned, input, result);
+    const notices = trackNotices(settled, input);
     this.record = notices.record;
-    return { decision, kinds: notices.signals.map((s) => s.kind), signals: notices.signals };
+    return {
+      decision,
+      kinds: notices.signals.map((s) => s.kind),
+      signals: notices.signals,
+      warnings: settled.warnings,
+    };
   }
 }
 
@@ -251,5 +258,71 @@ describe("the step's pause", () => {
     const now = DateTime.fromMillis(T0 + 5 * MINUTE, { zone: "UTC" });
     const planned = planStep({ config: web.config, record: before, reading: null, current: 2, now });
     expect(planned.record).toBe(before);
+  });
+});
+
+describe("the step's scale records: only what the rules read, at most MAX_SCALE_RECORDS", () => {
+  /** Up, then down, every minute: the worst case for the state document's size. */
+  const flap = (web: Process, minutes: number) => {
+    const warnings: string[][] = [];
+    for (let i = 0; i < minutes; i++) warnings.push(web.step(ms(web.count > 2 ? 50 : 400)).warnings);
+    return warnings;
+  };
+
+  it("a process flapping every minute for 1,000 minutes keeps a bounded record, and says when the cap is hit", () => {
+    const web = new Process(processConfig());
+    const warnings = flap(web, 1000);
+    expect(web.count).toBe(2);
+    expect(web.record.scales).toHaveLength(MAX_SCALE_RECORDS);
+    expect(web.record.scales.at(-1)!.at).toBe(T0 + 999 * MINUTE);
+    expect(JSON.stringify(web.record).length).toBeLessThan(500);
+    // 15 minutes of too-rapid window hold 15 scales: past the cap, each scale says so.
+    expect(warnings.slice(0, MAX_SCALE_RECORDS).flat()).toEqual([]);
+    expect(warnings[MAX_SCALE_RECORDS]).toHaveLength(1);
+    expect(warnings[999]).toEqual([
+      `the newest ${MAX_SCALE_RECORDS} scale records are kept, the most a process keeps: the too-rapid and stabilization rules see back to 2026-06-02 04:33 UTC (every scale is in the history)`,
+    ]);
+  });
+
+  it("drops records once no rule reads them: the too-rapid window, or target tracking's stabilization window", () => {
+    const threshold = new Process(processConfig());
+    flap(threshold, 3);
+    expect(threshold.record.scales).toHaveLength(3);
+    threshold.minute += 15; // the too-rapid window (tooRapidPeriodMinutes 15) has passed the newest
+    threshold.step(ms(200));
+    expect(threshold.record.scales).toEqual([]);
+
+    const tracking = new Process(
+      processConfig({
+        decision: {
+          backend: "target-tracking",
+          targetValue: 200,
+          scaleDownStabilizationSeconds: 3600,
+          maxProcesses: 5,
+          postScaleWaitSeconds: 0,
+        },
+      }),
+    );
+    tracking.step(ms(400)); // 2 -> 4
+    expect(tracking.record.scales).toHaveLength(1);
+    tracking.minute += 30;
+    tracking.step(ms(200));
+    expect(tracking.record.scales).toHaveLength(1); // still within the stabilization window
+    tracking.minute += 30;
+    tracking.step(ms(200));
+    expect(tracking.record.scales).toEqual([]);
+  });
+
+  it("the too-rapid count still fires within the cap", () => {
+    const web = new Process(
+      processConfig({ notification: { backends: ["memory"], notifyOn: ["too-rapid"] } }),
+    );
+    const steps = Array.from({ length: 40 }, () => web.step(ms(web.count > 2 ? 50 : 400)));
+    expect(steps.slice(0, 6).flatMap((s) => s.kinds)).toEqual([]);
+    // The 7th scale is the 4th up within 15 minutes, more than tooRapidNumScales (3): it starts,
+    // and with only the newest 7 records kept it stays open, never taken for resolved.
+    expect(steps[6]!.signals).toMatchObject([{ kind: "too-rapid", phase: "started" }]);
+    expect(steps.flatMap((s) => s.signals).filter((s) => s.phase === "resolved")).toEqual([]);
+    expect(web.record.notices?.["too-rapid"]).toMatchObject({ since: T0 + 6 * MINUTE });
   });
 });

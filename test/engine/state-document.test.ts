@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { recordScale } from "../../src/decide/index.js";
 import { emptyProcessRecord, type ProcessRecord } from "../../src/engine/process-record.js";
-import { decodeState, emptyState, encodeState, STATE_VERSION } from "../../src/engine/state-document.js";
+import {
+  decodeState,
+  emptyState,
+  encodeState,
+  NewerStateError,
+  STATE_VERSION,
+} from "../../src/engine/state-document.js";
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 
@@ -53,8 +59,8 @@ describe("decodeState", () => {
   );
 
   it.each<[string, string]>([
-    ['{"version":2,"updatedAt":1,"processes":{}}', "2"],
     ['{"version":0,"updatedAt":1,"processes":{}}', "0"],
+    ['{"version":1.5,"updatedAt":1,"processes":{}}', "1.5"],
     ['{"version":"1","updatedAt":1,"processes":{}}', '"1"'],
     ['{"updatedAt":1,"processes":{}}', "undefined"],
     ["null", "undefined"],
@@ -66,10 +72,49 @@ describe("decodeState", () => {
     expect(warning).toBe(`stored state has version ${version}, expected ${STATE_VERSION}; starting afresh`);
   });
 
-  it("names version 2 in the warning", () => {
+  it("refuses a newer version: no state, no warning, an error that says to leave it alone", () => {
     const raw = encodeState({ web }, NOW).replace('"version":1', '"version":2');
-    expect(decodeState(raw).warning).toMatch(/version 2\b/);
-    expect(decodeState(raw).state.processes).toEqual({});
+    const { state, warning, newer } = decodeState(raw);
+    expect(warning).toBeUndefined();
+    expect(state.processes).toEqual({});
+    expect(newer).toBeInstanceOf(NewerStateError);
+    expect(newer?.message).toMatch(
+      /^stored state has version 2, newer than this release's 1: .* left untouched/,
+    );
+  });
+
+  it("clamps times in the future to now, with a warning naming the fields", () => {
+    const years = 10 * 365 * 24 * 3_600_000;
+    const ahead: ProcessRecord = {
+      ...web,
+      lastScaleAt: NOW + years,
+      scales: [{ at: NOW + years, from: 1, to: 2 }],
+      notices: { "above-max": { since: NOW + years, lastSentAt: NOW + years } },
+      override: { since: NOW + years, until: NOW + 2 * years, count: 3 },
+      pendingScale: { at: NOW + 1, from: 1, to: 2 },
+    };
+    const { state, warning } = decodeState(encodeState({ web: ahead, worker: web }, NOW + years), NOW);
+    expect(state.processes.web).toMatchObject({
+      lastScaleAt: NOW,
+      scales: [{ at: NOW, from: 1, to: 2 }],
+      notices: { "above-max": { since: NOW, lastSentAt: NOW } },
+      // The end of an override: at most its longest from now.
+      override: { since: NOW, until: NOW + 24 * 3_600_000, count: 3 },
+      pendingScale: { at: NOW },
+    });
+    expect(state.processes.worker).toEqual(web); // nothing ahead: as stored
+    expect(state.updatedAt).toBe(NOW);
+    expect(warning).toBe(
+      "stored state of web has times in the future (lastScaleAt, scales, pendingScale, notices, override): clamped to now (2026-01-15T12:00:00.000Z)",
+    );
+    // Without a clock nothing is clamped (status, which only reads).
+    expect(decodeState(encodeState({ web: ahead }, NOW)).state.processes.web).toEqual(ahead);
+  });
+
+  it("keeps a pause's end within a month of now", () => {
+    const paused: ProcessRecord = { ...web, paused: { since: NOW, until: NOW + 1e12 } };
+    const { state } = decodeState(encodeState({ web: paused }, NOW), NOW);
+    expect(state.processes.web!.paused).toEqual({ since: NOW, until: NOW + 43_200 * 60_000 });
   });
 
   const valid = () =>

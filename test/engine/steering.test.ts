@@ -5,6 +5,7 @@ import { decodeState } from "../../src/engine/state-document.js";
 import { readStatus } from "../../src/engine/status.js";
 import { LockBusyError, steerProcess, SteerRequestError } from "../../src/engine/steer.js";
 import { UnknownProcessError } from "../../src/engine/tick.js";
+import { seedState } from "../helpers/stores.js";
 import { APP, startWorld, type World } from "../helpers/world.js";
 
 /**
@@ -220,17 +221,28 @@ describe("the tick lock", () => {
     }
   });
 
-  it("a tick with a pause in force still takes five Redis commands; a pause takes four", async () => {
+  it("a pause leaves newer-version state untouched and says so", async () => {
+    const cfg = config();
+    const newer = JSON.stringify({ version: 2, updatedAt: 1, processes: { web: { shards: [1] } } });
+    await seedState(world.storeFor(cfg.keyPrefix), newer);
+    await expect(pause(cfg)).rejects.toThrow(/^stored state has version 2, newer than this release's 1/);
+    expect(await world.storeFor(cfg.keyPrefix).load()).toBe(newer);
+  });
+
+  it("a tick with a pause in force takes five Redis commands (six for its one scale); a pause takes four", async () => {
     const cfg = config();
     await tick(cfg);
     world.upstash.resetCount();
     await pause(cfg, { processes: 2 });
-    expect(world.upstash.commands.map((c) => c[0])).toEqual(["SET", "GET", "SET", "EVAL"]);
-    for (let i = 0; i < 2; i++) {
+    expect(world.upstash.commands.map((c) => c[0])).toEqual(["SET", "GET", "EVAL", "EVAL"]);
+    const commands = async () => {
       world.upstash.resetCount();
       await tick(cfg);
-      expect(world.upstash.commands.map((c) => c[0])).toEqual(["SET", "GET", "SET", "XADD", "EVAL"]);
-    }
+      return world.upstash.commands.map((c) => c[0]);
+    };
+    // The scale to the pause's count: its intent is saved before the PATCH, one more EVAL.
+    expect(await commands()).toEqual(["SET", "GET", "EVAL", "EVAL", "XADD", "EVAL"]);
+    expect(await commands()).toEqual(["SET", "GET", "EVAL", "XADD", "EVAL"]);
   });
 });
 
@@ -289,7 +301,9 @@ describe("manual override", () => {
 
   it("a count read after our own scale that got no answer is not taken for a manual one", async () => {
     const cfg = config({ postScaleWaitSeconds: 300 });
-    cfg.tickDeadlineMs = 1500; // after validation: the PATCH answers after the deadline
+    // After validation: the PATCH answers after the deadline (the store's 1 s kept for the save).
+    cfg.tickDeadlineMs = 2000;
+    world.storeTimeoutMs = 1000;
     cfg.processes.web!.scaling.timeoutMs = 10_000;
     await tick(cfg);
     world.targets.web!.set({ status: 500 });

@@ -1,7 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { decodeState } from "../../src/engine/state-document.js";
+import { StateStoreError, STORE_TIMEOUT_MS } from "../../src/state/types.js";
 import { UpstashStateStore } from "../../src/state/upstash.js";
 import { runTick } from "../../src/engine/tick.js";
+import { withSaveHook } from "../helpers/stores.js";
 import { APP, startWorld, type World } from "../helpers/world.js";
 
 const NAMES = ["web", "worker", "urgent", "mailer", "clock"];
@@ -10,6 +12,7 @@ beforeAll(async () => {
   world = await startWorld(NAMES);
 });
 afterAll(() => world.close());
+afterEach(() => void (world.storeTimeoutMs = STORE_TIMEOUT_MS));
 
 describe("a tick over several processes", () => {
   it("uses the same five Redis commands for five processes as for one, history included", async () => {
@@ -23,6 +26,52 @@ describe("a tick over several processes", () => {
     expect(report.processes).toHaveLength(5);
     expect(world.upstash.commandCount()).toBe(forOne);
     expect(forOne).toBe(5);
+  });
+
+  it("records every scale of a tick as pending in one save before the PATCHes: six commands however many scale", async () => {
+    const config = world.config({ decision: { failsToScaleUp: 1, postScaleWaitSeconds: 300 } });
+    const slow = ["web", "worker", "urgent"];
+    for (const name of slow) world.targets[name]!.set({ status: 500 });
+    try {
+      world.upstash.resetCount();
+      const report = await world.tick(config);
+      expect(report.processes.filter((p) => p.status === "scaled").map((p) => p.process)).toEqual(slow);
+      expect(world.upstash.commands.map((c) => c[0])).toEqual(["SET", "GET", "EVAL", "EVAL", "XADD", "EVAL"]);
+      // The first EVAL is the intent: written before the PATCHes, each scale pending, the others as loaded.
+      const intent = decodeState(world.upstash.commands[2]!.at(-1)!).state.processes;
+      for (const name of slow)
+        expect(intent[name]!.pendingScale).toEqual({ at: world.clock.now(), from: 1, to: 2 });
+      expect(intent.mailer?.pendingScale).toBeUndefined();
+      const saved = decodeState(await world.store.load()).state.processes;
+      for (const name of slow)
+        expect(saved[name]).toMatchObject({ lastScaleAt: world.clock.now(), lastSeenCount: 2 });
+      expect(saved.web!.pendingScale).toBeUndefined();
+    } finally {
+      for (const name of slow) {
+        world.targets[name]!.set({ status: 200 });
+        world.heroku.setQuantity(APP, name, 1);
+      }
+    }
+  });
+
+  it("scales nothing when the scales' intent cannot be saved first", async () => {
+    const config = world.config({ processes: ["web"], decision: { failsToScaleUp: 1 } });
+    await world.tick(config);
+    world.clock.advance(60_000);
+    world.targets.web!.set({ status: 500 });
+    const patches = () => world.heroku.requests.filter((r) => r.method === "PATCH").length;
+    const before = patches();
+    const failing = withSaveHook(world.store, () => {
+      throw new StateStoreError("the store refused the write");
+    });
+    try {
+      const report = await runTick(config, { clock: world.clock, store: failing, env: world.env });
+      expect(report.processes[0]).toMatchObject({ status: "error", error: { id: "intent_not_recorded" } });
+      expect(patches()).toBe(before);
+      expect(world.heroku.quantity(APP, "web")).toBe(1);
+    } finally {
+      world.targets.web!.set({ status: 200 });
+    }
   });
 
   it("runs only the processes asked for and keeps the others' state", async () => {
@@ -43,14 +92,16 @@ describe("a tick over several processes", () => {
   it("reports a process that misses the tick deadline as timed out; the others finish and state is written", async () => {
     const config = world.config({ measurementTimeoutMs: 5000 });
     // Set after validation, which refuses timeouts beyond the deadline: it can still be missed (a slow store, a slow app).
-    config.tickDeadlineMs = 1000;
+    // The store's 1 s is kept for the save: the processes have 1 s.
+    config.tickDeadlineMs = 2000;
+    world.storeTimeoutMs = 1000;
     world.targets.urgent!.set({ latencyMs: 3000 });
     try {
       const report = await world.tick(config);
       const byName = Object.fromEntries(report.processes.map((p) => [p.process, p]));
       expect(byName.urgent).toMatchObject({ status: "timeout", error: { id: "timeout" } });
       expect(byName.web!.status).toBe("held");
-      expect(report.durationMs).toBeLessThan(2500);
+      expect(report.durationMs).toBeLessThan(3000);
       const { state } = decodeState(await world.store.load());
       expect(state.processes.web!.history).toHaveLength(1);
       expect(state.processes.urgent!.history).toHaveLength(0);
@@ -115,7 +166,8 @@ describe("robustness", () => {
       processes: ["worker"],
       decision: { failsToScaleUp: 1, postScaleWaitSeconds: 300 },
     });
-    config.tickDeadlineMs = 1500; // after validation, as above
+    config.tickDeadlineMs = 2000; // after validation, as above
+    world.storeTimeoutMs = 1000;
     config.processes.worker!.notification = {
       ...config.processes.worker!.notification,
       notifyOn: ["scale"],

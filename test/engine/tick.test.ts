@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { decodeState } from "../../src/engine/state-document.js";
+import { seedState } from "../helpers/stores.js";
 import { APP, startWorld, ticks, type World } from "../helpers/world.js";
 
 let world: World;
@@ -138,16 +139,62 @@ describe("a tick against the real local world", () => {
     expect(ran.processes).toHaveLength(1);
   });
 
-  it("resets corrupt or unknown-version state with a warning", async () => {
+  it("resets corrupt or older-version state with a warning", async () => {
     const config = world.config();
-    await world.store.save("{not json");
+    await seedState(world.store, "{not json");
     const corrupt = await world.tick(config);
     expect(corrupt.warnings).toEqual(["stored state is not JSON; starting afresh"]);
     expect(corrupt.processes[0]!.status).toBe("held");
     expect(decodeState(await world.store.load()).warning).toBeUndefined();
-    await world.store.save(JSON.stringify({ version: 99, processes: {} }));
-    const future = await world.tick(config);
-    expect(future.warnings[0]).toMatch(/version 99/);
+    await seedState(world.store, JSON.stringify({ version: 0, processes: {} }));
+    const older = await world.tick(config);
+    expect(older.warnings).toEqual(["stored state has version 0, expected 1; starting afresh"]);
+    expect(older.error).toBeUndefined();
+    expect(decodeState(await world.store.load()).warning).toBeUndefined();
+  });
+
+  it("leaves newer-version state untouched: nothing scaled or written, a clear error", async () => {
+    const config = world.config({ decision: { failsToScaleUp: 1 } });
+    const newer = JSON.stringify({
+      version: 2,
+      updatedAt: 1,
+      processes: { web: { shards: [1, 2] } },
+      more: true,
+    });
+    await seedState(world.store, newer);
+    world.targets.web!.set({ status: 500 });
+    const before = patches();
+    world.upstash.resetCount();
+    const report = await world.tick(config);
+    expect(report.error).toMatch(
+      /^stored state has version 2, newer than this release's 1: .* left untouched/,
+    );
+    expect(report.processes).toEqual([]);
+    expect(patches()).toBe(before);
+    // Lock, load, unlock: the lock is not held on to.
+    expect(world.upstash.commands.map((c) => c[0])).toEqual(["SET", "GET", "EVAL"]);
+    expect(await world.store.load()).toBe(newer);
+  });
+
+  it("clamps a lastScaleAt in the future to now: a cool-down of its own length, not of ten years", async () => {
+    const config = world.config({ decision: { failsToScaleUp: 1, postScaleWaitSeconds: 60 } });
+    const now = world.clock.now();
+    const tenYears = 10 * 365 * 24 * 3_600_000;
+    await seedState(
+      world.store,
+      JSON.stringify({
+        version: 1,
+        updatedAt: now - 60_000,
+        processes: { web: { history: [], lastScaleAt: now + tenYears, scales: [], lastSeenCount: 1 } },
+      }),
+    );
+    world.targets.web!.set({ status: 500 });
+    const [first, second] = await ticks(world, config, 2);
+    expect(first!.warnings).toEqual([
+      `stored state of web has times in the future (lastScaleAt): clamped to now (${new Date(now).toISOString()})`,
+    ]);
+    expect(first!.processes[0]!.decision!.reason).toMatch(/cooling down for 60 s/);
+    expect(second!.processes[0]).toMatchObject({ status: "scaled", scaled: { from: 1, to: 2 } });
   });
 
   it("measures every intervalSeconds, the ticks between waiting", async () => {
@@ -172,15 +219,15 @@ describe("a tick against the real local world", () => {
     expect(reports[1]!.processes[0]!.decision!.reason).toBe("measured every 600 s: next in 510 s");
   });
 
-  it("uses five Redis commands per tick: lock, load, save, history, unlock; four without history", async () => {
+  it("uses five Redis commands per tick: lock, load, fenced save, history, unlock; four without history", async () => {
     const config = world.config();
     world.upstash.resetCount();
     await world.tick(config);
-    expect(world.upstash.commands.map((c) => c[0])).toEqual(["SET", "GET", "SET", "XADD", "EVAL"]);
+    expect(world.upstash.commands.map((c) => c[0])).toEqual(["SET", "GET", "EVAL", "XADD", "EVAL"]);
     config.history.retentionDays = 0;
     world.upstash.resetCount();
     await world.tick(config);
-    expect(world.upstash.commands.map((c) => c[0])).toEqual(["SET", "GET", "SET", "EVAL"]);
+    expect(world.upstash.commands.map((c) => c[0])).toEqual(["SET", "GET", "EVAL", "EVAL"]);
   });
 });
 

@@ -8,6 +8,7 @@ import {
   TRIGGER_TOKEN as TRIGGER,
   type World,
 } from "../helpers/world.js";
+import { seedState } from "../helpers/stores.js";
 
 let world: World;
 let env: Record<string, string>;
@@ -98,7 +99,7 @@ describe("GET /api/health", () => {
   });
 
   it("is 503 when the last tick is over three minutes old, or there never was one", async () => {
-    await world.storeFor("health-stale").save(encodeState({}, Date.now() - 4 * 60_000));
+    await seedState(world.storeFor("health-stale"), encodeState({}, Date.now() - 4 * 60_000));
     expect(await health("health-stale")).toMatchObject({ status: 503, body: { status: "stale" } });
     expect(await health("health-never")).toEqual({
       status: 503,

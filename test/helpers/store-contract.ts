@@ -1,6 +1,7 @@
 /** What every StateStore promises about its lock and its document, tested once for each store. */
 import { describe, expect, it } from "vitest";
-import type { StateStore } from "../../src/state/types.js";
+import { LockLostError, type StateStore } from "../../src/state/types.js";
+import { seedState } from "./stores.js";
 
 export interface StoreFixture {
   /** A store of its own: no other test sees its lock or state. */
@@ -52,7 +53,7 @@ export function describeStoreContract(name: string, makeStore: () => StoreFixtur
     it("keeps stores with different prefixes apart", async () => {
       const { store, neighbour } = makeStore();
       const other = neighbour();
-      await store.save("a");
+      await seedState(store, "a");
       expect(await other.load()).toBeNull();
       expect(await store.acquireLock(10_000)).not.toBeNull();
       expect(await other.acquireLock(10_000)).not.toBeNull();
@@ -69,11 +70,35 @@ export function describeStoreContract(name: string, makeStore: () => StoreFixtur
         formations: { web: { quantity: 3 } },
         note: "ünïcode ✓",
       });
-      await store.save(document);
+      const lock = await store.acquireLock(10_000);
+      await lock!.save(document);
       expect(await store.load()).toBe(document);
       // Strings that look like other JSON values must stay strings (no automatic deserialization).
-      await store.save("42");
+      await lock!.save("42");
       expect(await store.load()).toBe("42");
+    });
+
+    it("saves only while its lock holds: an expired lock's save is refused and writes nothing", async () => {
+      const { store, elapse } = makeStore();
+      const lock = await store.acquireLock(100);
+      await lock!.save("ours");
+      await elapse(200);
+      await expect(lock!.save("late")).rejects.toBeInstanceOf(LockLostError);
+      expect(await store.load()).toBe("ours");
+    });
+
+    it("never lets a lock's save overwrite what the next holder saved", async () => {
+      const { store, elapse, twin } = makeStore();
+      const slow = await store.acquireLock(100);
+      await elapse(200);
+      const newer = await twin().acquireLock(10_000);
+      await newer!.save("newer");
+      await expect(slow!.save("slow")).rejects.toBeInstanceOf(LockLostError);
+      expect(await store.load()).toBe("newer");
+      await newer!.release();
+      // Released is not ours again either.
+      await expect(newer!.save("after release")).rejects.toBeInstanceOf(LockLostError);
+      expect(await store.load()).toBe("newer");
     });
   });
 }

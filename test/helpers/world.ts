@@ -7,6 +7,7 @@ import { startRedisServer, type RedisServer } from "../../src/local/redis-server
 import { startTargetApp, type TargetApp } from "../../src/local/target-app.js";
 import { startUpstashRest, type UpstashRestServer } from "../../src/local/upstash-rest.js";
 import { MemoryNotifier } from "../../src/notify/memory.js";
+import { STORE_TIMEOUT_MS } from "../../src/state/types.js";
 import { UpstashStateStore } from "../../src/state/upstash.js";
 import { runTick, type TickOptions } from "../../src/engine/tick.js";
 
@@ -31,6 +32,11 @@ export interface World {
   store: UpstashStateStore;
   /** The store of a given keyPrefix (a test's own config). */
   storeFor(keyPrefix: string): UpstashStateStore;
+  /**
+   * The stores' timeout (default: the product's), which the tick keeps back from its deadline for
+   * the save: a test of a short deadline shortens it too. reset() restores it.
+   */
+  storeTimeoutMs: number;
   /** A fresh keyPrefix per test keeps tests apart on one Redis. */
   config(overrides?: ConfigOverrides): Config;
   tick(config: Config, options?: TickOptions): ReturnType<typeof runTick>;
@@ -85,8 +91,15 @@ export async function startWorld(processes: string[] = ["web"]): Promise<World> 
       return world.storeFor(prefix);
     },
     storeFor(keyPrefix) {
-      return new UpstashStateStore({ url: upstash.url, token: upstash.token, keyPrefix, retry: false });
+      return new UpstashStateStore({
+        url: upstash.url,
+        token: upstash.token,
+        keyPrefix,
+        retry: false,
+        timeoutMs: world.storeTimeoutMs,
+      });
     },
+    storeTimeoutMs: STORE_TIMEOUT_MS,
     config(overrides = {}) {
       prefix = overrides.keyPrefix ?? `test-${randomUUID().slice(0, 8)}`;
       const names = overrides.processes ?? processes;
@@ -132,6 +145,7 @@ export async function startWorld(processes: string[] = ["web"]): Promise<World> 
       return runTick(config, { clock, store: world.store, env: world.env, notifiers: { memory } }, options);
     },
     reset() {
+      world.storeTimeoutMs = STORE_TIMEOUT_MS;
       for (const name of processes) {
         heroku.setQuantity(APP, name, 1);
         targets[name]!.set({ latencyMs: 0, status: 200 });

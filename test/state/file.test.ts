@@ -97,18 +97,20 @@ describe("FileStateStore", () => {
   it("overwrites the document, leaving no temporary files", async () => {
     const { store, dir } = newStore();
     const document = JSON.stringify({ version: 1, formations: { web: { quantity: 3 } }, note: "ünïcode ✓" });
-    await store.save("first");
-    await store.save(document);
+    const lock = await store.acquireLock(10_000);
+    await lock!.save("first");
+    await lock!.save(document);
+    await lock!.release();
     expect(await store.load()).toBe(document);
-    expect(await readdir(dir)).toEqual(["autoscalebot.state.json"]);
+    expect((await readdir(dir)).sort()).toEqual(["autoscalebot.lock", "autoscalebot.state.json"]);
   });
 
   it("wraps file system failures in StateStoreError", async () => {
     const blocker = join(root, "a-file");
     await writeFile(blocker, "not a directory");
     const store = new FileStateStore({ dir: join(blocker, "sub"), keyPrefix: "x" });
-    await expect(store.save("{}")).rejects.toThrow(StateStoreError);
-    await expect(store.save("{}")).rejects.toThrow(/during save/);
+    await expect(store.load()).rejects.toThrow(StateStoreError);
+    await expect(store.load()).rejects.toThrow(/during load/);
     await expect(store.acquireLock(1_000)).rejects.toThrow(/during acquireLock/);
   });
 });

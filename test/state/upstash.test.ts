@@ -56,7 +56,7 @@ describe("UpstashStateStore", () => {
     let lock: Awaited<ReturnType<UpstashStateStore["acquireLock"]>> = null;
     steps.push(["SET", async () => (lock = await store.acquireLock(5_000))]);
     steps.push(["GET", () => store.load()]);
-    steps.push(["SET", () => store.save("{}")]);
+    steps.push(["EVAL", () => lock!.save("{}")]);
     steps.push(["EVAL", () => lock!.release()]);
     for (const [name, step] of steps) {
       rest.resetCount();
@@ -117,10 +117,11 @@ describe("UpstashStateStore", () => {
   it("reports an unreachable endpoint quickly as StateStoreError", async () => {
     const url = `http://127.0.0.1:${await closedPort()}`;
     const store = new UpstashStateStore({ url, token: TOKEN, keyPrefix: "x", retry: false });
-    const error = await store.save("{}").catch((e: unknown) => e);
+    const error = await store.load().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StateStoreError);
+    expect(error).toMatchObject({ unclear: true });
     expect((error as Error).message).toMatch(
-      /^Upstash Redis unreachable during save: fetch failed \(ECONNREFUSED\)/,
+      /^Upstash Redis unreachable during load: fetch failed \(ECONNREFUSED\)/,
     );
     expect((error as Error).message).not.toContain(TOKEN);
   });
@@ -160,7 +161,7 @@ describe("UpstashStateStore", () => {
     const calls = [
       () => store.acquireLock(1_000),
       () => store.load(),
-      () => store.save("{}"),
+      () => lock!.save("{}"),
       () => lock!.release(),
     ];
     for (const call of calls) {
