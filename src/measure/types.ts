@@ -18,6 +18,13 @@ export interface Reading {
    * nothing about the queue ("unknown"), so decisions hold, as KEDA's fallback does.
    */
   failureMeans?: "overload" | "unknown";
+  /**
+   * Jobs in progress (queue backends): read with the waiting ones, in the same round trip. A
+   * worker's scale-down is held while it is above 0 and `holdScaleDownWhileBusy` is true.
+   */
+  busy?: number;
+  /** The queue measurement's setting of that name; set whenever `busy` is. */
+  holdScaleDownWhileBusy?: boolean;
   /** A process count the app itself asks for (app-json backend). */
   desired?: number;
 }
