@@ -130,4 +130,5 @@ export const bullmqQueue: MeasurementBackend<typeof bullmqQueueSchema> = {
   schema: bullmqQueueSchema,
   create: (config, { env, clock }) => new BullmqQueueMeasurement(config, env, clock),
   budgetMs: (config) => config.timeoutMs,
+  readsAtZero: true,
 };

@@ -77,4 +77,5 @@ export const celeryQueue: MeasurementBackend<typeof celeryQueueSchema> = {
   schema: celeryQueueSchema,
   create: (config, { env }) => new CeleryQueueMeasurement(config, env),
   budgetMs: (config) => config.timeoutMs,
+  readsAtZero: true,
 };

@@ -152,4 +152,5 @@ export const sidekiqQueue: MeasurementBackend<typeof sidekiqQueueSchema> = {
   schema: sidekiqQueueSchema,
   create: (config, { env, clock }) => new SidekiqQueueMeasurement(config, env, clock),
   budgetMs: (config) => config.timeoutMs,
+  readsAtZero: true,
 };

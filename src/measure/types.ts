@@ -45,4 +45,9 @@ export interface MeasurementBackend<Schema extends BackendDescriptor["schema"]> 
   create(config: z.infer<Schema>, context: MeasurementContext): Measurement;
   /** The longest one measurement may take (its timeouts and sampling window), for the tick's budget. */
   budgetMs(config: z.infer<Schema>): number;
+  /**
+   * It reads as well with none of the process running (a job queue, or the app's own answer from
+   * another process): then minProcesses may be 0 without allowZero.
+   */
+  readonly readsAtZero?: true;
 }
