@@ -1,14 +1,7 @@
 import { z } from "zod";
 import type { Env } from "../kit/env.js";
 import { systemClock, type Clock } from "../kit/clock.js";
-import {
-  brokerSettingsFields,
-  countReply,
-  measureQueue,
-  QueueError,
-  textReply,
-  workerSettingsFields,
-} from "./queue-broker.js";
+import { countReply, measureQueue, QueueError, textReply, queueSettingsFields } from "./queue-broker.js";
 import type { Measurement, MeasurementBackend, Reading } from "./types.js";
 
 /**
@@ -44,8 +37,7 @@ export const bullmqQueueSchema = z.strictObject({
     .boolean()
     .default(true)
     .describe("Count prioritized jobs too (and, for latency, the oldest of them)."),
-  ...workerSettingsFields,
-  ...brokerSettingsFields,
+  ...queueSettingsFields,
 });
 export type BullmqQueueConfig = z.infer<typeof bullmqQueueSchema>;
 

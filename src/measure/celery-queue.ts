@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Env } from "../kit/env.js";
 import { integer } from "../kit/fields.js";
-import { brokerSettingsFields, countReply, measureQueue, workerSettingsFields } from "./queue-broker.js";
+import { countReply, measureQueue, queueSettingsFields } from "./queue-broker.js";
 import type { Measurement, MeasurementBackend, Reading } from "./types.js";
 
 /**
@@ -30,8 +30,7 @@ export const celeryQueueSchema = z.strictObject({
     .min(1)
     .default([0, 3, 6, 9])
     .describe("kombu's priority_steps transport option: one list per step is counted."),
-  ...workerSettingsFields,
-  ...brokerSettingsFields,
+  ...queueSettingsFields,
 });
 export type CeleryQueueConfig = z.infer<typeof celeryQueueSchema>;
 

@@ -40,7 +40,7 @@ export const brokerSettingsFields = {
 export const brokerSettingsSchema = z.object(brokerSettingsFields);
 
 /** Settings every queue backend shares besides the connection: how jobs in progress weigh. */
-export const workerSettingsFields = {
+const workerSettingsFields = {
   holdScaleDownWhileBusy: z
     .boolean()
     .default(true)
@@ -50,6 +50,9 @@ export const workerSettingsFields = {
 };
 export type BrokerSettings = z.infer<typeof brokerSettingsSchema>;
 type WorkerSettings = z.infer<z.ZodObject<typeof workerSettingsFields>>;
+
+/** Every queue backend's shared settings: how busy jobs weigh, and the connection. */
+export const queueSettingsFields = { ...workerSettingsFields, ...brokerSettingsFields };
 
 /** The few read commands the queue backends need; numbers are list indexes and ranges. */
 export type BrokerCommand =

@@ -2,12 +2,11 @@ import { z } from "zod";
 import type { Env } from "../kit/env.js";
 import { systemClock, type Clock } from "../kit/clock.js";
 import {
-  brokerSettingsFields,
   countReply,
   measureQueue,
   QueueError,
   textReply,
-  workerSettingsFields,
+  queueSettingsFields,
   type BrokerReply,
 } from "./queue-broker.js";
 import type { Measurement, MeasurementBackend, Reading } from "./types.js";
@@ -42,8 +41,7 @@ export const sidekiqQueueSchema = z.strictObject({
     .string()
     .default("")
     .describe('Written before queue:<name> as is; redis-namespace\'s "myapp" namespace is "myapp:".'),
-  ...workerSettingsFields,
-  ...brokerSettingsFields,
+  ...queueSettingsFields,
 });
 export type SidekiqQueueConfig = z.infer<typeof sidekiqQueueSchema>;
 
