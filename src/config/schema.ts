@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { decisionSchema } from "../decide/index.js";
-import { measurementBudgetMs, measurementSchema } from "../measure/index.js";
+import { readsAtZero, measurementBudgetMs, measurementSchema } from "../measure/index.js";
 import { notificationSchema } from "../notify/index.js";
 import { formationOf, scalingBudgetMs, scalingSchema } from "../scale/index.js";
 import { STORE_TIMEOUT_MS } from "../state/index.js";
@@ -16,30 +16,57 @@ const withDefaultBackend = (value: unknown) =>
       : value;
 
 /** One process type to scale: how to measure it, decide, scale and tell admins. */
-export const processSchema = z.strictObject({
-  measurement: measurementSchema.describe("How the process's load is read: the backend and its settings."),
-  decision: z
-    .preprocess(withDefaultBackend, decisionSchema)
-    .describe(
-      `How a reading becomes a process count: the backend and its settings (${DEFAULT_DECISION} when left out or when no backend is named).`,
-    ),
-  scaling: scalingSchema.describe("Where the process count is set: the platform backend and its settings."),
-  notification: notificationSchema
-    .prefault({})
-    .describe("Whom to tell about scales and lasting conditions, and when."),
-  // A tick runs every minute, so 60 is every tick.
-  intervalSeconds: integer(60, 86_400)
-    .default(60)
-    .describe(
-      "Measure this process only every this many seconds (the seeds' heartbeat interval); the ticks in between report it as waiting.",
-    ),
-  manualOverrideMinutes: integer(0, 1440)
-    .default(30)
-    .describe(
-      "When someone scales this process by hand (heroku ps:scale, the platform's dashboard), hold the new count this many minutes before deciding again (the fail-safe still scales out); 0 only takes the new count as current.",
-    ),
-});
+export const processSchema = z
+  .strictObject({
+    measurement: measurementSchema.describe("How the process's load is read: the backend and its settings."),
+    decision: z
+      .preprocess(withDefaultBackend, decisionSchema)
+      .describe(
+        `How a reading becomes a process count: the backend and its settings (${DEFAULT_DECISION} when left out or when no backend is named).`,
+      ),
+    scaling: scalingSchema.describe("Where the process count is set: the platform backend and its settings."),
+    notification: notificationSchema
+      .prefault({})
+      .describe("Whom to tell about scales and lasting conditions, and when."),
+    // A tick runs every minute, so 60 is every tick.
+    intervalSeconds: integer(60, 86_400)
+      .default(60)
+      .describe(
+        "Measure this process only every this many seconds (the seeds' heartbeat interval); the ticks in between report it as waiting.",
+      ),
+    manualOverrideMinutes: integer(0, 1440)
+      .default(30)
+      .describe(
+        "When someone scales this process by hand (heroku ps:scale, the platform's dashboard), hold the new count this many minutes before deciding again (the fail-safe still scales out); 0 only takes the new count as current.",
+      ),
+  })
+  .superRefine(checkZeroAllowed);
 export type ProcessConfig = z.infer<typeof processSchema>;
+
+/**
+ * A minimum of 0 is for workers: a queue measurement (or the app's own answer, app-json) still
+ * reads with no process running and wakes one on the first job. A web process at 0 answers
+ * nothing, and its heartbeat then reads as an outage, so it needs `allowZero`.
+ */
+function checkZeroAllowed(
+  process: { measurement: z.infer<typeof measurementSchema>; decision: z.infer<typeof decisionSchema> },
+  ctx: z.RefinementCtx,
+): void {
+  const { decision, measurement } = process;
+  if (decision.allowZero || !canBeZero(decision.minProcesses) || readsAtZero(measurement)) return;
+  ctx.addIssue({
+    code: "custom",
+    path: ["decision", "minProcesses"],
+    message: `minProcesses of 0 is for workers measured by their job queue; the ${measurement.backend} measurement reads a web process, which at 0 answers nothing (set decision.allowZero: true to allow it anyway)`,
+  });
+}
+
+/** Whether a bound (which may have failed its own checks) is 0 at some moment. */
+function canBeZero(bound: unknown): boolean {
+  if (typeof bound === "number") return bound === 0;
+  if (Array.isArray(bound)) return bound.some((rule) => (rule as { value?: unknown } | null)?.value === 0);
+  return bound !== null && typeof bound === "object" && Object.values(bound).includes(0);
+}
 
 const processName = z
   .string()

@@ -1,5 +1,5 @@
 import type { DateTime } from "luxon";
-import type { z } from "zod";
+import { z } from "zod";
 import { nonNegative, integer } from "../kit/fields.js";
 import type { Reading } from "../measure/index.js";
 import { boundSchema, changePoints, describeWallClock, resolveBound, type Bound } from "./bounds.js";
@@ -32,6 +32,17 @@ export const commonDecisionFields = {
     .optional()
     .describe("Seconds after a scale with no scale down (default: postScaleWaitSeconds)."),
   historyLength: integer(1, 1000).default(10).describe("Readings kept per process in the stored state."),
+  idleMinutesBeforeZero: integer(0, 1440)
+    .default(10)
+    .describe(
+      "With a minimum of 0: scale the last process away only after the queue and its jobs in progress read 0 for this many minutes.",
+    ),
+  allowZero: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Let minProcesses reach 0 for a measurement that is not a job queue (a web process then answers nothing until a reading wakes it).",
+    ),
   schedule: scheduleSchema
     .optional()
     .describe(
@@ -52,6 +63,8 @@ export interface CommonDecisionConfig {
   scaleUpCooldownSeconds?: number | undefined;
   scaleDownCooldownSeconds?: number | undefined;
   historyLength: number;
+  idleMinutesBeforeZero: number;
+  allowZero: boolean;
   schedule?: Schedule | undefined;
   failSafe?: FailSafe | undefined;
 }

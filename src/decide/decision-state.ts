@@ -26,6 +26,8 @@ export const decisionStateSchema = z.object({
   history: z.array(historyEntrySchema),
   lastScaleAt: z.number().nullable(),
   scales: z.array(scaleRecordSchema),
+  /** Since when the queue and its jobs in progress have read 0, while the minimum is 0 (src/decide/workers.ts). */
+  idleSince: z.number().optional(),
 });
 export type DecisionState = z.infer<typeof decisionStateSchema>;
 

@@ -4,6 +4,7 @@ import { consecutiveThreshold } from "./consecutive-threshold.js";
 import { targetTracking } from "./target-tracking.js";
 import type { DecisionState } from "./decision-state.js";
 import type { Band, Decision, DecisionBackend, DecisionInput } from "./types.js";
+import { guardWorkers } from "./workers.js";
 
 /** Every decision backend: a new one is a file exporting its descriptor, and a line here. */
 const decisions = backendRegistry([consecutiveThreshold, averageThreshold, targetTracking]);
@@ -17,11 +18,13 @@ const of = (config: DecisionConfig): DecisionBackend<AnySchema> => decisions.of(
 /**
  * The decision for a process. Backends return the state they were given with their changes (they
  * spread it), so whatever else the caller keeps in it comes back too: the engine's record, for
- * one (test/decide/keeps-state.test.ts checks every backend).
+ * one (test/decide/keeps-state.test.ts checks every backend). Then what workers need
+ * (./workers.ts): no scale-down while jobs are in progress, and scaling to zero and back.
  */
 export const decide = <State extends DecisionState>(
   input: DecisionInput<DecisionConfig> & { state: State },
-): Decision & { state: State } => of(input.config).decide(input) as Decision & { state: State };
+): Decision & { state: State } =>
+  guardWorkers(input, of(input.config).decide(input) as Decision & { state: State });
 
 /** The band of readings the policy holds within, as the dashboard shades it. */
 export const decisionBand = (config: DecisionConfig): Band => of(config).band(config);

@@ -70,4 +70,5 @@ export const appJson: MeasurementBackend<typeof appJsonSchema> = {
   schema: appJsonSchema,
   create: (config) => new AppJsonMeasurement(config),
   budgetMs: (config) => config.timeoutMs,
+  readsAtZero: true,
 };

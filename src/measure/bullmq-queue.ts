@@ -1,26 +1,23 @@
 import { z } from "zod";
 import type { Env } from "../kit/env.js";
 import { systemClock, type Clock } from "../kit/clock.js";
-import {
-  brokerSettingsFields,
-  countReply,
-  measureQueue,
-  QueueError,
-  textReply,
-  textsReply,
-  type BrokerCommand,
-  type QueueBroker,
-} from "./queue-broker.js";
+import { countReply, measureQueue, QueueError, textReply, queueSettingsFields } from "./queue-broker.js";
 import type { Measurement, MeasurementBackend, Reading } from "./types.js";
 
 /**
  * A BullMQ queue: its depth (jobs waiting) or its latency (how long the oldest waiting job has
- * waited). BullMQ's layout (v5), under `<prefix>:<queue>:`:
+ * waited). BullMQ's layout (v5 and v6), under `<prefix>:<queue>:`:
  * - `wait`: a list of job ids; jobs are LPUSHed and workers take from the right, so the oldest
- *   waiting job is at the right end;
- * - `prioritized`: a sorted set of job ids (score from the priority), taken only when `wait` is empty;
- * - `<id>`: the job's hash; its `timestamp` field is the epoch ms when the job was added.
- * A paused queue keeps its jobs in `paused`, which is not counted: paused jobs want no workers.
+ *   waiting job is at the right end, except that a `lifo: true` job is RPUSHed (taken next);
+ * - `prioritized`: a sorted set of job ids (score priority * 2^32 + a counter), taken only when
+ *   `wait` is empty;
+ * - `delayed`: a sorted set of job ids, score the epoch ms when due * 0x1000 + a 12-bit counter
+ *   (BullMQ's getDelayedScore); a worker moves the due ones to `wait`;
+ * - `active`: a list of the ids of the jobs in progress;
+ * - `meta`: a hash whose `paused` field is 1 while the queue is paused (BullMQ 6 then keeps the
+ *   jobs in `wait`; BullMQ 5 moves them to a `paused` list, which is not read);
+ * - `<id>`: the job's hash; `timestamp` is the epoch ms when the job was added, `delay` its delay.
+ * All of it is read with one EVAL (one round trip): the job hashes to look up depend on the ids.
  */
 export const bullmqQueueSchema = z.strictObject({
   backend: z
@@ -33,22 +30,55 @@ export const bullmqQueueSchema = z.strictObject({
     .enum(["depth", "latency"])
     .default("depth")
     .describe(
-      "depth: jobs in <prefix>:<queue>:wait; latency: now − the oldest waiting job's timestamp, in milliseconds.",
+      "depth: jobs in wait, prioritized and due in delayed; latency: now − when the oldest of them started waiting, in milliseconds. A paused queue reads 0.",
     ),
   prefix: z.string().min(1).default("bull").describe("BullMQ's prefix option; keys are <prefix>:<queue>:..."),
   includePrioritized: z
     .boolean()
-    .default(false)
-    .describe("Count prioritized jobs too (and, for latency, the next prioritized job's wait)."),
-  ...brokerSettingsFields,
+    .default(true)
+    .describe("Count prioritized jobs too (and, for latency, the oldest of them)."),
+  ...queueSettingsFields,
 });
 export type BullmqQueueConfig = z.infer<typeof bullmqQueueSchema>;
 
+/** Waiting job ids whose hashes latency looks at, from each of `wait` and `prioritized`. */
+export const LATENCY_SCAN_LIMIT = 1000;
+
 /**
- * Ids read from the old end of `wait`: a worker may take the oldest job (and a finished job may be
- * removed) between our two round trips, so the next ones stand in for it.
+ * ARGV: key base, the highest due delayed score, 1 to count prioritized jobs, 1 for latency.
+ * Returns {waiting, active, when the oldest waiting job started waiting (epoch ms) or nil, the id
+ * of a job with a malformed timestamp or nil}. A paused queue has nothing waiting.
  */
-const CANDIDATES = 3;
+const BULLMQ_SCRIPT = `
+local base, dueMax, prio, latency = ARGV[1], ARGV[2], ARGV[3] == '1', ARGV[4] == '1'
+local active = redis.call('LLEN', base .. 'active')
+if redis.call('HGET', base .. 'meta', 'paused') == '1' then return {0, active, false, false} end
+local waiting = redis.call('LLEN', base .. 'wait') + redis.call('ZCOUNT', base .. 'delayed', '-inf', dueMax)
+if prio then waiting = waiting + redis.call('ZCARD', base .. 'prioritized') end
+if not latency then return {waiting, active, false, false} end
+local ids = redis.call('LRANGE', base .. 'wait', -${LATENCY_SCAN_LIMIT}, -1)
+if prio then
+  for _, id in ipairs(redis.call('ZRANGE', base .. 'prioritized', 0, ${LATENCY_SCAN_LIMIT - 1})) do
+    ids[#ids + 1] = id
+  end
+end
+local oldest = nil
+for _, id in ipairs(ids) do
+  local job = redis.call('HMGET', base .. id, 'timestamp', 'delay')
+  if job[1] then
+    local timestamp = tonumber(job[1])
+    if timestamp == nil or timestamp <= 0 then return {waiting, active, false, id} end
+    local since = timestamp + (tonumber(job[2]) or 0)
+    if oldest == nil or since < oldest then oldest = since end
+  end
+end
+local due = redis.call('ZRANGEBYSCORE', base .. 'delayed', '-inf', dueMax, 'WITHSCORES', 'LIMIT', 0, 1)
+if due[2] then
+  local since = math.floor(tonumber(due[2]) / 4096)
+  if oldest == nil or since < oldest then oldest = since end
+end
+return {waiting, active, oldest and string.format('%d', oldest) or false, false}
+`;
 
 export class BullmqQueueMeasurement implements Measurement {
   readonly #base: string;
@@ -63,50 +93,28 @@ export class BullmqQueueMeasurement implements Measurement {
 
   measure(signal: AbortSignal): Promise<Reading> {
     const { config, env } = this;
-    const unit = config.metric === "latency" ? "ms" : "jobs";
-    return measureQueue({ backend: "bullmq-queue", unit, settings: config, env, signal }, (broker) =>
-      config.metric === "depth" ? this.#depth(broker) : this.#latency(broker),
-    );
+    const latency = config.metric === "latency";
+    const unit = latency ? "ms" : "jobs";
+    return measureQueue({ backend: "bullmq-queue", unit, settings: config, env, signal }, async (broker) => {
+      const now = this.clock.now();
+      // Due: the score's milliseconds (score / 0x1000) at or before now.
+      const dueMax = String((Math.floor(now) + 1) * 0x1000 - 1);
+      const flags = [config.includePrioritized ? "1" : "0", latency ? "1" : "0"];
+      const [reply] = await broker.read([["EVAL", BULLMQ_SCRIPT, [], [this.#base, dueMax, ...flags]]]);
+      if (!Array.isArray(reply)) throw new QueueError(`unexpected broker reply for ${this.#base}`);
+      const waiting = countReply(reply[0], `the waiting jobs of ${this.#base}`);
+      const busy = countReply(reply[1], `LLEN ${this.#base}active`);
+      const malformed = textReply(reply[3] ?? null, `the jobs of ${this.#base}`);
+      if (malformed !== null) {
+        throw new QueueError(`malformed BullMQ job ${malformed}: timestamp is not epoch milliseconds`);
+      }
+      if (!latency) return { value: waiting, busy };
+      const oldest = textReply(reply[2] ?? null, `the jobs of ${this.#base}`);
+      // No hash left: the jobs were taken and removed meanwhile, so nothing has been waiting long.
+      if (oldest === null) return { value: 0, busy };
+      return { value: Math.max(0, Math.round(now - Number(oldest))), busy };
+    });
   }
-
-  async #depth(broker: QueueBroker): Promise<number> {
-    const commands: BrokerCommand[] = [["LLEN", `${this.#base}wait`]];
-    if (this.config.includePrioritized) commands.push(["ZCARD", `${this.#base}prioritized`]);
-    const replies = await broker.read(commands);
-    return replies.reduce<number>((sum, reply) => sum + countReply(reply, `depth of ${this.#base}`), 0);
-  }
-
-  /** Two round trips: the candidate ids, then their timestamps. */
-  async #latency(broker: QueueBroker): Promise<number> {
-    const commands: BrokerCommand[] = [["LRANGE", `${this.#base}wait`, -CANDIDATES, -1]];
-    if (this.config.includePrioritized) commands.push(["ZRANGE", `${this.#base}prioritized`, 0, 0]);
-    const [waiting, prioritized] = await broker.read(commands);
-    // Oldest first: LRANGE lists from left (newer) to right (older).
-    const waitIds = textsReply(waiting, `LRANGE ${this.#base}wait`).reverse();
-    const nextPrioritized =
-      prioritized === undefined ? [] : textsReply(prioritized, `ZRANGE ${this.#base}prioritized`);
-    const ids = [...waitIds, ...nextPrioritized];
-    if (ids.length === 0) return 0;
-
-    const replies = await broker.read(ids.map((id) => ["HGET", `${this.#base}${id}`, "timestamp"] as const));
-    const timestamps = ids.map((id, i) => jobTimestamp(textReply(replies[i], `HGET ${this.#base}${id}`), id));
-    const oldestWaiting = timestamps.slice(0, waitIds.length).find((t) => t !== null);
-    const headPrioritized = timestamps[waitIds.length];
-    const added = [oldestWaiting, headPrioritized].filter((t): t is number => typeof t === "number");
-    // No hash left: the jobs were taken and removed meanwhile, so nothing has been waiting long.
-    if (added.length === 0) return 0;
-    return Math.max(0, Math.round(this.clock.now() - Math.min(...added)));
-  }
-}
-
-/** null when the job hash is gone; a hash without a sane timestamp is malformed. */
-function jobTimestamp(value: string | null, id: string): number | null {
-  if (value === null) return null;
-  const timestamp = Number(value);
-  if (value.trim() === "" || !Number.isFinite(timestamp) || timestamp <= 0) {
-    throw new QueueError(`malformed BullMQ job ${id}: timestamp is not epoch milliseconds`);
-  }
-  return timestamp;
 }
 
 /** The `bullmq-queue` backend's descriptor, listed in ./registry.ts. */
@@ -114,4 +122,5 @@ export const bullmqQueue: MeasurementBackend<typeof bullmqQueueSchema> = {
   schema: bullmqQueueSchema,
   create: (config, { env, clock }) => new BullmqQueueMeasurement(config, env, clock),
   budgetMs: (config) => config.timeoutMs,
+  readsAtZero: true,
 };

@@ -1,13 +1,18 @@
 import { z } from "zod";
 import type { Env } from "../kit/env.js";
 import { integer } from "../kit/fields.js";
-import { brokerSettingsFields, countReply, measureQueue } from "./queue-broker.js";
+import { countReply, measureQueue, queueSettingsFields } from "./queue-broker.js";
 import type { Measurement, MeasurementBackend, Reading } from "./types.js";
 
 /**
  * The seed's CeleryRedisQueueSizeBackend: the depth of a Celery queue on a Redis broker. kombu's
  * Redis transport keeps one list per priority step: the bare queue name for step 0 and
  * `<queue>\x06\x16<step>` for the others (kombu's `_q_for_pri`), all under `global_keyprefix`.
+ *
+ * Jobs in progress, in the same pipeline: HLEN of kombu's `unacked` hash (delivery tag → message),
+ * where a worker's messages stay from delivery until the ack. It is one hash for every queue on
+ * the broker, and it also holds what workers prefetched and ETA/countdown tasks they hold until
+ * due: all of them are lost or redelivered late if the worker holding them is stopped.
  */
 export const celeryQueueSchema = z.strictObject({
   backend: z
@@ -25,7 +30,7 @@ export const celeryQueueSchema = z.strictObject({
     .min(1)
     .default([0, 3, 6, 9])
     .describe("kombu's priority_steps transport option: one list per step is counted."),
-  ...brokerSettingsFields,
+  ...queueSettingsFields,
 });
 export type CeleryQueueConfig = z.infer<typeof celeryQueueSchema>;
 
@@ -34,6 +39,7 @@ const PRIORITY_SEPARATOR = "\x06\x16";
 
 export class CeleryQueueMeasurement implements Measurement {
   readonly #keys: string[];
+  readonly #unacked: string;
 
   constructor(
     private readonly config: CeleryQueueConfig,
@@ -42,6 +48,7 @@ export class CeleryQueueMeasurement implements Measurement {
     const base = `${config.keyPrefix}${config.queue}`;
     const steps = [...new Set(config.prioritySteps)];
     this.#keys = steps.map((step) => (step === 0 ? base : `${base}${PRIORITY_SEPARATOR}${step}`));
+    this.#unacked = `${config.keyPrefix}unacked`;
   }
 
   measure(signal: AbortSignal): Promise<Reading> {
@@ -49,8 +56,16 @@ export class CeleryQueueMeasurement implements Measurement {
     return measureQueue(
       { backend: "celery-queue", unit: "jobs", settings: config, env, signal },
       async (broker) => {
-        const replies = await broker.read(this.#keys.map((key) => ["LLEN", key] as const));
-        return replies.reduce<number>((sum, reply) => sum + countReply(reply, `LLEN of ${config.queue}`), 0);
+        const replies = await broker.read([
+          ...this.#keys.map((key) => ["LLEN", key] as const),
+          ["HLEN", this.#unacked],
+        ]);
+        const busy = countReply(replies.pop(), `HLEN ${this.#unacked}`);
+        const value = replies.reduce<number>(
+          (sum, reply) => sum + countReply(reply, `LLEN of ${config.queue}`),
+          0,
+        );
+        return { value, busy };
       },
     );
   }
@@ -61,4 +76,5 @@ export const celeryQueue: MeasurementBackend<typeof celeryQueueSchema> = {
   schema: celeryQueueSchema,
   create: (config, { env }) => new CeleryQueueMeasurement(config, env),
   budgetMs: (config) => config.timeoutMs,
+  readsAtZero: true,
 };

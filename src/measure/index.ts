@@ -1,3 +1,3 @@
 // The measure stage's public face: what the engine, the config and the tools may use.
-export { createMeasurement, measurementBudgetMs, measurementSchema } from "./registry.js";
+export { createMeasurement, readsAtZero, measurementBudgetMs, measurementSchema } from "./registry.js";
 export type { Reading, Unit } from "./types.js";

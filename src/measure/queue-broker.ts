@@ -38,7 +38,21 @@ export const brokerSettingsFields = {
     ),
 };
 export const brokerSettingsSchema = z.object(brokerSettingsFields);
+
+/** Settings every queue backend shares besides the connection: how jobs in progress weigh. */
+const workerSettingsFields = {
+  holdScaleDownWhileBusy: z
+    .boolean()
+    .default(true)
+    .describe(
+      "Hold the worker's scale-down while any job is in progress (scale-down-held-busy), so no job is killed; false for an app that drains on SIGTERM.",
+    ),
+};
 export type BrokerSettings = z.infer<typeof brokerSettingsSchema>;
+type WorkerSettings = z.infer<z.ZodObject<typeof workerSettingsFields>>;
+
+/** Every queue backend's shared settings: how busy jobs weigh, and the connection. */
+export const queueSettingsFields = { ...workerSettingsFields, ...brokerSettingsFields };
 
 /** The few read commands the queue backends need; numbers are list indexes and ranges. */
 export type BrokerCommand =
@@ -47,7 +61,10 @@ export type BrokerCommand =
   | readonly ["LINDEX", string, number]
   | readonly ["LRANGE", string, number, number]
   | readonly ["ZRANGE", string, number, number]
-  | readonly ["HGET", string, string];
+  | readonly ["HGET", string, string]
+  | readonly ["HLEN", string]
+  /** A read-only Lua script, for a lookup that depends on another read (one round trip still). */
+  | readonly ["EVAL", string, readonly string[], readonly string[]];
 
 /** A Redis reply as both clients return it (RESP2: integers, bulk strings, nil, arrays). */
 export type BrokerReply = string | number | null | BrokerReply[];
@@ -68,6 +85,12 @@ let nodeRedis: typeof NodeRedis | undefined;
 
 async function loadNodeRedis(): Promise<typeof NodeRedis> {
   return (nodeRedis ??= await import("redis"));
+}
+
+/** What a queue read found: the waiting work (`value`) and, when read, the jobs in progress. */
+export interface QueueRead {
+  value: number;
+  busy?: number;
 }
 
 /** An error whose message is safe to print as it is: it names settings and keys, never secrets. */
@@ -95,16 +118,28 @@ export async function connectBroker(
  * "unknown": an unreachable broker says nothing about the load, so decisions hold.
  */
 export async function measureQueue(
-  options: { backend: string; unit: Unit; settings: BrokerSettings; env: Env; signal: AbortSignal },
-  read: (broker: QueueBroker) => Promise<number>,
+  options: {
+    backend: string;
+    unit: Unit;
+    settings: BrokerSettings & Partial<WorkerSettings>;
+    env: Env;
+    signal: AbortSignal;
+  },
+  read: (broker: QueueBroker) => Promise<number | QueueRead>,
 ): Promise<Reading> {
   const { backend, unit, settings, env, signal } = options;
   const deadline = withTimeout(signal, settings.timeoutMs);
   let broker: QueueBroker | undefined;
   try {
     broker = await untilAborted(connectBroker(settings, env, deadline), deadline);
-    const value = await untilAborted(read(broker), deadline);
-    return { backend, value, unit, ok: true };
+    const found = await untilAborted(read(broker), deadline);
+    const { value, busy } = typeof found === "number" ? { value: found, busy: undefined } : found;
+    const reading: Reading = { backend, value, unit, ok: true };
+    if (busy !== undefined) {
+      reading.busy = busy;
+      reading.holdScaleDownWhileBusy = settings.holdScaleDownWhileBusy ?? true;
+    }
+    return reading;
   } catch (error) {
     const why = scrub(describe(error, signal, deadline, settings.timeoutMs), secretsOf(settings, env));
     return { backend, value: null, unit, ok: false, failureMeans: "unknown", error: why };
@@ -122,12 +157,6 @@ export function countReply(reply: BrokerReply | undefined, what: string): number
 /** A bulk string or nil reply (LINDEX, HGET). */
 export function textReply(reply: BrokerReply | undefined, what: string): string | null {
   if (reply === null || typeof reply === "string") return reply;
-  throw new QueueError(`unexpected broker reply for ${what}`);
-}
-
-/** An array of bulk strings (LRANGE, ZRANGE). */
-export function textsReply(reply: BrokerReply | undefined, what: string): string[] {
-  if (Array.isArray(reply) && reply.every((item) => typeof item === "string")) return reply;
   throw new QueueError(`unexpected broker reply for ${what}`);
 }
 
@@ -215,7 +244,7 @@ async function connectTcp(
   return {
     async read(commands) {
       const pipeline = client.multi();
-      for (const command of commands) pipeline.addCommand(command.map(String));
+      for (const command of commands) pipeline.addCommand(redisArguments(command));
       return (await pipeline.execAsPipeline()) as unknown as BrokerReply[];
     },
     close: () => Promise.resolve(close()),
@@ -250,12 +279,23 @@ function connectUpstash(url: string, token: string, signal: AbortSignal): QueueB
         else if (name === "LINDEX") pipeline.lindex(key, command[2]);
         else if (name === "LRANGE") pipeline.lrange(key, command[2], command[3]);
         else if (name === "ZRANGE") pipeline.zrange(key, command[2], command[3]);
-        else pipeline.hget(key, command[2]);
+        else if (name === "HGET") pipeline.hget(key, command[2]);
+        else if (name === "HLEN") pipeline.hlen(key);
+        else pipeline.eval(command[1], [...command[2]], [...command[3]]);
       }
       return pipeline.exec<BrokerReply[]>();
     },
     close: () => Promise.resolve(),
   };
+}
+
+/** A command as Redis takes it: EVAL script numkeys key... arg...; the rest as they are. */
+function redisArguments(command: BrokerCommand): string[] {
+  if (command[0] === "EVAL") {
+    const [, script, keys, args] = command;
+    return ["EVAL", script, String(keys.length), ...keys, ...args];
+  }
+  return command.map(String);
 }
 
 /** Settles with `promise`, or rejects as soon as `signal` aborts, whichever is first. */

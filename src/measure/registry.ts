@@ -30,3 +30,5 @@ const of = (config: MeasurementConfig): MeasurementBackend<AnySchema> => measure
 export const createMeasurement = (config: MeasurementConfig, context: MeasurementContext): Measurement =>
   checked(of(config).create(config, context));
 export const measurementBudgetMs = (config: MeasurementConfig): number => of(config).budgetMs(config);
+/** Whether the measurement reads as well with none of the process running (see MeasurementBackend). */
+export const readsAtZero = (config: MeasurementConfig): boolean => of(config).readsAtZero === true;

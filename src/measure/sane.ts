@@ -27,11 +27,13 @@ export function saneReading(reading: Reading): Reading {
 }
 
 function insane(reading: Reading): string | null {
-  const { value, desired, unit } = reading;
+  const { value, desired, unit, busy } = reading;
   if (value !== null && !(Number.isFinite(value) && value >= 0 && value <= MAX[unit]))
     return `reading out of range: ${describe(value)} ${unit} (expected 0 to ${MAX[unit]})`;
   if (desired !== undefined && !(Number.isInteger(desired) && desired >= 0 && desired <= MAX.count))
     return `desired count out of range: ${describe(desired)} (expected a whole number from 0 to ${MAX.count})`;
+  if (busy !== undefined && !(Number.isInteger(busy) && busy >= 0 && busy <= MAX.jobs))
+    return `jobs in progress out of range: ${describe(busy)} (expected a whole number from 0 to ${MAX.jobs})`;
   return null;
 }
 

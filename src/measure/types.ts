@@ -18,6 +18,13 @@ export interface Reading {
    * nothing about the queue ("unknown"), so decisions hold, as KEDA's fallback does.
    */
   failureMeans?: "overload" | "unknown";
+  /**
+   * Jobs in progress (queue backends): read with the waiting ones, in the same round trip. A
+   * worker's scale-down is held while it is above 0 and `holdScaleDownWhileBusy` is true.
+   */
+  busy?: number;
+  /** The queue measurement's setting of that name; set whenever `busy` is. */
+  holdScaleDownWhileBusy?: boolean;
   /** A process count the app itself asks for (app-json backend). */
   desired?: number;
 }
@@ -38,4 +45,9 @@ export interface MeasurementBackend<Schema extends BackendDescriptor["schema"]> 
   create(config: z.infer<Schema>, context: MeasurementContext): Measurement;
   /** The longest one measurement may take (its timeouts and sampling window), for the tick's budget. */
   budgetMs(config: z.infer<Schema>): number;
+  /**
+   * It reads as well with none of the process running (a job queue, or the app's own answer from
+   * another process): then minProcesses may be 0 without allowZero.
+   */
+  readonly readsAtZero?: true;
 }

@@ -88,6 +88,8 @@ const defaultWeb = (url: string, scaling: Record<string, unknown> = {}) => ({
     increment: 1,
     postScaleWaitSeconds: 5,
     historyLength: 10,
+    idleMinutesBeforeZero: 10,
+    allowZero: false,
   },
   scaling: {
     backend: "heroku",
@@ -142,6 +144,8 @@ describe("parseConfig: valid configurations", () => {
       increment: 1,
       postScaleWaitSeconds: 60,
       historyLength: 10,
+      idleMinutesBeforeZero: 10,
+      allowZero: false,
     });
     expect(config.processes.web?.notification.backends).toEqual(["console", "log"]);
   });
@@ -210,7 +214,7 @@ describe("parseConfig: problems name their path", () => {
     ],
     [
       "maxProcesses 0 with minProcesses 0",
-      withDecision({ minProcesses: 0, maxProcesses: 0 }),
+      withDecision({ minProcesses: 0, maxProcesses: 0, allowZero: true }),
       ["processes.web.decision.maxProcesses: expected integer >= 1"],
     ],
     [
@@ -387,6 +391,7 @@ describe("parseConfig: problems name their path", () => {
     const input = withDecision({
       maxProcesses: 0,
       minProcesses: 0,
+      allowZero: true,
       increment: 0,
       historyLength: 2,
     }) as Json & {
@@ -409,6 +414,28 @@ describe("parseConfig: problems name their path", () => {
       ]),
     );
     expect(found).toHaveLength(7);
+  });
+
+  it("refuses a minimum of 0 for a web process unless allowZero, and takes it for a queue's workers", () => {
+    const message =
+      "processes.web.decision.minProcesses: minProcesses of 0 is for workers measured by their job queue; the response-time measurement reads a web process, which at 0 answers nothing (set decision.allowZero: true to allow it anyway)";
+    expect(problems(withDecision({ minProcesses: 0 }))).toEqual([message]);
+    expect(problems(withDecision({ minProcesses: { "0:00": 0, "8:00": 2 } }))).toEqual([message]);
+    expect(problems(withDecision({ minProcesses: [{ from: "0:00", value: 0 }] }))).toEqual([message]);
+    expect(() => parseConfig(withDecision({ minProcesses: 0, allowZero: true }))).not.toThrow();
+    const worker = {
+      processes: {
+        worker: {
+          measurement: { backend: "sidekiq-queue" },
+          decision: { minProcesses: 0, maxProcesses: 4 },
+          scaling: { backend: "heroku", app: "dancing-forest-1234" },
+        },
+      },
+    };
+    expect(parseConfig(worker).processes.worker?.decision).toMatchObject({
+      minProcesses: 0,
+      idleMinutesBeforeZero: 10,
+    });
   });
 
   it("reports problems in several processes", () => {

@@ -49,6 +49,8 @@ describe("averageThresholdSchema", () => {
       increment: 1,
       postScaleWaitSeconds: 5,
       historyLength: 10,
+      idleMinutesBeforeZero: 10,
+      allowZero: false,
     });
   });
 

@@ -52,6 +52,8 @@ describe("consecutiveThresholdSchema defaults (seed: autoscalebot 0.3 docs)", ()
       increment: 1,
       postScaleWaitSeconds: 5,
       historyLength: 10,
+      idleMinutesBeforeZero: 10,
+      allowZero: false,
     });
   });
 

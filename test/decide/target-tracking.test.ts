@@ -53,6 +53,8 @@ describe("targetTrackingSchema", () => {
       increment: 1,
       postScaleWaitSeconds: 5,
       historyLength: 10,
+      idleMinutesBeforeZero: 10,
+      allowZero: false,
     });
   });
 

@@ -23,26 +23,37 @@ function measurement(settings: Record<string, unknown>, environment = brokers.en
 async function add(
   queue: string,
   timestamp: number,
-  options: { priority?: number; prefix?: string } = {},
+  options: { priority?: number; prefix?: string; lifo?: boolean; delay?: number } = {},
 ): Promise<string> {
-  const { priority = 0, prefix = "bull" } = options;
+  const { priority = 0, prefix = "bull", lifo = false, delay = 0 } = options;
   const base = `${prefix}:${queue}:`;
   const id = String(await brokers.writer.incr(`${base}id`));
   await brokers.writer.hSet(`${base}${id}`, {
     name: "transcode",
     data: JSON.stringify({ video: `v${id}.mp4` }),
-    opts: JSON.stringify({ attempts: 3, priority, delay: 0 }),
+    opts: JSON.stringify({ attempts: 3, priority, delay, lifo }),
     timestamp: String(timestamp),
-    delay: "0",
+    delay: String(delay),
     priority: String(priority),
   });
-  if (priority > 0) {
+  if (delay > 0) {
+    // getDelayedScore: the due time in ms, shifted 12 bits, with the id's low bits as a counter.
+    const score = (timestamp + delay) * 0x1000 + (Number(id) & 0xfff);
+    await brokers.writer.zAdd(`${base}delayed`, { score, value: id });
+  } else if (priority > 0) {
     const counter = await brokers.writer.incr(`${base}pc`);
     await brokers.writer.zAdd(`${base}prioritized`, { score: priority * 0x100000000 + counter, value: id });
+  } else if (lifo) {
+    await brokers.writer.rPush(`${base}wait`, id); // taken next
   } else {
     await brokers.writer.lPush(`${base}wait`, id);
   }
   return id;
+}
+
+/** What moveToActive does when a worker takes a job: the id from `wait` to `active` (LMOVE). */
+async function take(queue: string, prefix = "bull"): Promise<void> {
+  await brokers.writer.lMove(`${prefix}:${queue}:wait`, `${prefix}:${queue}:active`, "RIGHT", "LEFT");
 }
 
 describe("bullmq-queue schema", () => {
@@ -51,7 +62,8 @@ describe("bullmq-queue schema", () => {
     expect(bullmqQueueSchema.parse({ backend: "bullmq-queue", queue: "video" })).toMatchObject({
       metric: "depth",
       prefix: "bull",
-      includePrioritized: false,
+      includePrioritized: true,
+      holdScaleDownWhileBusy: true,
       brokerUrlEnv: "REDIS_URL",
       timeoutMs: 5000,
     });
@@ -59,18 +71,75 @@ describe("bullmq-queue schema", () => {
 });
 
 describe("BullmqQueueMeasurement", () => {
-  it("reads the depth of the wait list, and of the prioritized set when asked", async () => {
+  it("reads the depth of the wait list and the prioritized set, unless told to leave those out", async () => {
     for (let i = 0; i < 4; i++) await add("depth", T0);
     await add("depth", T0, { priority: 1 });
     await add("depth", T0, { priority: 5 });
     expect(await measurement({ queue: "depth" }).measure(never())).toEqual({
       backend: "bullmq-queue",
-      value: 4,
+      value: 6,
       unit: "jobs",
       ok: true,
+      busy: 0,
+      holdScaleDownWhileBusy: true,
     });
-    const withPrioritized = measurement({ queue: "depth", includePrioritized: true });
-    expect(await withPrioritized.measure(never())).toMatchObject({ value: 6, ok: true });
+    const withoutPrioritized = measurement({ queue: "depth", includePrioritized: false });
+    expect(await withoutPrioritized.measure(never())).toMatchObject({ value: 4, ok: true });
+  });
+
+  it("reads the jobs in progress from the active list, in the same round trip", async () => {
+    for (let i = 0; i < 5; i++) await add("busy", T0);
+    await take("busy");
+    await take("busy");
+    clock.set(T0);
+    expect(await measurement({ queue: "busy" }).measure(never())).toMatchObject({ value: 3, busy: 2 });
+    const optedOut = measurement({ queue: "busy", metric: "latency", holdScaleDownWhileBusy: false });
+    expect(await optedOut.measure(never())).toMatchObject({ busy: 2, holdScaleDownWhileBusy: false });
+  });
+
+  it("reads the oldest waiting job's age even behind lifo jobs", async () => {
+    await add("lifo", T0 - 5_500); // the oldest
+    await add("lifo", T0 - 3_000);
+    await add("lifo", T0 - 400, { lifo: true }); // at the right end: taken next
+    clock.set(T0);
+    expect(await measurement({ queue: "lifo", metric: "latency" }).measure(never())).toMatchObject({
+      value: 5_500,
+      ok: true,
+    });
+  });
+
+  it("reads a paused queue as nothing waiting: BullMQ 6 (jobs stay in wait) and 5 (the paused list)", async () => {
+    await add("paused6", T0 - 9_000);
+    await add("paused6", T0 - 1_000);
+    await brokers.writer.hSet("bull:paused6:meta", "paused", "1");
+    clock.set(T0);
+    expect(await measurement({ queue: "paused6" }).measure(never())).toMatchObject({ value: 0, ok: true });
+    expect(await measurement({ queue: "paused6", metric: "latency" }).measure(never())).toMatchObject({
+      value: 0,
+    });
+    await brokers.writer.hDel("bull:paused6:meta", "paused"); // resumed
+    expect(await measurement({ queue: "paused6" }).measure(never())).toMatchObject({ value: 2 });
+    // BullMQ 5's pause: the ids RENAMEd from wait to paused, and meta.paused set.
+    await add("paused5", T0 - 9_000);
+    await brokers.writer.rename("bull:paused5:wait", "bull:paused5:paused");
+    await brokers.writer.hSet("bull:paused5:meta", "paused", "1");
+    expect(await measurement({ queue: "paused5" }).measure(never())).toMatchObject({ value: 0, ok: true });
+  });
+
+  it("counts delayed jobs once due, never before, and their wait from when they were due", async () => {
+    clock.set(T0);
+    await add("delayed", T0 - 60_000, { delay: 20_000 }); // due 40 s ago: no worker moved it
+    await add("delayed", T0 - 1_000, { delay: 1_000 }); // due just now
+    await add("delayed", T0 - 1_000, { delay: 30_000 }); // due in 29 s
+    const depth = measurement({ queue: "delayed" });
+    expect(await depth.measure(never())).toMatchObject({ value: 2, ok: true });
+    expect(await measurement({ queue: "delayed", metric: "latency" }).measure(never())).toMatchObject({
+      value: 40_000,
+    });
+    clock.advance(28_999);
+    expect(await depth.measure(never())).toMatchObject({ value: 2 });
+    clock.advance(1);
+    expect(await depth.measure(never())).toMatchObject({ value: 3 });
   });
 
   it("reads the latency of the oldest waiting job", async () => {
@@ -84,21 +153,24 @@ describe("BullmqQueueMeasurement", () => {
       value: 20_000,
       unit: "ms",
       ok: true,
+      busy: 0,
+      holdScaleDownWhileBusy: true,
     });
     clock.advance(2_000);
     expect(await latency.measure(never())).toMatchObject({ value: 22_000, ok: true });
   });
 
-  it("counts the next prioritized job's wait only when asked", async () => {
+  it("reads the oldest waiting job's age among the prioritized ones too, unless told not to", async () => {
     await add("prio", T0 - 3_000);
     await add("prio", T0 - 60_000, { priority: 2 }); // next in line among prioritized
-    await add("prio", T0 - 90_000, { priority: 9 }); // older, but runs after the one above
+    await add("prio", T0 - 90_000, { priority: 9 }); // older, and runs after the one above
     clock.set(T0);
     expect(await measurement({ queue: "prio", metric: "latency" }).measure(never())).toMatchObject({
-      value: 3_000,
+      value: 90_000,
+      ok: true,
     });
-    const all = measurement({ queue: "prio", metric: "latency", includePrioritized: true });
-    expect(await all.measure(never())).toMatchObject({ value: 60_000, ok: true });
+    const waitOnly = measurement({ queue: "prio", metric: "latency", includePrioritized: false });
+    expect(await waitOnly.measure(never())).toMatchObject({ value: 3_000 });
   });
 
   it("skips an oldest id whose job is already gone", async () => {
@@ -119,6 +191,8 @@ describe("BullmqQueueMeasurement", () => {
       value: 0,
       unit: "ms",
       ok: true,
+      busy: 0,
+      holdScaleDownWhileBusy: true,
     });
   });
 
@@ -143,7 +217,7 @@ describe("BullmqQueueMeasurement", () => {
     );
   });
 
-  it("reads depth and latency over Upstash REST", async () => {
+  it("reads depth and latency over Upstash REST in one EVAL each", async () => {
     await add("rest", T0 - 6_000);
     await add("rest", T0 - 1_000);
     const prioritizedId = await add("rest", T0 - 9_000, { priority: 3 });
@@ -153,15 +227,8 @@ describe("BullmqQueueMeasurement", () => {
     expect(await depth.measure(never())).toMatchObject({ value: 3, ok: true });
     const latency = measurement({ ...upstash, queue: "rest", metric: "latency", includePrioritized: true });
     expect(await latency.measure(never())).toMatchObject({ value: 9_000, unit: "ms", ok: true });
-    expect(brokers.rest.commands).toEqual([
-      ["LLEN", "bull:rest:wait"],
-      ["ZCARD", "bull:rest:prioritized"],
-      ["LRANGE", "bull:rest:wait", "-3", "-1"],
-      ["ZRANGE", "bull:rest:prioritized", "0", "0"],
-      ["HGET", "bull:rest:1", "timestamp"],
-      ["HGET", "bull:rest:2", "timestamp"],
-      ["HGET", `bull:rest:${prioritizedId}`, "timestamp"],
-    ]);
+    expect(brokers.rest.commands.map(([name]) => name)).toEqual(["EVAL", "EVAL"]);
+    expect(prioritizedId).toBe("3");
   });
 
   it("reads a broker that is down as unknown without the URL or password", async () => {

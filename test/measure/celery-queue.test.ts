@@ -52,6 +52,22 @@ function celeryMessage(task: string, args: unknown[], priority = 0): string {
   });
 }
 
+/**
+ * What kombu's Redis QoS does when it delivers a message to a worker (QoS.append): the message
+ * goes into the `unacked` hash under its delivery tag, as JSON [message, exchange, routing_key],
+ * and the tag into the `unacked_index` sorted set with the delivery time; both leave on the ack.
+ */
+async function deliver(queue: string, prefix = ""): Promise<string> {
+  const message = celeryMessage("tasks.add", [1, 2]);
+  const tag = (JSON.parse(message) as { properties: { delivery_tag: string } }).properties.delivery_tag;
+  await brokers.writer
+    .multi()
+    .hSet(`${prefix}unacked`, tag, JSON.stringify([JSON.parse(message), "", queue]))
+    .zAdd(`${prefix}unacked_index`, { score: Date.now() / 1000, value: tag })
+    .exec();
+  return tag;
+}
+
 /** kombu LPUSHes each message onto the list of its priority step. */
 async function enqueue(key: string, count: number, priority = 0): Promise<void> {
   for (let i = 0; i < count; i++)
@@ -65,6 +81,7 @@ describe("celery-queue schema", () => {
       queue: "celery",
       keyPrefix: "",
       prioritySteps: [0, 3, 6, 9],
+      holdScaleDownWhileBusy: true,
       brokerUrlEnv: "REDIS_URL",
       brokerTlsVerify: true,
       timeoutMs: 5000,
@@ -93,7 +110,23 @@ describe("CeleryQueueMeasurement over TCP", () => {
       value: 10,
       unit: "jobs",
       ok: true,
+      busy: 0,
+      holdScaleDownWhileBusy: true,
     });
+  });
+
+  it("reads the jobs in progress from kombu's unacked hash, in the same pipeline", async () => {
+    await enqueue("busy_celery", 2, 0);
+    await deliver("busy_celery", "busy_");
+    const tag = await deliver("busy_celery", "busy_");
+    await deliver("busy_celery", "busy_");
+    const config = { keyPrefix: "busy_", queue: "celery" };
+    await enqueue("busy_celery", 1);
+    expect(await measurement(config).measure(never())).toMatchObject({ value: 3, busy: 3, ok: true });
+    await brokers.writer.hDel("busy_unacked", tag); // acked
+    await brokers.writer.zRem("busy_unacked_index", tag);
+    const optedOut = measurement({ ...config, holdScaleDownWhileBusy: false });
+    expect(await optedOut.measure(never())).toMatchObject({ busy: 2, holdScaleDownWhileBusy: false });
   });
 
   it("reads 0 for an empty or absent queue", async () => {
@@ -175,12 +208,20 @@ describe("CeleryQueueMeasurement over Upstash REST", () => {
       brokerUrlEnv: "UPSTASH_URL",
       brokerTokenEnv: "UPSTASH_TOKEN",
     }).measure(never());
-    expect(reading).toEqual({ backend: "celery-queue", value: 3, unit: "jobs", ok: true });
+    expect(reading).toEqual({
+      backend: "celery-queue",
+      value: 3,
+      unit: "jobs",
+      ok: true,
+      busy: 0,
+      holdScaleDownWhileBusy: true,
+    });
     expect(brokers.rest.commands).toEqual([
       ["LLEN", "urgent"],
       ["LLEN", `urgent${SEP}3`],
       ["LLEN", `urgent${SEP}6`],
       ["LLEN", `urgent${SEP}9`],
+      ["HLEN", "unacked"],
     ]);
   });
 

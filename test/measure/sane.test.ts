@@ -16,6 +16,12 @@ describe("readings are checked at the edge", () => {
       ok: false,
       error: expect.stringMatching(/^desired count out of range: 2\.5/) as unknown,
     });
+    for (const busy of [-1, 1.5, Number.NaN]) {
+      expect(saneReading({ backend: "bullmq-queue", value: 3, unit: "jobs", ok: true, busy })).toMatchObject({
+        ok: false,
+        error: expect.stringMatching(/^jobs in progress out of range/) as unknown,
+      });
+    }
     const fine = { backend: "service-time", value: 12.5, unit: "ms", ok: true } as const;
     expect(saneReading(fine)).toBe(fine);
   });
