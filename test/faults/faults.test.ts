@@ -7,6 +7,7 @@ import { runTick } from "../../src/engine/tick.js";
 import type { TickReport } from "../../src/engine/report.js";
 import { createStateStore } from "../../src/state/index.js";
 import { startFaultProxy, type FaultProxy } from "../helpers/fault-proxy.js";
+import { seedState } from "../helpers/stores.js";
 import { APP, startWorld, type World } from "../helpers/world.js";
 
 /**
@@ -50,7 +51,7 @@ function config(extra: Record<string, unknown> = {}): Config {
   return parseConfig({
     keyPrefix: `faults-${++prefixes}`,
     timezone: "UTC",
-    tickDeadlineMs: 8000,
+    tickDeadlineMs: 12000,
     processes: {
       web: {
         measurement: {
@@ -137,7 +138,7 @@ describe("the store misbehaves", () => {
 
   it("holds a corrupt state document: starts afresh with a warning", async () => {
     const cfg = config();
-    await world.storeFor(cfg.keyPrefix).save("{not json");
+    await seedState(world.storeFor(cfg.keyPrefix), "{not json");
     const report = await tick(cfg);
     expect(report.error).toBeUndefined();
     expect(report.warnings.join("\n")).toMatch(/stored state is not JSON; starting afresh/);
