@@ -11,7 +11,7 @@ import { ManualClock } from "../../src/kit/clock.js";
 import { FileStateStore } from "../../src/state/file.js";
 import type { StateStore } from "../../src/state/types.js";
 import { UpstashStateStore } from "../../src/state/upstash.js";
-import { deferred, startUpstashProxy, withSaveHook } from "../helpers/stores.js";
+import { stallSaves, startUpstashProxy, withSaveHook } from "../helpers/stores.js";
 import { APP, startWorld, type World } from "../helpers/world.js";
 
 /**
@@ -69,33 +69,35 @@ const tickWith = (config: Config, store: StateStore) =>
 const web = async (store: StateStore) => decodeState(await store.load()).state.processes.web!;
 
 describe.each(Object.keys(cases))("the fenced save (%s store)", (kind) => {
+  /** A first tick (the count seen is 1), then a holder `run` on a store whose save stalls until its lock expired. */
+  async function stalledPastItsLock<T>(config: Config, run: (store: StateStore) => Promise<T>) {
+    const storage = cases[kind]!(config);
+    await tickWith(config, storage.store());
+    world.clock.advance(60_000);
+    const slow = stallSaves(storage.store());
+    const running = run(slow.store);
+    await slow.reached;
+    await storage.expireLock();
+    return { storage, running, release: slow.release };
+  }
+
   it("a slow tick whose lock expired cannot overwrite a newer tick's state: the next tick does not scale inside the cool-down", async () => {
     // manualOverrideMinutes 0: a lost record would make the next tick decide afresh from the new count.
     const config = world.config({
       manualOverrideMinutes: 0,
       decision: { failsToScaleUp: 1, postScaleWaitSeconds: 300 },
     });
-    const storage = cases[kind]!(config);
-    await tickWith(config, storage.store());
-    world.clock.advance(60_000);
-
     // The slow tick holds (a fast heartbeat), then stalls before its save until its lock expired.
-    const stalled = deferred();
-    const go = deferred();
-    const slowStore = withSaveHook(storage.store(), async () => {
-      stalled.resolve();
-      await go.promise;
-    });
-    const slow = tickWith(config, slowStore);
-    await stalled.promise;
-    await storage.expireLock();
+    const { storage, running, release } = await stalledPastItsLock(config, (store) =>
+      tickWith(config, store),
+    );
 
     // Meanwhile a newer tick takes the lock, scales and saves.
     world.targets.web!.set({ latencyMs: 350 });
     const newer = await tickWith(config, storage.store());
     expect(newer.processes[0]).toMatchObject({ status: "scaled", scaled: { from: 1, to: 2 } });
-    go.resolve();
-    const late = await slow;
+    release();
+    const late = await running;
     expect(late.error).toMatch(/state not saved: this tick's lock expired/);
     expect(late.processes[0]!.status).toBe("held");
 
@@ -113,29 +115,15 @@ describe.each(Object.keys(cases))("the fenced save (%s store)", (kind) => {
 
   it("pause and resume save through the same fence: an edit whose lock expired is refused, the tick's state survives", async () => {
     const config = world.config({ decision: { failsToScaleUp: 1, postScaleWaitSeconds: 300 } });
-    const storage = cases[kind]!(config);
-    await tickWith(config, storage.store());
-    world.clock.advance(60_000);
-    const stalled = deferred();
-    const go = deferred();
-    const slowStore = withSaveHook(storage.store(), async () => {
-      stalled.resolve();
-      await go.promise;
-    });
-    const pausing = steerProcess(
-      "pause",
-      config,
-      { store: slowStore, clock: world.clock },
-      { process: "web" },
-      "cli",
+    const { storage, running, release } = await stalledPastItsLock(config, (store) =>
+      steerProcess("pause", config, { store, clock: world.clock }, { process: "web" }, "cli").catch(
+        (error: unknown) => error,
+      ),
     );
-    const refused = pausing.catch((error: unknown) => error);
-    await stalled.promise;
-    await storage.expireLock();
     world.targets.web!.set({ latencyMs: 350 });
     expect((await tickWith(config, storage.store())).processes[0]!.status).toBe("scaled");
-    go.resolve();
-    expect(await refused).toMatchObject({ name: "LockLostError" });
+    release();
+    expect(await running).toMatchObject({ name: "LockLostError" });
     const record = await web(storage.store());
     expect(record).toMatchObject({ lastScaleAt: world.clock.now(), lastSeenCount: 2 });
     expect(record.paused).toBeUndefined();

@@ -46,10 +46,28 @@ export async function seedState(store: StateStore, document: string): Promise<vo
 }
 
 /** A promise and its resolver, for a test to step a stalled call forward. */
-export function deferred(): { promise: Promise<void>; resolve: () => void } {
+function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
   const promise = new Promise<void>((r) => (resolve = r));
   return { promise, resolve };
+}
+
+/**
+ * A real store whose saves wait until `release()` (a holder frozen past its lock's expiry):
+ * `reached` resolves once the first of them waits.
+ */
+export function stallSaves(store: StateStore): {
+  store: StateStore;
+  reached: Promise<void>;
+  release: () => void;
+} {
+  const reached = deferred();
+  const go = deferred();
+  const stalled = withSaveHook(store, async () => {
+    reached.resolve();
+    await go.promise;
+  });
+  return { store: stalled, reached: reached.promise, release: go.resolve };
 }
 
 export interface UpstashProxy {
