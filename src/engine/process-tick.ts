@@ -1,5 +1,6 @@
 import type { DateTime } from "luxon";
 import type { ProcessConfig } from "../config/schema.js";
+import type { Decision } from "../decide/index.js";
 import type { Env } from "../kit/env.js";
 import type { Clock } from "../kit/clock.js";
 import { createMeasurement } from "../measure/index.js";
@@ -91,9 +92,32 @@ export async function planProcess(input: ProcessTickInput): Promise<PlannedProce
     decision.action !== "hold" &&
     typeof current === "number" &&
     !(scaler instanceof ScaleError);
+  const refused = scales ? unsafeTarget(decision, planned.record, now.toMillis()) : null;
+  if (refused) {
+    Object.assign(report, { status: "error", error: { id: "target_refused", message: refused } });
+    return { input, scaler, step, planned, report, intent: null };
+  }
   if (scales && input.dryRun) report.status = "would-scale";
   const intent = scales && !input.dryRun ? { from: current, to: decision.target } : null;
   return { input, scaler, step, planned, report, intent };
+}
+
+/** More processes than any platform runs for one type: a target past it is a bug, not a plan. */
+const MAX_TARGET = 10_000;
+
+/**
+ * The last guard before a PATCH: a whole number of processes, within the bounds in force (a
+ * pause's count or a manual override may stand outside them, by design). Whatever the policy
+ * computed, anything else is refused and reported rather than sent.
+ */
+function unsafeTarget(decision: Decision, record: ProcessRecord, now: number): string | null {
+  const { target, bounds } = decision;
+  if (!Number.isInteger(target) || target < 0 || target > MAX_TARGET)
+    return `not scaled: the target ${String(target)} is not a whole number of processes from 0 to ${MAX_TARGET}`;
+  const { paused, override } = steeringOf(record, now);
+  if (!paused && !override && (target < bounds.min || target > bounds.max))
+    return `not scaled: the target ${target} is outside the bounds in force (${bounds.min}-${bounds.max})`;
+  return null;
 }
 
 /**
