@@ -235,30 +235,20 @@ async function runForever(
 async function runCommand(command: Command, args: string[], io: CliIo): Promise<number> {
   switch (command) {
     case "tick":
-      return withFlags(command, COMMANDS.tick.options, args, io, async (opts) =>
-        tickOnce(await configFrom(opts.config, io.env), opts, io),
-      );
+      return withConfig(command, args, io, (config, opts) => tickOnce(config, opts, io));
     case "validate":
-      return withFlags(command, COMMANDS.validate.options, args, io, async (opts) =>
-        validate(await configFrom(opts.config, io.env), opts.config, io),
-      );
+      return withConfig(command, args, io, (config, opts) => validate(config, opts.config, io));
     case "run":
-      return withFlags(command, COMMANDS.run.options, args, io, async (opts) =>
-        runForever(await configFrom(opts.config, io.env), opts, io),
-      );
+      return withConfig(command, args, io, (config, opts) => runForever(config, opts, io));
     case "status":
-      return withFlags(command, COMMANDS.status.options, args, io, async (opts) =>
-        showStatus(await configFrom(opts.config, io.env), opts, io),
-      );
+      return withConfig(command, args, io, (config, opts) => showStatus(config, opts, io));
     case "dashboard":
-      return withFlags(command, COMMANDS.dashboard.options, args, io, async (opts) =>
-        serveDashboard(await configFrom(opts.config, io.env), opts.port, io),
-      );
+      return withConfig(command, args, io, (config, opts) => serveDashboard(config, opts.port, io));
     case "pause":
-      return withFlags(command, COMMANDS.pause.options, args, io, async (opts) =>
+      return withConfig(command, args, io, (config, opts) =>
         steer(
           "pause",
-          await configFrom(opts.config, io.env),
+          config,
           {
             process: required(opts.process, "--process"),
             ...count(opts.minutes, "minutes"),
@@ -268,13 +258,8 @@ async function runCommand(command: Command, args: string[], io: CliIo): Promise<
         ),
       );
     case "resume":
-      return withFlags(command, COMMANDS.resume.options, args, io, async (opts) =>
-        steer(
-          "resume",
-          await configFrom(opts.config, io.env),
-          { process: required(opts.process, "--process") },
-          io,
-        ),
+      return withConfig(command, args, io, (config, opts) =>
+        steer("resume", config, { process: required(opts.process, "--process") }, io),
       );
     case "demo":
       return withFlags(command, COMMANDS.demo.options, args, io, async () => {
@@ -282,6 +267,23 @@ async function runCommand(command: Command, args: string[], io: CliIo): Promise<
         return runDemo({ out: io.out, keepDashboard: process.stdout.isTTY });
       });
   }
+}
+
+/** The commands that run on a configuration (`--config`, or the seeds' AUTOSCALE_* variables). */
+type ConfiguredCommand = Exclude<Command, "demo">;
+
+/** A command's flags parsed and its configuration loaded, then `run` on both. */
+function withConfig<C extends ConfiguredCommand>(
+  command: C,
+  args: string[],
+  io: CliIo,
+  run: (config: Config, opts: Flags<(typeof COMMANDS)[C]["options"]>) => Promise<number>,
+): Promise<number> {
+  type Opts = Flags<(typeof COMMANDS)[C]["options"]>;
+  // TypeScript loses the flags' type through COMMANDS[C]; each call site still checks its own.
+  return withFlags(command, COMMANDS[command].options as Options, args, io, async (opts) =>
+    run(await configFrom((opts as { config?: string }).config, io.env), opts as Opts),
+  );
 }
 
 /** Parses a command's own flags; `--help` prints its usage instead of running it. */
