@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { envName, integer } from "../kit/fields.js";
-import { describeFetchError, isAbort, withTimeout } from "../kit/http.js";
+import { withTimeout } from "../kit/http.js";
 import { scrub } from "../kit/redact.js";
+import { transportError } from "./json-http.js";
 import { ScaleError, type ScaleErrorKind, type Scaler, type ScalingBackend } from "./types.js";
 
 export const herokuScalingSchema = z.strictObject({
@@ -129,17 +130,12 @@ export class HerokuFormationScaler implements Scaler {
       // Read under the same deadline: a stalled body is as much a timeout as stalled headers.
       text = await response.text();
     } catch (error) {
-      if (isAbort(error) && signal.aborted) {
-        throw new ScaleError(
-          "aborted",
-          "aborted",
-          `Heroku API request to ${this.target} was cancelled before it answered`,
-        );
-      }
-      if (isAbort(error)) {
-        throw new ScaleError("timeout", "timeout", `Heroku API did not answer within ${this.#timeoutMs} ms`);
-      }
-      throw new ScaleError("network", "network_error", this.#redact(describeFetchError(error)));
+      throw transportError(error, signal, {
+        api: "Heroku API",
+        target: this.target,
+        timeoutMs: this.#timeoutMs,
+        scrub: (text) => this.#redact(text),
+      });
     }
     const json = parseJson(text);
     if (!response.ok) throw this.#apiError(response, json);

@@ -67,21 +67,12 @@ export class JsonHttp {
       // Read under the same deadline: a stalled body is as much a timeout as stalled headers.
       text = await response.text();
     } catch (error) {
-      if (isAbort(error) && signal.aborted) {
-        throw new ScaleError(
-          "aborted",
-          "aborted",
-          this.scrub(`${this.#api} request to ${this.#target} was cancelled before it answered`),
-        );
-      }
-      if (isAbort(error)) {
-        throw new ScaleError(
-          "timeout",
-          "timeout",
-          `${this.#api} did not answer within ${this.#timeoutMs} ms`,
-        );
-      }
-      throw new ScaleError("network", "network_error", this.scrub(describeFetchError(error)));
+      throw transportError(error, signal, {
+        api: this.#api,
+        target: this.#target,
+        timeoutMs: this.#timeoutMs,
+        scrub: (text) => this.scrub(text),
+      });
     }
     return {
       status: response.status,
@@ -176,4 +167,25 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A platform call that got no answer, as the engine's ScaleError: cancelled by the tick, timed
+ * out (unclear: the platform may have applied it), or a network failure. Every platform client
+ * classes its fetch failures so.
+ */
+export function transportError(
+  error: unknown,
+  signal: AbortSignal,
+  call: { api: string; target: string; timeoutMs: number; scrub: (text: string) => string },
+): ScaleError {
+  if (isAbort(error) && signal.aborted)
+    return new ScaleError(
+      "aborted",
+      "aborted",
+      call.scrub(`${call.api} request to ${call.target} was cancelled before it answered`),
+    );
+  if (isAbort(error))
+    return new ScaleError("timeout", "timeout", `${call.api} did not answer within ${call.timeoutMs} ms`);
+  return new ScaleError("network", "network_error", call.scrub(describeFetchError(error)));
 }
