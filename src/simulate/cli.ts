@@ -14,8 +14,10 @@ import {
   readTraceFile,
   sliceTrace,
   TraceError,
+  type Trace,
   type ValueIs,
 } from "./trace.js";
+import { simulationSchema, type SimulationSettings } from "./schema.js";
 import { parseFlags, UsageError } from "../kit/flags.js";
 
 export const SIMULATE_USAGE = `usage:
@@ -23,6 +25,7 @@ export const SIMULATE_USAGE = `usage:
                         [--policy 'NAME={"passesToScaleDown":2}']... [--process web]
                         [--speedup N] [--from TIME] [--to TIME] [--seed N]
                         [--value count|per-minute|per-second] [--zone ZONE]
+                        [--service-time MS|trace]
                         [--report out.html] [--json] [--no-baselines]
 
 Replays a request-rate trace minute by minute through the capacity model in the first
@@ -40,6 +43,9 @@ would have met the SLO each minute) and static and scheduled baselines.
               trace's zone
   --value     what a generic trace's values are: requests per interval (count, default) or a rate
   --zone      IANA zone of a generic trace's timestamps without an offset (default UTC)
+  --service-time
+              the model's service time in ms (instead of simulation.serviceTimeMs), or "trace":
+              the median of the trace's own service_p50_ms column (autoscalebot trace writes it)
   --seed      the seed of every random draw (the router's, the heartbeat's), an integer from 0
               to 4294967295 (default simulation.noise.seed)
   --report    also write the comparison as one HTML page (checked writable before the replay)
@@ -62,6 +68,7 @@ function options(args: string[]) {
     seed: { type: "string" },
     value: { type: "string" },
     zone: { type: "string" },
+    "service-time": { type: "string" },
     report: { type: "string" },
     json: { type: "boolean" },
     "no-baselines": { type: "boolean" },
@@ -119,6 +126,34 @@ async function checkWritable(path: string): Promise<void> {
       }
   }
   if (problem !== undefined) throw new ReportError(`--report ${path}: cannot write the file: ${problem}`);
+}
+
+/**
+ * `--service-time`: a number of ms, or the trace's own measure of it. The settings are checked
+ * again, since the SLO must stay above the service time.
+ */
+function withServiceTime(settings: SimulationSettings, text: string | undefined, trace: Trace) {
+  if (text === undefined) return settings;
+  let serviceTimeMs: number;
+  if (text === "trace") {
+    if (trace.serviceTimeMs === undefined)
+      throw new UsageError(
+        `--service-time trace: ${trace.source} has no service_p50_ms column (autoscalebot trace writes one)`,
+      );
+    serviceTimeMs = trace.serviceTimeMs;
+  } else {
+    serviceTimeMs = Number(text);
+    if (text.trim() === "" || !Number.isFinite(serviceTimeMs) || serviceTimeMs < 0)
+      throw new UsageError(
+        `--service-time expects a number of ms >= 0 or "trace", got ${JSON.stringify(text)}`,
+      );
+  }
+  const checked = simulationSchema.safeParse({ ...settings, serviceTimeMs });
+  if (!checked.success)
+    throw new UsageError(
+      `--service-time ${serviceTimeMs} ms: ${checked.error.issues.map((i) => i.message).join("; ")}`,
+    );
+  return checked.data;
 }
 
 /** `autoscalebot simulate ...`: exit 0 done, 2 bad usage, configuration or trace. */
@@ -184,6 +219,7 @@ export async function runSimulate(args: string[], io: CliIo): Promise<number> {
       trace = sliceTrace(trace, at(opts.from, "from"), at(opts.to, "to"));
     }
     trace = compressTrace(trace, speedup);
+    settings = withServiceTime(settings, opts["service-time"], trace);
 
     const { runs, report } = compare(policies, processName, trace, settings, {
       baselines: !opts["no-baselines"],

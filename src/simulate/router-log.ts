@@ -1,4 +1,5 @@
 import { DateTime } from "luxon";
+import { SERVICE_P50 } from "./trace.js";
 
 /**
  * Heroku router log lines → a per-minute trace the simulator reads (`simulate --trace`). Two
@@ -108,7 +109,7 @@ function quantile(sorted: number[], q: number): string {
 
 /** The trace CSV: `timestamp,requests` first (what `simulate --trace` reads), then the minute's service p50/p95 and H12s. */
 export function routerTraceCsv(minutes: RouterMinute[]): string {
-  const rows = ["timestamp,requests,service_p50_ms,service_p95_ms,h12"];
+  const rows = [`timestamp,requests,${SERVICE_P50},service_p95_ms,h12`];
   for (const m of minutes) {
     const sorted = [...m.service].sort((a, b) => a - b);
     rows.push(

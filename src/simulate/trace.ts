@@ -32,6 +32,12 @@ export interface Trace {
   /** Trace minutes per simulated minute (1: real time). */
   speedup: number;
   warnings: string[];
+  /**
+   * The service time the trace itself measured (`autoscalebot trace` writes a `service_p50_ms`
+   * column): the median of its minutes' p50s, over the minutes that served a request. Absent
+   * when the file has no such column.
+   */
+  serviceTimeMs?: number;
 }
 
 export interface Gap {
@@ -161,7 +167,34 @@ export function parseTrace(text: string, source: string, options: ReadOptions = 
   }
   const hasHeader = !isNumeric(lines[0]!.line.split(",")[1]);
   const rows = readColumns(hasHeader ? lines.slice(1) : lines, source, 0, 1, options.zone ?? "UTC");
-  return resample(rows, { source, zone: options.zone ?? "UTC", valueIs: options.valueIs ?? "count" });
+  const trace = resample(rows, { source, zone: options.zone ?? "UTC", valueIs: options.valueIs ?? "count" });
+  const service = hasHeader ? header.indexOf(SERVICE_P50) : -1;
+  if (service < 0) return trace;
+  const serviceTimeMs = medianColumn(lines.slice(1), service, header.indexOf("requests"));
+  return serviceTimeMs === null ? trace : { ...trace, serviceTimeMs };
+}
+
+/** The column of `autoscalebot trace` that holds each minute's service-time p50. */
+export const SERVICE_P50 = "service_p50_ms";
+
+/**
+ * The median of a column's values over the rows that have one (and, when the file counts
+ * requests, served at least one): a minute without requests has no service time to report.
+ */
+function medianColumn(lines: { line: string }[], column: number, requestsColumn: number): number | null {
+  const values: number[] = [];
+  for (const { line } of lines) {
+    const fields = line.split(",");
+    if (requestsColumn >= 0 && !(Number(fields[requestsColumn]) > 0)) continue;
+    const text = fields[column]?.trim();
+    if (!text) continue;
+    const value = Number(text);
+    if (Number.isFinite(value) && value >= 0) values.push(value);
+  }
+  if (values.length === 0) return null;
+  values.sort((a, b) => a - b);
+  const mid = values.length >> 1;
+  return values.length % 2 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
 }
 
 interface Sample {
