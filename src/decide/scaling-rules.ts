@@ -200,13 +200,21 @@ export function scaleDownLimit(
   return Math.min(limit, current);
 }
 
-/** The rules in words, for a reason: "the scale-down policies (2 Pods per 60 s)". */
+/** The rules in words, for a reason: "the scale-down policy (2 processes per 60 s)". */
 export function describePolicies(direction: "up" | "down", rules: ScalingRules): string {
   const each = rules.policies.map(
     (p) =>
       `${p.value}${p.type === "Percent" ? "%" : p.value === 1 ? " process" : " processes"} per ${p.periodSeconds} s`,
   );
   const joined =
-    each.length > 1 ? `${rules.select === "Min" ? "least of" : "most of"} ${each.join(", ")}` : each[0];
+    each.length > 1
+      ? `${rules.select === "Min" ? "the least of" : "the most of"} ${each.join(", ")}`
+      : each[0];
   return `the scale-${direction} policy (${joined})`;
+}
+
+/** Why the rules allow no scale in `direction` now, for a reason. */
+export function describeBlocked(direction: "up" | "down", rules: ScalingRules): string {
+  if (rules.select === "Disabled") return `scaling ${direction} is disabled (selectPolicy Disabled)`;
+  return `${describePolicies(direction, rules)} allows no ${direction === "up" ? "more" : "fewer"} now`;
 }

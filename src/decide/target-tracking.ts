@@ -6,6 +6,7 @@ import type { DecisionState, HistoryEntry, Recommendation } from "./decision-sta
 import {
   behaviorSchema,
   DEFAULT_SCALE_DOWN_WINDOW_SECONDS,
+  describeBlocked,
   describePolicies,
   keepRecommendations,
   longestPeriodMs,
@@ -334,13 +335,7 @@ function limited(
       stabilized < desired ? `; up to ${lowest}, the lowest within ${seconds(rules.windowMs)}` : "";
     const limit = scaleUpLimit(rules, current, state.scales, now.toMillis());
     if (limit <= current && current < bounds.max)
-      return decision(
-        "hold",
-        current,
-        `${why}${stable}, but ${describePolicies("up", rules)} allows no more now`,
-        bounds,
-        next,
-      );
+      return decision("hold", current, `${why}${stable}, but ${describeBlocked("up", rules)}`, bounds, next);
     const target = Math.min(stabilized, limit);
     const capped = target < stabilized ? `, ${target} at most by ${describePolicies("up", rules)}` : "";
     return moveTo("up", target, input, bounds, `${why}${stable}${capped}`, next);
@@ -354,7 +349,7 @@ function limited(
       return decision(
         "hold",
         current,
-        `${why}${stable}, but ${describePolicies("down", rules)} allows no fewer now`,
+        `${why}${stable}, but ${describeBlocked("down", rules)}`,
         bounds,
         next,
       );

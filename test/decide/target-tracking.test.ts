@@ -3,6 +3,7 @@ import { emptyDecisionState, recordScale, type DecisionState } from "../../src/d
 import {
   decideTargetTracking,
   recommend,
+  targetTracking,
   targetTrackingSchema,
   type TargetTrackingConfig,
 } from "../../src/decide/target-tracking.js";
@@ -738,5 +739,185 @@ describe("decideTargetTracking: the prelude still applies", () => {
   it("an app-asked count (desired) wins over tracking", () => {
     const reading: Reading = { backend: "app-json", value: 500, unit: "count", ok: true, desired: 6 };
     expect(once(config(), reading, { current: 4 })).toMatchObject({ action: "up", target: 6 });
+  });
+});
+
+describe("decideTargetTracking: several metrics (targets)", () => {
+  const targets = config({ targetValue: undefined, targets: { utilisation: 60, queueTimeP95Ms: 200 } });
+  const measured = (metrics: Record<string, number | null>): Reading => ({
+    backend: "request-metrics",
+    value: metrics.utilisation ?? null,
+    unit: "count",
+    ok: true,
+    metrics,
+  });
+
+  it("the largest recommendation wins, and says which metric it is", () => {
+    const d = once(targets, measured({ utilisation: 90, queueTimeP95Ms: 300 }), { current: 4 });
+    expect(d).toMatchObject({ action: "up", target: 6 });
+    expect(d.reason).toBe("utilisation 90 per process against a target of 60 recommends 6");
+    const latency = once(targets, measured({ utilisation: 30, queueTimeP95Ms: 500 }), { current: 4 });
+    expect(latency).toMatchObject({ action: "up", target: 10 });
+    expect(latency.reason).toBe("queueTimeP95Ms 500 per process against a target of 200 recommends 10");
+  });
+
+  it("each metric has its own tolerance band: one within it holds only if none is out", () => {
+    expect(once(targets, measured({ utilisation: 62, queueTimeP95Ms: 190 }), { current: 4 }).action).toBe(
+      "hold",
+    );
+    expect(once(targets, measured({ utilisation: 62, queueTimeP95Ms: 100 }), { current: 4 }).action).toBe(
+      "hold",
+    );
+    expect(once(targets, measured({ utilisation: 30, queueTimeP95Ms: 100 }), { current: 4 })).toMatchObject({
+      action: "down",
+      target: 2,
+    });
+  });
+
+  it.each<[string, Record<string, number | null>, string, number]>([
+    ["a null metric, the other high: scales up", { utilisation: null, queueTimeP95Ms: 400 }, "up", 8],
+    ["a metric left out, the other high: scales up", { queueTimeP95Ms: 400 }, "up", 8],
+    ["a null metric, the other low: holds", { utilisation: null, queueTimeP95Ms: 50 }, "hold", 4],
+    ["a NaN metric, the other low: holds", { utilisation: NaN, queueTimeP95Ms: 50 }, "hold", 4],
+    [
+      "a null metric, the other within the band: holds",
+      { utilisation: null, queueTimeP95Ms: 200 },
+      "hold",
+      4,
+    ],
+    ["both missing: holds", { utilisation: null }, "hold", 4],
+  ])("a failed or missing metric never lets the others scale down: %s", (_label, metrics, action, target) => {
+    expect(once(targets, measured(metrics), { current: 4 })).toMatchObject({ action, target });
+  });
+
+  it("explains the holds, and keeps no recommendation for them", () => {
+    const state = withRecommendations([1, 4]);
+    const low = once(targets, measured({ utilisation: null, queueTimeP95Ms: 50 }), { current: 4, state });
+    expect(low.reason).toBe(
+      "queueTimeP95Ms 50 per process against a target of 200 recommends 1, but utilisation is missing: holding rather than scaling down",
+    );
+    expect(low.state.recommendations).toEqual(state.recommendations);
+    expect(low.state.history).toEqual([{ at: T0.toMillis(), value: null }]);
+    const none = once(targets, measured({}), { current: 4, state });
+    expect(none.reason).toBe("holding: no tracked metric in the reading (utilisation, queueTimeP95Ms)");
+    expect(none.state.recommendations).toEqual(state.recommendations);
+  });
+
+  it("while a metric is missing no recommendation is kept, so the window still reads the ones before", () => {
+    // Three low readings with one metric missing, then both present and low: the 4 of a minute before still holds.
+    const readings = [
+      ...repeat(measured({ utilisation: null, queueTimeP95Ms: 50 }), 3),
+      measured({ utilisation: 20, queueTimeP95Ms: 50 }),
+    ];
+    const decisions = run(
+      stabilized({ targetValue: undefined, targets: { utilisation: 60, queueTimeP95Ms: 200 } }),
+      readings,
+      {
+        state: withRecommendations([1, 4]),
+      },
+    );
+    expect(decisions.map((d) => d.action)).toEqual(["hold", "hold", "hold", "hold"]);
+    expect(last(decisions).reason).toContain("the highest within the last 300 s is 4");
+  });
+
+  it("a failed reading is overload as with targetValue; one that means unknown holds", () => {
+    expect(once(targets, failed(), { current: 4 })).toMatchObject({ action: "up", target: 5 });
+    expect(once(targets, unreachable, { current: 4 })).toMatchObject({ action: "hold", target: 4 });
+  });
+
+  it("valueIs total applies to every target", () => {
+    const totals = config({ targetValue: undefined, valueIs: "total", targets: { waiting: 10, due: 5 } });
+    const reading: Reading = {
+      backend: "queue",
+      value: 40,
+      unit: "jobs",
+      ok: true,
+      metrics: { waiting: 40, due: 30 },
+    };
+    expect(once(totals, reading, { current: 2 })).toMatchObject({ action: "up", target: 6 });
+  });
+
+  it("the band is the first target's", () => {
+    expect(targetTracking.band(targets)).toEqual({ low: 54, high: 66, target: 60, perProcess: false });
+  });
+});
+
+describe("decideTargetTracking: the scale-up stabilization window", () => {
+  const cfg = stabilized({ behavior: { scaleUp: { stabilizationWindowSeconds: 180 } } });
+
+  it("scales up only to the lowest recommendation within the window", () => {
+    const d = once(cfg, per(200), { current: 4, state: withRecommendations([1, 6], [2, 5]) });
+    expect(d).toMatchObject({ action: "up", target: 5 });
+    expect(d.reason).toBe(
+      "200 per process against a target of 100 recommends 8; up to 5, the lowest within the last 180 s",
+    );
+  });
+
+  it("holds while a recommendation within the window is the current count or lower", () => {
+    const d = once(cfg, per(200), { current: 4, state: withRecommendations([2, 3]) });
+    expect(d).toMatchObject({ action: "hold", target: 4 });
+    expect(d.reason).toBe(
+      "200 per process against a target of 100 recommends 8, but the lowest within the last 180 s is 3",
+    );
+  });
+
+  it("a sustained rise scales up once the low recommendations age out; a spike alone never does", () => {
+    const sustained = run(cfg, [per(100), ...repeat(per(200), 4)]);
+    expect(sustained.map((d) => `${d.action}:${d.target}`)).toEqual([
+      "hold:4",
+      "hold:4",
+      "hold:4",
+      "up:8",
+      "up:8",
+    ]);
+    const spikes = run(cfg, [100, 200, 100, 200, 100, 200].map(per));
+    expect(spikes.every((d) => d.action === "hold")).toBe(true);
+  });
+});
+
+describe("decideTargetTracking: policies say why they hold", () => {
+  it("up: a period's allowance used up", () => {
+    const cfg = config({
+      behavior: { scaleUp: { policies: [{ type: "Pods", value: 2, periodSeconds: 300 }] } },
+    });
+    const state: DecisionState = {
+      ...emptyDecisionState(),
+      scales: [{ at: T0.toMillis() - 2 * MINUTE_MS, from: 2, to: 4 }],
+    };
+    const d = once(cfg, per(300), { current: 4, state });
+    expect(d).toMatchObject({ action: "hold", target: 4, conditions: [] });
+    expect(d.reason).toBe(
+      "300 per process against a target of 100 recommends 12, but the scale-up policy (2 processes per 300 s) allows no more now",
+    );
+    expect(once(cfg, per(300), { current: 4, state, now: T0.plus({ minutes: 3 }) })).toMatchObject({
+      action: "up",
+      target: 6,
+    });
+  });
+
+  it("down: Disabled never scales down, whatever the window", () => {
+    const cfg = config({ behavior: { scaleDown: { selectPolicy: "Disabled" } } });
+    const d = once(cfg, per(10), { current: 8 });
+    expect(d).toMatchObject({ action: "hold", target: 8 });
+    expect(d.reason).toBe(
+      "10 per process against a target of 100 recommends 1, but scaling down is disabled (selectPolicy Disabled)",
+    );
+  });
+
+  it("the maximum is said before the policy", () => {
+    const cfg = config({ maxProcesses: 4, behavior: { scaleUp: { selectPolicy: "Disabled" } } });
+    expect(once(cfg, per(300), { current: 4 })).toMatchObject({ action: "hold", conditions: ["above-max"] });
+  });
+
+  it("scaleRecordsMs is the longest policy period (the stabilization reads no scale records)", () => {
+    expect(targetTracking.scaleRecordsMs!(stabilized())).toBe(0);
+    expect(targetTracking.scaleRecordsMs!(stabilized({ maxScaleDownStep: 2 }))).toBe(1000);
+    const both = stabilized({
+      behavior: {
+        scaleUp: { policies: [{ type: "Pods", value: 4, periodSeconds: 60 }] },
+        scaleDown: { policies: [{ type: "Percent", value: 10, periodSeconds: 600 }] },
+      },
+    });
+    expect(targetTracking.scaleRecordsMs!(both)).toBe(600_000);
   });
 });
