@@ -377,7 +377,10 @@ const minPolicies: Policy[] = [
   { type: "Percent", value: 50, periodSeconds: 60 },
 ];
 
-/** TestCalculateScaleUpLimitWithScalingRules / TestCalculateScaleDownLimitWithBehaviors, and selectPolicy. */
+/**
+ * TestCalculateScaleUpLimitWithScalingRules / TestCalculateScaleDownLimitWithBehaviors; the rest
+ * (marked "horizontal.go") follow its calculateScale{Up,Down}Limit… where its tests have no case.
+ */
 const selectPolicy: BehaviorCase[] = [
   {
     name: "scale-up limit, Min of 2 pods and 50% from 1 (ceil 1.5 = 2)",
@@ -394,29 +397,35 @@ const selectPolicy: BehaviorCase[] = [
     expected: 3,
   },
   {
-    name: "scale-up, Max of the same: 1 + 2 = 3",
+    name: "scale-up, Max of the same: 1 + 2 = 3 (horizontal.go)",
     current: 1,
     desired: 10,
     scaleUp: { selectPolicy: "Max", policies: minPolicies },
     expected: 3,
   },
   {
-    name: "scale-down, Max of the same: trunc 2.5 = 2",
+    name: "scale-down, Max of the same: trunc 2.5 = 2 (horizontal.go)",
     current: 5,
     desired: 1,
     scaleDown: { selectPolicy: "Max", policies: minPolicies },
     expected: 2,
   },
-  { name: "scale-up Disabled", current: 5, desired: 10, scaleUp: { selectPolicy: "Disabled" }, expected: 5 },
   {
-    name: "scale-down Disabled",
+    name: "scale-up Disabled (horizontal.go)",
+    current: 5,
+    desired: 10,
+    scaleUp: { selectPolicy: "Disabled" },
+    expected: 5,
+  },
+  {
+    name: "scale-down Disabled (horizontal.go)",
     current: 5,
     desired: 1,
     scaleDown: { selectPolicy: "Disabled" },
     expected: 5,
   },
   {
-    name: "scale-down Disabled leaves scaling up alone",
+    name: "scale-down Disabled leaves scaling up alone (horizontal.go)",
     current: 5,
     desired: 10,
     scaleDown: { selectPolicy: "Disabled" },
@@ -749,14 +758,14 @@ const replicaCalculator: MetricCase[] = [
     expected: 5,
   },
   {
-    name: "several valid metrics: the largest wins",
+    name: "several valid metrics: the largest wins (horizontal.go)",
     current: 4,
     metrics: { utilisation: 90, queueTimeP95Ms: 400 },
     settings: { targets: { utilisation: 60, queueTimeP95Ms: 200 } },
     expected: 8,
   },
   {
-    name: "several valid metrics, all low: down to the largest",
+    name: "several valid metrics, all low: down to the largest (horizontal.go)",
     current: 10,
     metrics: { utilisation: 30, queueTimeP95Ms: 40 },
     settings: { targets: { utilisation: 60, queueTimeP95Ms: 200 } },
@@ -798,11 +807,13 @@ describe("HPA's replica calculator and controller cases", () => {
   });
 });
 
-it("tallies at least 30 HPA cases tried, one differing (documented)", () => {
-  const all = [...scalingWithRules, ...selectPolicy, ...stabilization];
-  const tried = all.length + replicaCalculator.length;
-  expect(tried).toBeGreaterThanOrEqual(30);
-  expect(all.filter((c) => c.differs).map((c) => c.name)).toEqual(["scaleUp with default behavior"]);
+it("tallies what docs/backends.md says: 80 cases of HPA's tests and 7 of its code, one differing", () => {
+  const all = [...scalingWithRules, ...selectPolicy, ...stabilization, ...replicaCalculator];
+  const ofCode = all.filter((c) => c.name.endsWith("(horizontal.go)"));
+  expect([all.length - ofCode.length, ofCode.length]).toEqual([80, 7]);
+  expect(all.filter((c) => "differs" in c && c.differs).map((c) => c.name)).toEqual([
+    "scaleUp with default behavior",
+  ]);
 });
 
 describe("a step-limited scale-down over simulated minutes (the recommendations, not the count scaled to, are stabilized)", () => {
