@@ -276,6 +276,12 @@ function earlierRecommendations(state: DecisionState): readonly Recommendation[]
   return pairs;
 }
 
+/** `recorded` (a fresh state from `record`, so no copy is needed) keeping these recommendations. */
+function keeping(recorded: DecisionState, recommendations: readonly Recommendation[]): DecisionState {
+  recorded.recommendations = recommendations as Recommendation[];
+  return recorded;
+}
+
 const seconds = (ms: number): string => `the last ${show(ms / 1000)} s`;
 
 export const decideTargetTracking: Decide<TargetTrackingConfig> = (input) => {
@@ -298,10 +304,7 @@ export const decideTargetTracking: Decide<TargetTrackingConfig> = (input) => {
         tracked === null
           ? `holding: no tracked metric in the reading (${Object.keys(config.targets).join(", ")})`
           : `${tracked.why}, but ${tracked.missing} is missing: holding rather than scaling down`;
-      return decision("hold", current, why, bounds, {
-        ...record(entry),
-        recommendations: earlier as Recommendation[],
-      });
+      return decision("hold", current, why, bounds, keeping(record(entry), earlier));
     }
     raw = tracked;
   } else if (reading.value === null) raw = overload(config, reading, current);
@@ -309,7 +312,7 @@ export const decideTargetTracking: Decide<TargetTrackingConfig> = (input) => {
 
   const behavior = behaviorOf(config);
   const desired = raw.recommendation;
-  const next = { ...record(entry), recommendations: keepRecommendations(earlier, desired, behavior, nowMs) };
+  const next = keeping(record(entry), keepRecommendations(earlier, desired, behavior, nowMs));
   const { stabilized, lowest, highest } = stabilize(earlier, desired, current, behavior, nowMs);
   return limited(input, behavior, { desired, stabilized, lowest, highest, why: raw.why }, bounds, next);
 };
