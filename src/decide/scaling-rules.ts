@@ -59,7 +59,6 @@ export const behaviorSchema = z.strictObject({
     .optional()
     .describe("Scaling down: HPA's behavior.scaleDown."),
 });
-export type BehaviorSettings = z.infer<typeof behaviorSchema>;
 
 /** One direction's rules in force: the window in milliseconds, the selection and the policies. */
 export interface ScalingRules {

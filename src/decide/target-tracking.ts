@@ -19,8 +19,6 @@ import {
 } from "./scaling-rules.js";
 import type { Decide, Decision, DecisionBackend } from "./types.js";
 
-export { MAX_STABILIZATION_SECONDS } from "./scaling-rules.js";
-
 /**
  * Proportional target tracking, as Kubernetes' Horizontal Pod Autoscaler (its semantics and
  * where they differ, with why: docs/backends.md, "Target tracking and Kubernetes' HPA"):
