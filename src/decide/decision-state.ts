@@ -4,8 +4,8 @@ import { z } from "zod";
  * What a decision remembers about one process between ticks: its recent readings and scales.
  * It is part of the process's stored record (src/engine/process-record.ts), in the one state
  * document the tick reads and writes once, so it stays small: history is bounded by
- * `historyLength`, scale records by the rules' windows (the engine drops the older ones) and by
- * MAX_SCALE_RECORDS.
+ * `historyLength`, target tracking's recommendations by its stabilization windows, scale records
+ * by the rules' windows (the engine drops the older ones) and by MAX_SCALE_RECORDS.
  */
 export const verdictSchema = z.enum(["fail", "pass", "ok"]);
 export type Verdict = z.infer<typeof verdictSchema>;

@@ -853,6 +853,20 @@ describe("a step-limited scale-down over simulated minutes (the recommendations,
     ]);
   });
 
+  it("the shorthand maxScaleDownStep 2 (2 per scale) with the default window: a step every minute too", () => {
+    const legacy = targetTrackingSchema.parse({
+      backend: "target-tracking",
+      targetValue: 100,
+      valueIs: "total",
+      minProcesses: 1,
+      maxProcesses: 100,
+      maxScaleDownStep: 2,
+    });
+    const platform = followDecisions(decideTargetTracking, legacy, { current: 100, intervalSeconds: 60 });
+    for (let minute = 0; minute < 6; minute++) platform.tick(wantsTwo);
+    expect(platform.log).toEqual(["down:98", "down:96", "down:94", "down:92", "down:90", "down:88"]);
+  });
+
   it("50% per 60 s goes from 100 to 2 in 6 minutes, as HPA does", () => {
     const platform = followDecisions(
       decideTargetTracking,
