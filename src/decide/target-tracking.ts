@@ -158,7 +158,7 @@ const perScale = (value: number): ScalingPolicy[] => [{ type: "Pods", value, per
 
 /** The behavior in force, the shorthands mapped onto it; once per config object (a replay decides with one). */
 const behaviors = new WeakMap<TargetTrackingConfig, Behavior>();
-export function behaviorOf(config: TargetTrackingConfig): Behavior {
+function behaviorOf(config: TargetTrackingConfig): Behavior {
   let behavior = behaviors.get(config);
   if (behavior) return behavior;
   const { scaleUp, scaleDown } = config.behavior ?? {};
@@ -191,7 +191,7 @@ const show = (n: number): string => String(Math.round(n * 100) / 100);
 /** How a value compares with its target: the settings `recommend` reads besides the target. */
 type Comparison = Pick<TargetTrackingConfig, "valueIs" | "tolerance">;
 
-/** The raw recommendation for one value against its target, and why (`name` prefixes the reason). */
+/** The raw recommendation for one value against its target, and why. */
 export function recommend(
   config: Comparison & { targetValue: number },
   value: number,
@@ -200,6 +200,7 @@ export function recommend(
   return recommendAgainst(config.targetValue, config, value, current);
 }
 
+/** `recommend` with the target apart (no object per metric); `name` prefixes the reason. */
 function recommendAgainst(
   target: number,
   { valueIs, tolerance }: Comparison,
