@@ -4,8 +4,8 @@ import { z } from "zod";
  * What a decision remembers about one process between ticks: its recent readings and scales.
  * It is part of the process's stored record (src/engine/process-record.ts), in the one state
  * document the tick reads and writes once, so it stays small: history is bounded by
- * `historyLength`, scale records by the rules' windows (the engine drops the older ones) and by
- * MAX_SCALE_RECORDS.
+ * `historyLength`, target tracking's recommendations by its stabilization windows, scale records
+ * by the rules' windows (the engine drops the older ones) and by MAX_SCALE_RECORDS.
  */
 export const verdictSchema = z.enum(["fail", "pass", "ok"]);
 export type Verdict = z.infer<typeof verdictSchema>;
@@ -19,6 +19,13 @@ export const historyEntrySchema = z.object({
 });
 export type HistoryEntry = z.infer<typeof historyEntrySchema>;
 
+/**
+ * One recommendation target tracking keeps for its stabilization windows: [time in ms, count].
+ * A pair rather than an object because the state document holds up to a window's worth.
+ */
+export const recommendationSchema = z.tuple([z.number(), z.number()]);
+export type Recommendation = z.infer<typeof recommendationSchema>;
+
 export const scaleRecordSchema = z.object({ at: z.number(), from: z.number(), to: z.number() });
 export type ScaleRecord = z.infer<typeof scaleRecordSchema>;
 
@@ -26,6 +33,12 @@ export const decisionStateSchema = z.object({
   history: z.array(historyEntrySchema),
   lastScaleAt: z.number().nullable(),
   scales: z.array(scaleRecordSchema),
+  /**
+   * Target tracking's raw recommendations within its stabilization windows (src/decide/scaling-rules.ts),
+   * oldest first. Unlike the history they outlive a scale: HPA's stabilization reads the
+   * recommendations behind a scale, not the count scaled to.
+   */
+  recommendations: z.array(recommendationSchema).optional(),
   /** Since when the queue and its jobs in progress have read 0, while the minimum is 0 (src/decide/workers.ts). */
   idleSince: z.number().optional(),
 });

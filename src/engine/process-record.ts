@@ -76,6 +76,7 @@ export function clampTimes(record: ProcessRecord, now: number): { record: Proces
   for (const entry of copy.history) entry.at = at(entry.at, "history");
   if (copy.lastScaleAt !== null) copy.lastScaleAt = at(copy.lastScaleAt, "lastScaleAt");
   for (const scale of copy.scales) scale.at = at(scale.at, "scales");
+  for (const pair of copy.recommendations ?? []) pair[0] = at(pair[0], "recommendations");
   if (copy.lastMeasuredAt !== undefined) copy.lastMeasuredAt = at(copy.lastMeasuredAt, "lastMeasuredAt");
   if (copy.pendingScale) copy.pendingScale.at = at(copy.pendingScale.at, "pendingScale");
   for (const notice of Object.values(copy.notices ?? {})) {

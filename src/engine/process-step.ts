@@ -327,7 +327,7 @@ export function settleStep(step: Step, input: StepInput, outcome: ScaleOutcome):
 
 /**
  * How far back the process's rules read its scale records: the too-rapid windows and the
- * policy's own (target tracking's stabilization window). Cool-downs read `lastScaleAt` alone.
+ * policy's own (target tracking's longest policy period). Cool-downs read `lastScaleAt` alone.
  */
 function scaleRecordsWindowMs(config: ProcessConfig): number {
   const { tooRapidPeriodMinutes, scaleDiffThreshold, scaleDiffPeriodMinutes } = config.notification;
@@ -357,7 +357,7 @@ function withScale<Record extends ProcessRecord>(
   const next = recordScale(record, scale);
   if (record.scales.length >= MAX_SCALE_RECORDS)
     warnings.push(
-      `the newest ${MAX_SCALE_RECORDS} scale records are kept, the most a process keeps: the too-rapid and stabilization rules see back to ${utc(next.scales[0]!.at)} (every scale is in the history)`,
+      `the newest ${MAX_SCALE_RECORDS} scale records are kept, the most a process keeps: the too-rapid and scaling-policy rules see back to ${utc(next.scales[0]!.at)} (every scale is in the history)`,
     );
   return next;
 }

@@ -27,6 +27,8 @@ export interface Reading {
   holdScaleDownWhileBusy?: boolean;
   /** A process count the app itself asks for (app-json backend). */
   desired?: number;
+  /** Named values of one measurement (request-metrics): target tracking may track several. */
+  metrics?: Record<string, number | null>;
 }
 
 export interface Measurement {

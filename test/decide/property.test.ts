@@ -25,6 +25,9 @@ const reading: fc.Arbitrary<Reading> = fc.record({
   unit: fc.constantFrom("ms" as const, "jobs" as const),
   ok: fc.boolean(),
   failureMeans: fc.constantFrom("overload" as const, "unknown" as const, undefined),
+  metrics: fc.option(fc.dictionary(fc.constantFrom("utilisation", "queueTimeP95Ms", "other"), value), {
+    nil: undefined,
+  }),
 });
 const time = fc.integer({ min: YEAR - 86_400_000 * 30, max: YEAR + 86_400_000 * 400 });
 const state = fc.record({
@@ -39,6 +42,9 @@ const state = fc.record({
   ),
   lastScaleAt: fc.option(time, { nil: null }),
   scales: fc.array(fc.record({ at: time, from: fc.nat(200), to: fc.nat(200) }), { maxLength: 8 }),
+  recommendations: fc.option(fc.array(fc.tuple(time, fc.integer({ min: -5, max: 500 })), { maxLength: 12 }), {
+    nil: undefined,
+  }),
 });
 
 const common = {
@@ -63,6 +69,28 @@ const decisions = [
   },
   { backend: "target-tracking", targetValue: 200, maxScaleDownStep: 2, ...common },
   { backend: "target-tracking", targetValue: 20, valueIs: "total", ...common },
+  {
+    backend: "target-tracking",
+    targets: { utilisation: 60, queueTimeP95Ms: 200 },
+    behavior: {
+      scaleUp: {
+        stabilizationWindowSeconds: 120,
+        selectPolicy: "Min",
+        policies: [
+          { type: "Percent", value: 50, periodSeconds: 60 },
+          { type: "Pods", value: 3, periodSeconds: 300 },
+        ],
+      },
+      scaleDown: { policies: [{ type: "Percent", value: 10, periodSeconds: 120 }] },
+    },
+    ...common,
+  },
+  {
+    backend: "target-tracking",
+    targetValue: 50,
+    behavior: { scaleDown: { selectPolicy: "Disabled" } },
+    ...common,
+  },
 ];
 const configs = decisions.map(
   (decision) =>

@@ -1,20 +1,14 @@
 import { describe, expect, it } from "vitest";
-import {
-  emptyDecisionState,
-  recordScale,
-  type HistoryEntry,
-  type DecisionState,
-} from "../../src/decide/decision-state.js";
+import { emptyDecisionState, recordScale, type DecisionState } from "../../src/decide/decision-state.js";
 import {
   decideTargetTracking,
-  keepHistory,
   recommend,
-  stabilizedFloor,
+  targetTracking,
   targetTrackingSchema,
   type TargetTrackingConfig,
 } from "../../src/decide/target-tracking.js";
 import type { Reading } from "../../src/measure/types.js";
-import { afterScale, failed, last, MINUTE_MS, T0, ticks, unreachable } from "../helpers/decide.js";
+import { afterScale, failed, last, MINUTE_MS, repeat, T0, ticks, unreachable } from "../helpers/decide.js";
 
 function parse(overrides: Record<string, unknown> = {}): TargetTrackingConfig {
   return targetTrackingSchema.parse({ backend: "target-tracking", targetValue: 100, ...overrides });
@@ -30,14 +24,15 @@ const per = (value: number): Reading => ({ backend: "queue", value, unit: "jobs"
 
 const { once, run } = ticks(decideTargetTracking, { current: 4, intervalSeconds: 60 });
 
-/** A state whose history holds these recommendations, `minutesAgo` before T0. */
+/** A state that keeps these recommendations, `minutesAgo` before T0. */
 const withRecommendations = (...entries: [minutesAgo: number, recommendation: number][]): DecisionState => ({
   ...emptyDecisionState(),
-  history: entries.map(([minutesAgo, recommendation]) => ({
-    at: T0.toMillis() - minutesAgo * MINUTE_MS,
-    value: null,
-    recommendation,
-  })),
+  recommendations: entries
+    .map(([minutesAgo, recommendation]): [number, number] => [
+      T0.toMillis() - minutesAgo * MINUTE_MS,
+      recommendation,
+    ])
+    .sort((a, b) => a[0] - b[0]),
 });
 
 describe("targetTrackingSchema", () => {
@@ -47,7 +42,6 @@ describe("targetTrackingSchema", () => {
       targetValue: 100,
       valueIs: "average",
       tolerance: 0.1,
-      scaleDownStabilizationSeconds: 300,
       minProcesses: 1,
       maxProcesses: 3,
       increment: 1,
@@ -68,6 +62,24 @@ describe("targetTrackingSchema", () => {
     [{ maxScaleUpStep: 1, maxScaleDownStep: 1 }],
     [{ maxScaleUpStep: 50 }],
     [{ historyLength: 1 }],
+    [{ targetValue: undefined, targets: { utilisation: 60, queueTimeP95Ms: 200 } }],
+    [{ behavior: { scaleUp: { stabilizationWindowSeconds: 120 } } }],
+    [{ behavior: { scaleDown: { policies: [{ type: "Percent", value: 50, periodSeconds: 60 }] } } }],
+    [{ behavior: { scaleDown: { selectPolicy: "Disabled" } } }],
+    [
+      {
+        behavior: {
+          scaleUp: { selectPolicy: "Min", policies: [{ type: "Pods", value: 4, periodSeconds: 1800 }] },
+        },
+      },
+    ],
+    [
+      {
+        scaleDownStabilizationSeconds: 600,
+        behavior: { scaleDown: { policies: [{ type: "Pods", value: 2, periodSeconds: 60 }] } },
+      },
+    ],
+    [{ maxScaleUpStep: 4, behavior: { scaleUp: { stabilizationWindowSeconds: 60 } } }],
   ])("accepts %j", (overrides) => {
     const result = targetTrackingSchema.safeParse({
       backend: "target-tracking",
@@ -98,6 +110,47 @@ describe("targetTrackingSchema", () => {
     [{ minProcesses: 4 }, "minProcesses"],
     [{ minProcesses: 5, maxProcesses: 4 }, "minProcesses"],
     [{ maxProcesses: 0 }, "maxProcesses"],
+    [{ targets: { utilisation: 60 } }, "targets"],
+    [{ targetValue: undefined, targets: {} }, "targets"],
+    [{ targetValue: undefined, targets: { utilisation: 0 } }, "targets.utilisation"],
+    [{ targetValue: undefined, targets: { "queue time": 200 } }, "targets.queue time"],
+    [
+      { behavior: { scaleUp: { stabilizationWindowSeconds: 3601 } } },
+      "behavior.scaleUp.stabilizationWindowSeconds",
+    ],
+    [{ behavior: { scaleDown: { policies: [] } } }, "behavior.scaleDown.policies"],
+    [
+      { behavior: { scaleDown: { policies: [{ type: "Pods", value: 0, periodSeconds: 60 }] } } },
+      "behavior.scaleDown.policies.0.value",
+    ],
+    [
+      { behavior: { scaleDown: { policies: [{ type: "Pods", value: 1, periodSeconds: 1801 }] } } },
+      "behavior.scaleDown.policies.0.periodSeconds",
+    ],
+    [
+      { behavior: { scaleDown: { policies: [{ type: "pods", value: 1, periodSeconds: 60 }] } } },
+      "behavior.scaleDown.policies.0.type",
+    ],
+    [{ behavior: { scaleUp: { selectPolicy: "max" } } }, "behavior.scaleUp.selectPolicy"],
+    [{ behavior: { scaleup: {} } }, "behavior"],
+    [
+      { scaleDownStabilizationSeconds: 60, behavior: { scaleDown: { stabilizationWindowSeconds: 60 } } },
+      "scaleDownStabilizationSeconds",
+    ],
+    [
+      {
+        maxScaleUpStep: 2,
+        behavior: { scaleUp: { policies: [{ type: "Pods", value: 2, periodSeconds: 60 }] } },
+      },
+      "maxScaleUpStep",
+    ],
+    [
+      {
+        maxScaleDownStep: 2,
+        behavior: { scaleDown: { policies: [{ type: "Pods", value: 2, periodSeconds: 60 }] } },
+      },
+      "maxScaleDownStep",
+    ],
   ])("rejects %j at %s", (overrides, path) => {
     const result = targetTrackingSchema.safeParse({
       backend: "target-tracking",
@@ -111,8 +164,19 @@ describe("targetTrackingSchema", () => {
   it("rejects a missing targetValue with a message saying what is expected", () => {
     const result = targetTrackingSchema.safeParse({ backend: "target-tracking" });
     expect(result.error?.issues.find((issue) => issue.path[0] === "targetValue")?.message).toBe(
-      "expected number > 0",
+      "expected number > 0 (or targets: a target per metric)",
     );
+  });
+
+  it("rejects targetValue and targets together, saying so", () => {
+    const result = targetTrackingSchema.safeParse({
+      backend: "target-tracking",
+      targetValue: 1,
+      targets: { a: 1 },
+    });
+    expect(result.error?.issues.map((issue) => issue.message)).toEqual([
+      "expected targetValue or targets, not both",
+    ]);
   });
 
   it("rejects unknown keys (a typo'd setting is not silently ignored)", () => {
@@ -221,7 +285,8 @@ describe("decideTargetTracking: scaling up", () => {
     expect(d.reason).toBe(
       "200 per process against a target of 100 recommends 8, but already at the maximum of 4",
     );
-    expect(d.state.history).toEqual([{ at: T0.toMillis(), value: 200, recommendation: 8 }]);
+    expect(d.state.history).toEqual([{ at: T0.toMillis(), value: 200 }]);
+    expect(d.state.recommendations).toEqual([[T0.toMillis(), 8]]);
   });
 
   it("valueIs total: a queue of 450 with 100 per process wants 5", () => {
@@ -249,7 +314,8 @@ describe("decideTargetTracking: holding within the tolerance", () => {
   ])("%s", (_label, overrides, value) => {
     const d = once(config(overrides), per(value), { current: 4 });
     expect(d).toMatchObject({ action: "hold", target: 4, conditions: [] });
-    expect(d.state.history).toEqual([{ at: T0.toMillis(), value, recommendation: 4 }]);
+    expect(d.state.history).toEqual([{ at: T0.toMillis(), value }]);
+    expect(d.state.recommendations).toEqual([[T0.toMillis(), 4]]);
   });
 
   it("scales just past the tolerance edge", () => {
@@ -372,38 +438,23 @@ describe("decideTargetTracking: the scale-down stabilization window", () => {
     expect(decisions.every((d) => d.action === "hold")).toBe(true);
   });
 
-  it("counts the counts scaled to within the window (the history restarts at each scale)", () => {
-    const scaled = recordScale(withRecommendations([5, 8]), {
+  it("the count scaled to is no floor: the recommendations behind it are (they outlive the scale)", () => {
+    // A scale to 5 four minutes ago; the recommendation behind it was 5, kept through the scale.
+    const scaled = recordScale(withRecommendations([4, 5]), {
       at: T0.toMillis() - 4 * MINUTE_MS,
-      from: 2,
+      from: 8,
       to: 5,
     });
-    expect(scaled.history).toEqual([]);
+    expect(scaled.recommendations).toEqual([[T0.toMillis() - 4 * MINUTE_MS, 5]]);
     const cfg = stabilized({ postScaleWaitSeconds: 0 });
     const d = once(cfg, per(40), { current: 5, state: scaled });
     expect(d).toMatchObject({ action: "hold", target: 5 });
     expect(d.reason).toContain("the highest within the last 300 s is 5");
     const later = once(cfg, per(40), { current: 5, state: scaled, now: T0.plus({ minutes: 1 }) });
     expect(later).toMatchObject({ action: "down", target: 2 });
-  });
-
-  it("after a scale down, keeps the formation at that count for the next window", () => {
-    const cfg = stabilized({ postScaleWaitSeconds: 0 });
-    const state = afterScale(6, 4);
-    const d = run(
-      cfg,
-      Array.from({ length: 6 }, () => per(20)),
-      { current: 4, state, start: T0.plus({ minutes: 1 }) },
-    );
-    // 20 per process at 4 recommends 1; the 4 scaled to at T0 holds until T0 + 5 min.
-    expect(d.map((x) => `${x.action}:${x.target}`)).toEqual([
-      "hold:4",
-      "hold:4",
-      "hold:4",
-      "hold:4",
-      "down:1",
-      "down:1",
-    ]);
+    // Without a recommendation behind it, a scale sets no floor at all.
+    const bare = recordScale(emptyDecisionState(), { at: T0.toMillis() - MINUTE_MS, from: 8, to: 5 });
+    expect(once(cfg, per(40), { current: 5, state: bare })).toMatchObject({ action: "down", target: 2 });
   });
 
   it("window 0: scales down at once whatever was recommended before", () => {
@@ -412,73 +463,58 @@ describe("decideTargetTracking: the scale-down stabilization window", () => {
   });
 });
 
-describe("decideTargetTracking: history and the window", () => {
-  it("records each tick's time, value and raw recommendation", () => {
+describe("decideTargetTracking: history and the recommendations kept", () => {
+  const at = (i: number) => T0.plus({ minutes: i }).toMillis();
+
+  it("records each tick's time and value in the history, its raw recommendation in recommendations", () => {
     const decisions = run(stabilized(), [per(100), per(200), per(40), failed()]);
-    const at = (i: number) => T0.plus({ minutes: i }).toMillis();
     expect(last(decisions).state.history).toEqual([
-      { at: at(0), value: 100, recommendation: 4 },
-      { at: at(1), value: 200, recommendation: 8 },
-      { at: at(2), value: 40, recommendation: 2 },
-      { at: at(3), value: null, recommendation: 5 },
+      { at: at(0), value: 100 },
+      { at: at(1), value: 200 },
+      { at: at(2), value: 40 },
+      { at: at(3), value: null },
+    ]);
+    // 4, 8, 2, 5: the 4 and the 2 have a newer one at least as high, so no window needs them.
+    expect(last(decisions).state.recommendations).toEqual([
+      [at(1), 8],
+      [at(3), 5],
     ]);
   });
 
-  it("keeps every entry within the window even when historyLength is shorter", () => {
-    const cfg = stabilized({ historyLength: 2 });
-    const decisions = run(
-      cfg,
-      Array.from({ length: 12 }, () => per(100)),
-    );
-    const history = last(decisions).state.history;
-    // ticks at 7..11 minutes are within 300 s of the tick at 11 minutes
-    expect(history.map((e) => (e.at - T0.toMillis()) / MINUTE_MS)).toEqual([7, 8, 9, 10, 11]);
+  it("keeps the recommendations a scale-up window needs too (a newer one at least as low drops one)", () => {
+    const cfg = stabilized({ behavior: { scaleUp: { stabilizationWindowSeconds: 180 } } });
+    const decisions = run(cfg, [per(100), per(200), per(40), per(150)]);
+    // 4, 8, 2, 6: the 4 has a newer 8 above it and a newer 2 below it.
+    expect(last(decisions).state.recommendations).toEqual([
+      [at(1), 8],
+      [at(2), 2],
+      [at(3), 6],
+    ]);
   });
 
-  it("so historyLength 1 does not shorten the window", () => {
+  it("keeps nothing older than both windows", () => {
+    const decisions = run(stabilized(), [per(200), ...repeat(per(100), 6)]);
+    expect(last(decisions).state.recommendations).toEqual([[at(6), 4]]);
+  });
+
+  it("historyLength does not shorten the window", () => {
     const cfg = stabilized({ historyLength: 1 });
     const decisions = run(cfg, [per(200), per(40), per(40), per(40), per(40), per(40)]);
     expect(decisions.map((d) => d.action)).toEqual(["up", "hold", "hold", "hold", "hold", "down"]);
+    expect(last(decisions).state.history).toHaveLength(1);
   });
 
-  it("keeps the newest historyLength entries beyond the window", () => {
-    const decisions = run(
-      config({ historyLength: 3 }),
-      Array.from({ length: 8 }, () => per(100)),
-    );
-    expect(last(decisions).state.history).toHaveLength(3);
-    const wide = run(
-      stabilized({ historyLength: 10 }),
-      Array.from({ length: 8 }, () => per(100)),
-    );
-    expect(last(wide).state.history).toHaveLength(8);
-  });
-
-  it("keepHistory: the newest historyLength, or within the window (an entry exactly at the cutoff has expired)", () => {
-    const now = T0.toMillis();
-    const entries: HistoryEntry[] = [10, 6, 5, 4.99, 2, 0].map((m) => ({
-      at: now - m * MINUTE_MS,
-      value: 1,
-      recommendation: 1,
-    }));
-    const minutes = (kept: HistoryEntry[]) => kept.map((e) => (now - e.at) / MINUTE_MS);
-    const cfg = { scaleDownStabilizationSeconds: 300 };
-    expect(minutes(keepHistory(entries, { ...cfg, historyLength: 1 }, now))).toEqual([4.99, 2, 0]);
-    expect(minutes(keepHistory(entries, { ...cfg, historyLength: 5 }, now))).toEqual([6, 5, 4.99, 2, 0]);
-    expect(minutes(keepHistory(entries, { ...cfg, historyLength: 10 }, now))).toEqual([10, 6, 5, 4.99, 2, 0]);
-    expect(
-      minutes(keepHistory(entries, { scaleDownStabilizationSeconds: 0, historyLength: 2 }, now)),
-    ).toEqual([2, 0]);
-  });
-
-  it("stabilizedFloor: -Infinity with nothing in the window", () => {
-    expect(stabilizedFloor(emptyDecisionState(), { scaleDownStabilizationSeconds: 300 }, T0)).toBe(-Infinity);
-    expect(stabilizedFloor(withRecommendations([5, 9]), { scaleDownStabilizationSeconds: 300 }, T0)).toBe(
-      -Infinity,
-    );
-    expect(
-      stabilizedFloor(withRecommendations([4, 9], [1, 3]), { scaleDownStabilizationSeconds: 300 }, T0),
-    ).toBe(9);
+  it("reads the recommendations of a state written before they were kept apart (in its history)", () => {
+    const state: DecisionState = {
+      ...emptyDecisionState(),
+      history: [{ at: T0.toMillis() - MINUTE_MS, value: 100, recommendation: 5 }],
+    };
+    const d = once(stabilized(), per(40), { current: 5, state });
+    expect(d).toMatchObject({ action: "hold", target: 5 });
+    expect(d.state.recommendations).toEqual([
+      [T0.toMillis() - MINUTE_MS, 5],
+      [T0.toMillis(), 2],
+    ]);
   });
 
   it("does not mutate the state it is given", () => {
@@ -518,10 +554,10 @@ describe("decideTargetTracking: step limits", () => {
 
   it("says when a step limit applies", () => {
     expect(once(config({ maxScaleUpStep: 2 }), per(300), { current: 4 }).reason).toBe(
-      "300 per process against a target of 100 recommends 12, 2 at most per scale",
+      "300 per process against a target of 100 recommends 12, 6 at most by the scale-up policy (2 processes per 1 s)",
     );
     expect(once(config({ maxScaleDownStep: 1 }), per(25), { current: 8 }).reason).toBe(
-      "25 per process against a target of 100 recommends 2, 1 at most per scale",
+      "25 per process against a target of 100 recommends 2, 7 at least by the scale-down policy (1 process per 1 s)",
     );
   });
 
@@ -532,7 +568,7 @@ describe("decideTargetTracking: step limits", () => {
     });
     expect(d).toMatchObject({ action: "down", target: 8 });
     expect(d.reason).toBe(
-      "10 per process against a target of 100 recommends 1; down to 7, the highest within the last 300 s, 2 at most per scale",
+      "10 per process against a target of 100 recommends 1; down to 7, the highest within the last 300 s, 8 at least by the scale-down policy (2 processes per 1 s)",
     );
   });
 });
@@ -557,7 +593,8 @@ describe("decideTargetTracking: failed readings", () => {
     expect(d.reason).toBe(
       "the measurement failed (heartbeat answered HTTP 503): counted as overload, recommends 5",
     );
-    expect(d.state.history).toEqual([{ at: T0.toMillis(), value: null, recommendation: 5 }]);
+    expect(d.state.history).toEqual([{ at: T0.toMillis(), value: null }]);
+    expect(d.state.recommendations).toEqual([[T0.toMillis(), 5]]);
   });
 
   it("counts an ok reading without a value as overload", () => {
@@ -632,9 +669,8 @@ describe("decideTargetTracking: cool-downs", () => {
 
     it("records the recommendation while scaling down waits", () => {
       const d = once(cfg, per(25), { state: scaled, now: T0.plus({ seconds: 180 }) });
-      expect(d.state.history).toEqual([
-        { at: T0.plus({ seconds: 180 }).toMillis(), value: 25, recommendation: 1 },
-      ]);
+      expect(d.state.history).toEqual([{ at: T0.plus({ seconds: 180 }).toMillis(), value: 25 }]);
+      expect(d.state.recommendations).toEqual([[T0.plus({ seconds: 180 }).toMillis(), 1]]);
     });
   });
 
@@ -656,13 +692,15 @@ describe("decideTargetTracking: cool-downs", () => {
   });
 
   it("the window and the scale-down cool-down both apply: the later one wins", () => {
-    // The scale to 4 blocks scaling below 4 for 300 s; the scale-down cool-down is 60 s.
+    // The recommendation of 4 behind the scale to 4 blocks scaling below 4 for 300 s; the
+    // scale-down cool-down is 60 s.
     const cfg = stabilized({ scaleDownCooldownSeconds: 60, scaleUpCooldownSeconds: 0 });
-    expect(once(cfg, per(25), { state: scaled, now: T0.plus({ seconds: 90 }) })).toMatchObject({
+    const behind = afterScale(2, 4, T0, withRecommendations([0, 4]));
+    expect(once(cfg, per(25), { state: behind, now: T0.plus({ seconds: 90 }) })).toMatchObject({
       action: "hold",
       target: 4,
     });
-    expect(once(cfg, per(25), { state: scaled, now: T0.plus({ seconds: 300 }) })).toMatchObject({
+    expect(once(cfg, per(25), { state: behind, now: T0.plus({ seconds: 300 }) })).toMatchObject({
       action: "down",
       target: 1,
     });
@@ -701,5 +739,185 @@ describe("decideTargetTracking: the prelude still applies", () => {
   it("an app-asked count (desired) wins over tracking", () => {
     const reading: Reading = { backend: "app-json", value: 500, unit: "count", ok: true, desired: 6 };
     expect(once(config(), reading, { current: 4 })).toMatchObject({ action: "up", target: 6 });
+  });
+});
+
+describe("decideTargetTracking: several metrics (targets)", () => {
+  const targets = config({ targetValue: undefined, targets: { utilisation: 60, queueTimeP95Ms: 200 } });
+  const measured = (metrics: Record<string, number | null>): Reading => ({
+    backend: "request-metrics",
+    value: metrics.utilisation ?? null,
+    unit: "count",
+    ok: true,
+    metrics,
+  });
+
+  it("the largest recommendation wins, and says which metric it is", () => {
+    const d = once(targets, measured({ utilisation: 90, queueTimeP95Ms: 300 }), { current: 4 });
+    expect(d).toMatchObject({ action: "up", target: 6 });
+    expect(d.reason).toBe("utilisation 90 per process against a target of 60 recommends 6");
+    const latency = once(targets, measured({ utilisation: 30, queueTimeP95Ms: 500 }), { current: 4 });
+    expect(latency).toMatchObject({ action: "up", target: 10 });
+    expect(latency.reason).toBe("queueTimeP95Ms 500 per process against a target of 200 recommends 10");
+  });
+
+  it("each metric has its own tolerance band: one within it holds only if none is out", () => {
+    expect(once(targets, measured({ utilisation: 62, queueTimeP95Ms: 190 }), { current: 4 }).action).toBe(
+      "hold",
+    );
+    expect(once(targets, measured({ utilisation: 62, queueTimeP95Ms: 100 }), { current: 4 }).action).toBe(
+      "hold",
+    );
+    expect(once(targets, measured({ utilisation: 30, queueTimeP95Ms: 100 }), { current: 4 })).toMatchObject({
+      action: "down",
+      target: 2,
+    });
+  });
+
+  it.each<[string, Record<string, number | null>, string, number]>([
+    ["a null metric, the other high: scales up", { utilisation: null, queueTimeP95Ms: 400 }, "up", 8],
+    ["a metric left out, the other high: scales up", { queueTimeP95Ms: 400 }, "up", 8],
+    ["a null metric, the other low: holds", { utilisation: null, queueTimeP95Ms: 50 }, "hold", 4],
+    ["a NaN metric, the other low: holds", { utilisation: NaN, queueTimeP95Ms: 50 }, "hold", 4],
+    [
+      "a null metric, the other within the band: holds",
+      { utilisation: null, queueTimeP95Ms: 200 },
+      "hold",
+      4,
+    ],
+    ["both missing: holds", { utilisation: null }, "hold", 4],
+  ])("a failed or missing metric never lets the others scale down: %s", (_label, metrics, action, target) => {
+    expect(once(targets, measured(metrics), { current: 4 })).toMatchObject({ action, target });
+  });
+
+  it("explains the holds, and keeps no recommendation for them", () => {
+    const state = withRecommendations([1, 4]);
+    const low = once(targets, measured({ utilisation: null, queueTimeP95Ms: 50 }), { current: 4, state });
+    expect(low.reason).toBe(
+      "queueTimeP95Ms 50 per process against a target of 200 recommends 1, but utilisation is missing: holding rather than scaling down",
+    );
+    expect(low.state.recommendations).toEqual(state.recommendations);
+    expect(low.state.history).toEqual([{ at: T0.toMillis(), value: null }]);
+    const none = once(targets, measured({}), { current: 4, state });
+    expect(none.reason).toBe("holding: no tracked metric in the reading (utilisation, queueTimeP95Ms)");
+    expect(none.state.recommendations).toEqual(state.recommendations);
+  });
+
+  it("while a metric is missing no recommendation is kept, so the window still reads the ones before", () => {
+    // Three low readings with one metric missing, then both present and low: the 4 of a minute before still holds.
+    const readings = [
+      ...repeat(measured({ utilisation: null, queueTimeP95Ms: 50 }), 3),
+      measured({ utilisation: 20, queueTimeP95Ms: 50 }),
+    ];
+    const decisions = run(
+      stabilized({ targetValue: undefined, targets: { utilisation: 60, queueTimeP95Ms: 200 } }),
+      readings,
+      {
+        state: withRecommendations([1, 4]),
+      },
+    );
+    expect(decisions.map((d) => d.action)).toEqual(["hold", "hold", "hold", "hold"]);
+    expect(last(decisions).reason).toContain("the highest within the last 300 s is 4");
+  });
+
+  it("a failed reading is overload as with targetValue; one that means unknown holds", () => {
+    expect(once(targets, failed(), { current: 4 })).toMatchObject({ action: "up", target: 5 });
+    expect(once(targets, unreachable, { current: 4 })).toMatchObject({ action: "hold", target: 4 });
+  });
+
+  it("valueIs total applies to every target", () => {
+    const totals = config({ targetValue: undefined, valueIs: "total", targets: { waiting: 10, due: 5 } });
+    const reading: Reading = {
+      backend: "queue",
+      value: 40,
+      unit: "jobs",
+      ok: true,
+      metrics: { waiting: 40, due: 30 },
+    };
+    expect(once(totals, reading, { current: 2 })).toMatchObject({ action: "up", target: 6 });
+  });
+
+  it("the band is the first target's", () => {
+    expect(targetTracking.band(targets)).toEqual({ low: 54, high: 66, target: 60, perProcess: false });
+  });
+});
+
+describe("decideTargetTracking: the scale-up stabilization window", () => {
+  const cfg = stabilized({ behavior: { scaleUp: { stabilizationWindowSeconds: 180 } } });
+
+  it("scales up only to the lowest recommendation within the window", () => {
+    const d = once(cfg, per(200), { current: 4, state: withRecommendations([1, 6], [2, 5]) });
+    expect(d).toMatchObject({ action: "up", target: 5 });
+    expect(d.reason).toBe(
+      "200 per process against a target of 100 recommends 8; up to 5, the lowest within the last 180 s",
+    );
+  });
+
+  it("holds while a recommendation within the window is the current count or lower", () => {
+    const d = once(cfg, per(200), { current: 4, state: withRecommendations([2, 3]) });
+    expect(d).toMatchObject({ action: "hold", target: 4 });
+    expect(d.reason).toBe(
+      "200 per process against a target of 100 recommends 8, but the lowest within the last 180 s is 3",
+    );
+  });
+
+  it("a sustained rise scales up once the low recommendations age out; a spike alone never does", () => {
+    const sustained = run(cfg, [per(100), ...repeat(per(200), 4)]);
+    expect(sustained.map((d) => `${d.action}:${d.target}`)).toEqual([
+      "hold:4",
+      "hold:4",
+      "hold:4",
+      "up:8",
+      "up:8",
+    ]);
+    const spikes = run(cfg, [100, 200, 100, 200, 100, 200].map(per));
+    expect(spikes.every((d) => d.action === "hold")).toBe(true);
+  });
+});
+
+describe("decideTargetTracking: policies say why they hold", () => {
+  it("up: a period's allowance used up", () => {
+    const cfg = config({
+      behavior: { scaleUp: { policies: [{ type: "Pods", value: 2, periodSeconds: 300 }] } },
+    });
+    const state: DecisionState = {
+      ...emptyDecisionState(),
+      scales: [{ at: T0.toMillis() - 2 * MINUTE_MS, from: 2, to: 4 }],
+    };
+    const d = once(cfg, per(300), { current: 4, state });
+    expect(d).toMatchObject({ action: "hold", target: 4, conditions: [] });
+    expect(d.reason).toBe(
+      "300 per process against a target of 100 recommends 12, but the scale-up policy (2 processes per 300 s) allows no more now",
+    );
+    expect(once(cfg, per(300), { current: 4, state, now: T0.plus({ minutes: 3 }) })).toMatchObject({
+      action: "up",
+      target: 6,
+    });
+  });
+
+  it("down: Disabled never scales down, whatever the window", () => {
+    const cfg = config({ behavior: { scaleDown: { selectPolicy: "Disabled" } } });
+    const d = once(cfg, per(10), { current: 8 });
+    expect(d).toMatchObject({ action: "hold", target: 8 });
+    expect(d.reason).toBe(
+      "10 per process against a target of 100 recommends 1, but scaling down is disabled (selectPolicy Disabled)",
+    );
+  });
+
+  it("the maximum is said before the policy", () => {
+    const cfg = config({ maxProcesses: 4, behavior: { scaleUp: { selectPolicy: "Disabled" } } });
+    expect(once(cfg, per(300), { current: 4 })).toMatchObject({ action: "hold", conditions: ["above-max"] });
+  });
+
+  it("scaleRecordsMs is the longest policy period (the stabilization reads no scale records)", () => {
+    expect(targetTracking.scaleRecordsMs!(stabilized())).toBe(0);
+    expect(targetTracking.scaleRecordsMs!(stabilized({ maxScaleDownStep: 2 }))).toBe(1000);
+    const both = stabilized({
+      behavior: {
+        scaleUp: { policies: [{ type: "Pods", value: 4, periodSeconds: 60 }] },
+        scaleDown: { policies: [{ type: "Percent", value: 10, periodSeconds: 600 }] },
+      },
+    });
+    expect(targetTracking.scaleRecordsMs!(both)).toBe(600_000);
   });
 });

@@ -280,11 +280,11 @@ describe("the step's scale records: only what the rules read, at most MAX_SCALE_
     expect(warnings.slice(0, MAX_SCALE_RECORDS).flat()).toEqual([]);
     expect(warnings[MAX_SCALE_RECORDS]).toHaveLength(1);
     expect(warnings[999]).toEqual([
-      `the newest ${MAX_SCALE_RECORDS} scale records are kept, the most a process keeps: the too-rapid and stabilization rules see back to 2026-06-02 04:33 UTC (every scale is in the history)`,
+      `the newest ${MAX_SCALE_RECORDS} scale records are kept, the most a process keeps: the too-rapid and scaling-policy rules see back to 2026-06-02 04:33 UTC (every scale is in the history)`,
     ]);
   });
 
-  it("drops records once no rule reads them: the too-rapid window, or target tracking's stabilization window", () => {
+  it("drops records once no rule reads them: the too-rapid window, or target tracking's longest policy period", () => {
     const threshold = new Process(processConfig());
     flap(threshold, 3);
     expect(threshold.record.scales).toHaveLength(3);
@@ -297,7 +297,7 @@ describe("the step's scale records: only what the rules read, at most MAX_SCALE_
         decision: {
           backend: "target-tracking",
           targetValue: 200,
-          scaleDownStabilizationSeconds: 3600,
+          behavior: { scaleDown: { policies: [{ type: "Pods", value: 1, periodSeconds: 1800 }] } },
           maxProcesses: 5,
           postScaleWaitSeconds: 0,
         },
@@ -305,10 +305,10 @@ describe("the step's scale records: only what the rules read, at most MAX_SCALE_
     );
     tracking.step(ms(400)); // 2 -> 4
     expect(tracking.record.scales).toHaveLength(1);
-    tracking.minute += 30;
+    tracking.minute += 20;
     tracking.step(ms(200));
-    expect(tracking.record.scales).toHaveLength(1); // still within the stabilization window
-    tracking.minute += 30;
+    expect(tracking.record.scales).toHaveLength(1); // still within the policy's period
+    tracking.minute += 10;
     tracking.step(ms(200));
     expect(tracking.record.scales).toEqual([]);
   });

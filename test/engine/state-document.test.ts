@@ -89,6 +89,7 @@ describe("decodeState", () => {
       ...web,
       lastScaleAt: NOW + years,
       scales: [{ at: NOW + years, from: 1, to: 2 }],
+      recommendations: [[NOW + years, 5]],
       notices: { "above-max": { since: NOW + years, lastSentAt: NOW + years } },
       override: { since: NOW + years, until: NOW + 2 * years, count: 3 },
       pendingScale: { at: NOW + 1, from: 1, to: 2 },
@@ -97,6 +98,7 @@ describe("decodeState", () => {
     expect(state.processes.web).toMatchObject({
       lastScaleAt: NOW,
       scales: [{ at: NOW, from: 1, to: 2 }],
+      recommendations: [[NOW, 5]],
       notices: { "above-max": { since: NOW, lastSentAt: NOW } },
       // The end of an override: at most its longest from now.
       override: { since: NOW, until: NOW + 24 * 3_600_000, count: 3 },
@@ -105,7 +107,7 @@ describe("decodeState", () => {
     expect(state.processes.worker).toEqual(web); // nothing ahead: as stored
     expect(state.updatedAt).toBe(NOW);
     expect(warning).toBe(
-      "stored state of web has times in the future (lastScaleAt, scales, pendingScale, notices, override): clamped to now (2026-01-15T12:00:00.000Z)",
+      "stored state of web has times in the future (lastScaleAt, scales, recommendations, pendingScale, notices, override): clamped to now (2026-01-15T12:00:00.000Z)",
     );
     // Without a clock nothing is clamped (status, which only reads).
     expect(decodeState(encodeState({ web: ahead }, NOW)).state.processes.web).toEqual(ahead);
