@@ -1,11 +1,12 @@
 import { z } from "zod";
+import { prewarmStateSchema } from "./prewarm-profile.js";
 
 /**
  * What a decision remembers about one process between ticks: its recent readings and scales.
  * It is part of the process's stored record (src/engine/process-record.ts), in the one state
  * document the tick reads and writes once, so it stays small: history is bounded by
  * `historyLength`, scale records by the rules' windows (the engine drops the older ones) and by
- * MAX_SCALE_RECORDS.
+ * MAX_SCALE_RECORDS, pre-warming's profile by its 168 hours.
  */
 export const verdictSchema = z.enum(["fail", "pass", "ok"]);
 export type Verdict = z.infer<typeof verdictSchema>;
@@ -28,6 +29,11 @@ export const decisionStateSchema = z.object({
   scales: z.array(scaleRecordSchema),
   /** Since when the queue and its jobs in progress have read 0, while the minimum is 0 (src/decide/workers.ts). */
   idleSince: z.number().optional(),
+  /**
+   * Pre-warming's profile (src/decide/prewarm.ts): the count each hour of the week ended at, as
+   * one string of at most 168 short numbers, and the hour being watched. Only with decision.prewarm.
+   */
+  prewarm: prewarmStateSchema,
 });
 export type DecisionState = z.infer<typeof decisionStateSchema>;
 

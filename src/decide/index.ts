@@ -20,3 +20,4 @@ export {
 } from "./common.js";
 export { resolveBound } from "./bounds.js";
 export { scheduleAt, scheduleSchema, type Schedule, type ScheduleEntry } from "./schedule.js";
+export { observeDecision, withPrewarm } from "./prewarm.js";

@@ -17,13 +17,14 @@ import {
   type ValueIs,
 } from "./trace.js";
 import { parseFlags, UsageError } from "../kit/flags.js";
+import { plural } from "../kit/plural.js";
 
 export const SIMULATE_USAGE = `usage:
   autoscalebot simulate --trace <csv|bundled> --config <file.json> [--config <other.json>]...
                         [--policy 'NAME={"passesToScaleDown":2}']... [--process web]
                         [--speedup N] [--from TIME] [--to TIME] [--seed N]
                         [--value count|per-minute|per-second] [--zone ZONE]
-                        [--report out.html] [--json] [--no-baselines]
+                        [--warmup DAYS] [--report out.html] [--json] [--no-baselines]
 
 Replays a request-rate trace minute by minute through the capacity model in the first
 config's "simulation" settings and through each policy's real decision backend, and compares
@@ -42,6 +43,8 @@ would have met the SLO each minute) and static and scheduled baselines.
   --zone      IANA zone of a generic trace's timestamps without an offset (default UTC)
   --seed      the seed of every random draw (the router's, the heartbeat's), an integer from 0
               to 4294967295 (default simulation.noise.seed)
+  --warmup    days at the start replayed but not counted (default simulation.warmupDays, else 7
+              when a policy pre-warms: its profile learns from the first week)
   --report    also write the comparison as one HTML page (checked writable before the replay)
   --no-baselines
               leave out the static and schedule baselines (the oracle stays: every row's
@@ -60,6 +63,7 @@ function options(args: string[]) {
     from: { type: "string" },
     to: { type: "string" },
     seed: { type: "string" },
+    warmup: { type: "string" },
     value: { type: "string" },
     zone: { type: "string" },
     report: { type: "string" },
@@ -160,6 +164,8 @@ export async function runSimulate(args: string[], io: CliIo): Promise<number> {
 
     let settings = settingsOf(first);
     if (seed !== undefined) settings = { ...settings, noise: { ...settings.noise, seed } };
+    const warmupDays = integerOption(opts.warmup, "warmup", 0, 365);
+    if (warmupDays !== undefined) settings = { ...settings, warmupDays };
     const labels = new Set<string>();
     const unique = (name: string) => {
       let candidate = name;
@@ -184,6 +190,9 @@ export async function runSimulate(args: string[], io: CliIo): Promise<number> {
       trace = sliceTrace(trace, at(opts.from, "from"), at(opts.to, "to"));
     }
     trace = compressTrace(trace, speedup);
+    const days = settings.warmupDays ?? 0;
+    if (days > 0 && trace.startMs[trace.startMs.length - 1]! < trace.startMs[0]! + days * 86_400_000)
+      throw new UsageError(`a warm-up of ${plural(days, "day")} leaves no minute of the trace to count`);
 
     const { runs, report } = compare(policies, processName, trace, settings, {
       baselines: !opts["no-baselines"],

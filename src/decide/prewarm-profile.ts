@@ -1,0 +1,96 @@
+import type { DateTime } from "luxon";
+import { z } from "zod";
+import { integer } from "../kit/fields.js";
+
+/** Pre-warming's settings and the profile it learns (the rule that uses them: ./prewarm.ts). */
+export const prewarmSchema = z.strictObject({
+  enabled: z
+    .boolean()
+    .default(true)
+    .describe("false turns pre-warming off (and drops the learned profile) while keeping its settings."),
+  mode: z
+    .enum(["raise", "forecast"])
+    .default("raise")
+    .describe(
+      "raise: the floor is raised ahead of a usual rise; forecast: learned and reported in the decision's reason, nothing is raised.",
+    ),
+  period: z
+    .enum(["week", "day"])
+    .default("week")
+    .describe(
+      "The profile's cycle: week (168 hours, weekdays apart; learns in a week) or day (24 hours, every day alike; learns in a day).",
+    ),
+  leadMinutes: integer(1, 30)
+    .default(5)
+    .describe(
+      "Minutes before the hour that the floor rises (at least the platform's boot time and a tick: Heroku boots within 60 s), and after it that the floor holds.",
+    ),
+  weight: z
+    .number({ error: "expected a number from 0.05 to 1" })
+    .min(0.05, { error: "expected a number from 0.05 to 1" })
+    .max(1, { error: "expected a number from 0.05 to 1" })
+    .default(0.5)
+    .describe(
+      "Weight of the latest cycle in the profile (exponentially weighted: 1 keeps only the last one, 0.5 halves an old one's say each cycle).",
+    ),
+});
+export type Prewarm = z.infer<typeof prewarmSchema>;
+
+const SLOTS = { week: 168, day: 24 } as const;
+const entry = String.raw`(?:\d{1,6}(?:\.\d)?)?`;
+const profileOf = (slots: number) => new RegExp(`^${entry}(?:,${entry}){${slots - 1}}$`);
+const PROFILE = { 168: profileOf(168), 24: profileOf(24) };
+
+/**
+ * What pre-warming keeps in the process's stored record: the profile as one string of 168 (or
+ * 24) comma-separated counts, one decimal, an hour never seen empty (about 2 to 4 bytes an hour:
+ * 350 to 700 bytes a process), and the hour being watched with the count its latest tick ended
+ * at. A profile that does not parse is dropped alone (`.catch`), not the process's record.
+ */
+export const prewarmStateSchema = z
+  .object({
+    profile: z.string().refine((p) => PROFILE[168].test(p) || PROFILE[24].test(p), {
+      error: "expected 168 or 24 comma-separated counts",
+    }),
+    slot: integer(0, 167),
+    count: z.number().min(0),
+  })
+  .optional()
+  .catch(undefined);
+export type PrewarmState = NonNullable<z.infer<typeof prewarmStateSchema>>;
+
+/** The hour of the cycle `now` is in, by wall-clock time in `now`'s zone (the configured one): Monday 0:00 is 0. */
+export const slotOf = (now: DateTime, period: Prewarm["period"]): number =>
+  period === "week" ? (now.weekday - 1) * 24 + now.hour : now.hour;
+
+/** The profile's counts by hour (NaN: an hour never seen). */
+export const profileCounts = (profile: string): number[] =>
+  profile.split(",").map((value) => (value === "" ? NaN : Number(value)));
+
+const emptyProfile = (period: Prewarm["period"]) => ",".repeat(SLOTS[period] - 1);
+
+/**
+ * The state after a tick that ended at `count` in `slot`. When the hour changes, the count the
+ * hour before ended at is folded into its slot: `weight` of it, the rest the slot's past. Only
+ * the hour just before (or two before, when the clock skips one at the start of summer time):
+ * after a gap the last count seen is not the hour's end. A state with nothing new is the same object.
+ */
+export function observe(
+  state: PrewarmState | undefined,
+  config: Prewarm,
+  slot: number,
+  count: number,
+): PrewarmState {
+  const slots = SLOTS[config.period];
+  if (!state || profileCounts(state.profile).length !== slots)
+    return { profile: emptyProfile(config.period), slot, count };
+  if (state.slot === slot) return state.count === count ? state : { ...state, count };
+  const step = (slot - state.slot + slots) % slots;
+  if (step > 2) return { ...state, slot, count };
+  const counts = profileCounts(state.profile);
+  const past = counts[state.slot]!;
+  const next = Number.isNaN(past) ? state.count : past + config.weight * (state.count - past);
+  counts[state.slot] = Math.round(next * 10) / 10;
+  const profile = counts.map((c) => (Number.isNaN(c) ? "" : String(c))).join(",");
+  return { profile, slot, count };
+}
