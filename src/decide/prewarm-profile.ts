@@ -20,10 +20,10 @@ export const prewarmSchema = z.strictObject({
     .describe(
       "The profile's cycle: week (168 hours, weekdays apart; learns in a week) or day (24 hours, every day alike; learns in a day).",
     ),
-  leadMinutes: integer(1, 30)
+  leadMinutes: integer(1, 20)
     .default(5)
     .describe(
-      "Minutes before the hour that the floor rises (at least the platform's boot time and a tick: Heroku boots within 60 s), and after it that the floor holds.",
+      "Minutes before the hour that the floor rises (at least the platform's boot time and a tick: Heroku boots within 60 s), and after it that the floor holds; the profile learns from the minutes between.",
     ),
   weight: z
     .number({ error: "expected a number from 0.05 to 1" })
@@ -44,8 +44,8 @@ const PROFILE = { 168: profileOf(168), 24: profileOf(24) };
 /**
  * What pre-warming keeps in the process's stored record: the profile as one string of 168 (or
  * 24) comma-separated counts, one decimal, an hour never seen empty (about 2 to 4 bytes an hour:
- * 350 to 700 bytes a process), and the hour being watched with the count its latest tick ended
- * at. A profile that does not parse is dropped alone (`.catch`), not the process's record.
+ * 350 to 700 bytes a process), and the hour being watched with the count its latest tick
+ * outside pre-warming's windows ended at. A profile that does not parse is dropped alone (`.catch`), not the process's record.
  */
 export const prewarmStateSchema = z
   .object({
@@ -53,7 +53,7 @@ export const prewarmStateSchema = z
       error: "expected 168 or 24 comma-separated counts",
     }),
     slot: integer(0, 167),
-    count: z.number().min(0),
+    count: z.number().min(0).optional(),
   })
   .optional()
   .catch(undefined);
@@ -70,27 +70,38 @@ export const profileCounts = (profile: string): number[] =>
 const emptyProfile = (period: Prewarm["period"]) => ",".repeat(SLOTS[period] - 1);
 
 /**
- * The state after a tick that ended at `count` in `slot`. When the hour changes, the count the
- * hour before ended at is folded into its slot: `weight` of it, the rest the slot's past. Only
- * the hour just before (or two before, when the clock skips one at the start of summer time):
- * after a gap the last count seen is not the hour's end. A state with nothing new is the same object.
+ * Whether `now` is in one of pre-warming's windows: the last `leadMinutes` of an hour (the floor
+ * for the next one) or its first (the floor held through the rise).
+ */
+export const inWindow = (config: Prewarm, now: DateTime): boolean =>
+  now.minute >= 60 - config.leadMinutes || now.minute < config.leadMinutes;
+
+/**
+ * The state after a tick in `slot` that ended at `count`, or at a count pre-warming set (null:
+ * a tick in its windows, not watched). When the hour changes, the count the hour ended at before
+ * its window (the policy's own) is folded into its slot: `weight` of it, the rest the slot's
+ * past. Only for the hour just before (or two before, when the clock skips one at the start of
+ * summer time): after a gap the last count seen is not the hour's end. The same object when
+ * nothing changes.
  */
 export function observe(
   state: PrewarmState | undefined,
   config: Prewarm,
   slot: number,
-  count: number,
+  count: number | null,
 ): PrewarmState {
   const slots = SLOTS[config.period];
-  if (!state || profileCounts(state.profile).length !== slots)
-    return { profile: emptyProfile(config.period), slot, count };
-  if (state.slot === slot) return state.count === count ? state : { ...state, count };
-  const step = (slot - state.slot + slots) % slots;
-  if (step > 2) return { ...state, slot, count };
+  const watched = count === null ? {} : { count };
+  if (!state) return { profile: emptyProfile(config.period), slot, ...watched };
+  if (state.slot === slot) return count === null || state.count === count ? state : { ...state, count };
   const counts = profileCounts(state.profile);
+  // A profile of the other period (the setting changed) starts afresh.
+  if (counts.length !== slots) return { profile: emptyProfile(config.period), slot, ...watched };
+  const step = (slot - state.slot + slots) % slots;
+  if (step > 2 || state.count === undefined) return { profile: state.profile, slot, ...watched };
   const past = counts[state.slot]!;
   const next = Number.isNaN(past) ? state.count : past + config.weight * (state.count - past);
   counts[state.slot] = Math.round(next * 10) / 10;
   const profile = counts.map((c) => (Number.isNaN(c) ? "" : String(c))).join(",");
-  return { profile, slot, count };
+  return { profile, slot, ...watched };
 }

@@ -2,7 +2,14 @@ import type { DateTime } from "luxon";
 import { plural } from "../kit/plural.js";
 import { weekdays } from "./bounds.js";
 import type { DecisionState } from "./decision-state.js";
-import { observe, profileCounts, slotOf, type Prewarm, type PrewarmState } from "./prewarm-profile.js";
+import {
+  inWindow,
+  observe,
+  profileCounts,
+  slotOf,
+  type Prewarm,
+  type PrewarmState,
+} from "./prewarm-profile.js";
 import type { Decision } from "./types.js";
 
 /*
@@ -16,7 +23,9 @@ import type { Decision } from "./types.js";
  * of the hour, so a peak would see the floor itself and never come down (pre-warming would feed
  * on its own processes). The policy has the rest of the hour to scale what was not needed
  * away, so the count it ends the hour at is its own; the floor ahead of an hour is what the
- * policy ended that hour at on earlier weeks, exponentially weighted.
+ * policy ended that hour at on earlier weeks, exponentially weighted. "Ends at" is the last tick
+ * before the window ahead of the next hour: the count at :59 would be that floor's, and each
+ * hour would learn the next one's (the profile would climb to the week's peak).
  */
 
 /** The floor pre-warming sets at `now`, and the hour it is for; null outside its windows or for an hour never seen. */
@@ -25,10 +34,9 @@ export function prewarmFloor(
   state: PrewarmState | undefined,
   now: DateTime,
 ): { floor: number; hour: DateTime; ahead: boolean } | null {
-  if (!state) return null;
+  if (!state || !inWindow(config, now)) return null;
   const lead = config.leadMinutes;
   const ahead = now.minute >= 60 - lead;
-  if (!ahead && now.minute >= lead) return null;
   // luxon's arithmetic is in real time, so across a DST change the next hour is the one the clock shows.
   const hour = (ahead ? now.plus({ minutes: lead }) : now).startOf("hour");
   const forecast = profileCounts(state.profile)[slotOf(hour, config.period)];
@@ -78,6 +86,7 @@ export function observeDecision<State extends DecisionState>(
     const { prewarm: _, ...rest } = state;
     return rest as State;
   }
-  const prewarm = observe(state.prewarm, config, slotOf(now, config.period), target);
+  const watched = inWindow(config, now) ? null : target;
+  const prewarm = observe(state.prewarm, config, slotOf(now, config.period), watched);
   return prewarm === state.prewarm ? state : { ...state, prewarm };
 }
