@@ -41,7 +41,7 @@ export function prewarmFloor(
   const hour = (ahead ? now.plus({ minutes: lead }) : now).startOf("hour");
   const forecast = profileCounts(state.profile)[slotOf(hour, config.period)];
   if (forecast === undefined || Number.isNaN(forecast)) return null;
-  return { floor: Math.ceil(forecast - 0.05), hour, ahead };
+  return { floor: forecast, hour, ahead };
 }
 
 /**
