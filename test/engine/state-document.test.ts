@@ -39,6 +39,22 @@ describe("decodeState", () => {
     expect(decoded.state).toEqual({ version: STATE_VERSION, updatedAt: NOW, processes });
   });
 
+  it("round-trips pre-warming's profile, and drops only the profile when it is malformed", () => {
+    const profile = Array.from({ length: 168 }, (_, slot) => (slot % 24 >= 8 && slot % 24 < 18 ? "12" : "2"));
+    const prewarmed: ProcessRecord = { ...web, prewarm: { profile: profile.join(","), slot: 40, count: 12 } };
+    const document = encodeState({ web: prewarmed }, NOW);
+    expect(decodeState(document, NOW)).toEqual({
+      state: { version: STATE_VERSION, updatedAt: NOW, processes: { web: prewarmed } },
+    });
+    // A full week of counts is about 450 bytes of the document.
+    expect(document.length - encodeState({ web }, NOW).length).toBeLessThan(470);
+    const malformed = JSON.parse(document) as { processes: { web: { prewarm: { profile: string } } } };
+    malformed.processes.web.prewarm.profile = "12,x";
+    const decoded = decodeState(JSON.stringify(malformed), NOW);
+    expect(decoded.warning).toBeUndefined();
+    expect(decoded.state.processes).toEqual({ web });
+  });
+
   it("round-trips an empty process map", () => {
     expect(decodeState(encodeState({}, NOW))).toEqual({
       state: { version: 1, updatedAt: NOW, processes: {} },
