@@ -10,6 +10,7 @@ import type { Env } from "../kit/env.js";
 import { runTick } from "../engine/tick.js";
 import { emptyProcessRecord } from "../engine/process-record.js";
 import { encodeState } from "../engine/state-document.js";
+import { encodeProfile } from "../decide/index.js";
 import { median } from "./median.js";
 
 /**
@@ -163,8 +164,8 @@ async function benchStateSize(upstash: UpstashRestServer, env: Env): Promise<voi
       new UpstashStateStore({ url: upstash.url, token: upstash.token, keyPrefix: config.keyPrefix }),
     );
     const clock = new ManualClock(Date.now());
-    // Pre-warming's profile at its usual largest: a whole week learnt, every hour two digits.
-    const profile = Array.from({ length: 168 }, () => "40").join(",");
+    // Pre-warming's profile at its usual largest: a whole week learnt, every hour above 35 processes (two digits).
+    const profile = encodeProfile(Array.from({ length: 168 }, () => 40));
     const prewarmed = { ...emptyProcessRecord(), prewarm: { profile, slot: 0, count: 40 } };
     const lock = (await counting.store.acquireLock(10_000))!;
     await lock.save(encodeState(Object.fromEntries(names.map((name) => [name, prewarmed])), clock.now()));

@@ -31,7 +31,7 @@ export const decisionStateSchema = z.object({
   idleSince: z.number().optional(),
   /**
    * Pre-warming's profile (src/decide/prewarm.ts): the count each hour of the week ended at, as
-   * one string of at most 168 short numbers, and the hour being watched. Only with decision.prewarm.
+   * one string of 168 base-36 counts (168 to 504 bytes), and the hour being watched. Only with decision.prewarm.
    */
   prewarm: prewarmStateSchema,
 });

@@ -21,3 +21,4 @@ export {
 export { resolveBound } from "./bounds.js";
 export { scheduleAt, scheduleSchema, type Schedule, type ScheduleEntry } from "./schedule.js";
 export { observeDecision, withPrewarm } from "./prewarm.js";
+export { encodeProfile } from "./prewarm-profile.js";

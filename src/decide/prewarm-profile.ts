@@ -37,20 +37,50 @@ export const prewarmSchema = z.strictObject({
 export type Prewarm = z.infer<typeof prewarmSchema>;
 
 const SLOTS = { week: 168, day: 24 } as const;
-const entry = String.raw`\d{0,5}`;
-const profileOf = (slots: number) => new RegExp(`^${entry}(?:,${entry}){${slots - 1}}$`);
-const PROFILE = { 168: profileOf(168), 24: profileOf(24) };
+/** An hour never seen, in each of its digits. */
+const UNSEEN = "_";
+/** The largest count a profile holds: three base-36 digits (maxProcesses is at most 10,000 in practice). */
+const LARGEST = 36 ** 3 - 1;
+const CHUNK = /^(?:[0-9a-z]+|_+)$/;
 
 /**
- * What pre-warming keeps in the process's stored record: the profile as one string of 168 (or
- * 24) comma-separated whole counts, an hour never seen empty (2 bytes an hour below 10
- * processes, 3 below 100: 340 to 510 bytes a process for a week, 50 to 75 for a day), and the
- * hour being watched with the count its latest tick outside pre-warming's windows ended at. A profile that does not parse is dropped alone (`.catch`), not the process's record.
+ * The counts by hour as the profile's string: each hour's count in base 36, all with as many
+ * digits as the largest needs (1 below 36 processes, 2 below 1,296, 3 beyond), an hour never
+ * seen as underscores. So the length tells both the period and the width: 168, 336 or 504
+ * characters for a week, 24, 48 or 72 for a day.
+ */
+export function encodeProfile(counts: readonly number[]): string {
+  const largest = counts.reduce((most, c) => (Number.isNaN(c) ? most : Math.max(most, c)), 0);
+  const width = largest < 36 ? 1 : largest < 36 ** 2 ? 2 : 3;
+  return counts
+    .map((c) => (Number.isNaN(c) ? UNSEEN.repeat(width) : c.toString(36).padStart(width, "0")))
+    .join("");
+}
+
+/** The profile's counts by hour (NaN: an hour never seen); null when the string is not a profile. */
+export function decodeProfile(profile: string): number[] | null {
+  const slots = profile.length >= SLOTS.week ? SLOTS.week : SLOTS.day;
+  const width = profile.length / slots;
+  if (![1, 2, 3].includes(width)) return null;
+  const counts: number[] = [];
+  for (let at = 0; at < profile.length; at += width) {
+    const chunk = profile.slice(at, at + width);
+    if (!CHUNK.test(chunk)) return null;
+    counts.push(chunk[0] === UNSEEN ? NaN : parseInt(chunk, 36));
+  }
+  return counts;
+}
+
+/**
+ * What pre-warming keeps in the process's stored record: the profile (encodeProfile: 168 bytes
+ * for a week of counts below 36, 336 below 1,296; 24 or 48 for a day) and the hour being watched,
+ * with the count its latest tick outside pre-warming's windows ended at. A profile that does not
+ * parse is dropped alone (`.catch`), not the process's record.
  */
 export const prewarmStateSchema = z
   .object({
-    profile: z.string().refine((p) => PROFILE[168].test(p) || PROFILE[24].test(p), {
-      error: "expected 168 or 24 comma-separated counts",
+    profile: z.string().refine((p) => decodeProfile(p) !== null, {
+      error: "expected a profile of 24 or 168 hours",
     }),
     slot: integer(0, 167),
     count: z.number().min(0).optional(),
@@ -63,11 +93,17 @@ export type PrewarmState = NonNullable<z.infer<typeof prewarmStateSchema>>;
 export const slotOf = (now: DateTime, period: Prewarm["period"]): number =>
   period === "week" ? (now.weekday - 1) * 24 + now.hour : now.hour;
 
-/** The profile's counts by hour (NaN: an hour never seen). */
-export const profileCounts = (profile: string): number[] =>
-  profile.split(",").map((value) => (value === "" ? NaN : Number(value)));
+/** One hour's count in the profile (NaN: never seen), without decoding the others (the floor reads one a tick). */
+export function profileCount(profile: string, slot: number): number {
+  const width = profile.length / (profile.length >= SLOTS.week ? SLOTS.week : SLOTS.day);
+  const chunk = profile.slice(slot * width, (slot + 1) * width);
+  return chunk === "" || chunk[0] === UNSEEN ? NaN : parseInt(chunk, 36);
+}
 
-const emptyProfile = (period: Prewarm["period"]) => ",".repeat(SLOTS[period] - 1);
+/** The profile's counts by hour (NaN: an hour never seen; none for a string that is no profile). */
+export const profileCounts = (profile: string): number[] => decodeProfile(profile) ?? [];
+
+const emptyProfile = (period: Prewarm["period"]) => UNSEEN.repeat(SLOTS[period]);
 
 /**
  * Whether `now` is in one of pre-warming's windows: the last `leadMinutes` of an hour (the floor
@@ -102,7 +138,8 @@ export function observe(
   const past = counts[state.slot]!;
   // Whole counts, rounded towards the latest: a steady count is reached, not approached for ever.
   const next = Number.isNaN(past) ? state.count : past + config.weight * (state.count - past);
-  counts[state.slot] = state.count >= past ? Math.ceil(next - 1e-9) : Math.floor(next + 1e-9);
-  const profile = counts.map((c) => (Number.isNaN(c) ? "" : String(c))).join(",");
+  const rounded = state.count >= past ? Math.ceil(next - 1e-9) : Math.floor(next + 1e-9);
+  counts[state.slot] = Math.min(rounded, LARGEST);
+  const profile = encodeProfile(counts);
   return { profile, slot, ...watched };
 }

@@ -5,7 +5,7 @@ import type { DecisionState } from "./decision-state.js";
 import {
   inWindow,
   observe,
-  profileCounts,
+  profileCount,
   slotOf,
   type Prewarm,
   type PrewarmState,
@@ -39,8 +39,8 @@ export function prewarmFloor(
   const ahead = now.minute >= 60 - lead;
   // luxon's arithmetic is in real time, so across a DST change the next hour is the one the clock shows.
   const hour = (ahead ? now.plus({ minutes: lead }) : now).startOf("hour");
-  const forecast = profileCounts(state.profile)[slotOf(hour, config.period)];
-  if (forecast === undefined || Number.isNaN(forecast)) return null;
+  const forecast = profileCount(state.profile, slotOf(hour, config.period));
+  if (Number.isNaN(forecast)) return null;
   return { floor: forecast, hour, ahead };
 }
 

@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import { decision, type Bounds } from "../../src/decide/common.js";
 import { emptyDecisionState, decisionStateSchema } from "../../src/decide/decision-state.js";
 import {
+  decodeProfile,
+  encodeProfile,
   observe,
   prewarmSchema,
   prewarmStateSchema,
@@ -22,8 +24,7 @@ const WEEK = settings();
 
 /** A profile of the week with `counts` at the given slots, the rest never seen. */
 function profile(counts: Record<number, number>, slots = 168): PrewarmState {
-  const values = Array.from({ length: slots }, (_, i) => (i in counts ? String(counts[i]) : ""));
-  return { profile: values.join(","), slot: 0 };
+  return { profile: encodeProfile(Array.from({ length: slots }, (_, i) => counts[i] ?? NaN)), slot: 0 };
 }
 
 /** The state after one tick a minute from `from` for `minutes`, the count each minute from `countAt`. */
@@ -131,16 +132,26 @@ describe("the profile", () => {
     expect(observe(daily, settings({ period: "day" }), 11, null)).toBe(daily);
   });
 
-  it("stays small: a week of counts up to 99 is at most about 510 bytes, and a malformed one is dropped alone", () => {
-    const full = profile(Object.fromEntries(Array.from({ length: 168 }, (_, i) => [i, 99])));
-    const record = { ...emptyDecisionState(), prewarm: { ...full, slot: 167, count: 99 } };
-    const bytes = JSON.stringify(record.prewarm).length;
-    expect(bytes).toBeLessThanOrEqual(560);
+  it("stays small: one base-36 digit an hour below 36 processes, two below 1,296; a malformed one is dropped alone", () => {
+    const week = (count: number) =>
+      profile(Object.fromEntries(Array.from({ length: 168 }, (_, i) => [i, count])));
+    expect(week(35).profile).toHaveLength(168);
+    expect(week(99).profile).toHaveLength(336);
+    expect(week(1295).profile).toHaveLength(336);
+    expect(week(10_000).profile).toHaveLength(504);
+    expect(profile({ 9: 6 }, 24).profile).toBe("_________6______________");
+    const counts = [0, 7, 35, 36, 1295, 1296, 10_000, NaN];
+    expect(decodeProfile(encodeProfile([...counts, ...Array<number>(160).fill(NaN)]))!.slice(0, 8)).toEqual(
+      counts,
+    );
+    const record = { ...emptyDecisionState(), prewarm: { ...week(99), slot: 167, count: 99 } };
+    expect(JSON.stringify(record.prewarm).length).toBeLessThanOrEqual(380);
     expect(decisionStateSchema.parse(JSON.parse(JSON.stringify(record)))).toEqual(record);
-    const broken = { ...record, prewarm: { profile: "1,2,x", slot: 3 } };
-    expect(decisionStateSchema.parse(broken).prewarm).toBeUndefined();
-    expect(prewarmStateSchema.parse({ profile: ",".repeat(23), slot: 5 })).toEqual({
-      profile: ",".repeat(23),
+    for (const profile of ["1,2,x", "a".repeat(100), "0_".repeat(168), ""]) {
+      expect(decisionStateSchema.parse({ ...record, prewarm: { profile, slot: 3 } }).prewarm).toBeUndefined();
+    }
+    expect(prewarmStateSchema.parse({ profile: "_".repeat(24), slot: 5 })).toEqual({
+      profile: "_".repeat(24),
       slot: 5,
     });
   });
@@ -215,7 +226,7 @@ describe("the floor", () => {
         time,
         fc.integer({ min: 1, max: 20 }),
         (slots, target, current, max, minute, leadMinutes) => {
-          const state = { profile: slots.map((c) => (c === undefined ? "" : String(c))).join(","), slot: 0 };
+          const state = { profile: encodeProfile(slots.map((c) => c ?? NaN)), slot: 0 };
           const policy = { ...policyAt(target, current), bounds: { min: 0, max } };
           const now = at("2026-03-02T00:00").plus({ minutes: minute }); // the week of a DST change
           const made = withPrewarm(policy, settings({ leadMinutes }), state, current, now);

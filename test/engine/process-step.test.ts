@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
 import type { ProcessConfig } from "../../src/config/schema.js";
 import { MAX_SCALE_RECORDS } from "../../src/decide/decision-state.js";
+import { decodeProfile, encodeProfile } from "../../src/decide/prewarm-profile.js";
 import { emptyProcessRecord, type ProcessRecord } from "../../src/engine/process-record.js";
 import { planStep, settleStep, trackNotices, type StepInput } from "../../src/engine/process-step.js";
 import type { Reading } from "../../src/measure/index.js";
@@ -329,7 +330,7 @@ describe("the step's scale records: only what the rules read, at most MAX_SCALE_
 
 describe("pre-warming in the step", () => {
   // T0 is Monday 12:00 UTC: slot 13 of the week is the hour from 13:00.
-  const profile = Array.from({ length: 168 }, (_, slot) => (slot === 13 ? "5" : "")).join(",");
+  const profile = encodeProfile(Array.from({ length: 168 }, (_, slot) => (slot === 13 ? 5 : NaN)));
   const prewarming = () => {
     const process = new Process(processConfig({}, { prewarm: {} }));
     process.record = { ...emptyProcessRecord(), prewarm: { profile, slot: 12 } };
@@ -347,7 +348,7 @@ describe("pre-warming in the step", () => {
     });
     expect(process.count).toBe(5);
     // The hour from 12:00 ended (before the window) at 2: learnt; 13:00 is being watched.
-    expect(process.record.prewarm!.profile.split(",").slice(12, 14)).toEqual(["2", "5"]);
+    expect(decodeProfile(process.record.prewarm!.profile)!.slice(12, 14)).toEqual([2, 5]);
     expect(process.record.prewarm!.slot).toBe(13);
     expect(process.record.scales).toHaveLength(1);
   });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
+import { encodeProfile } from "../../src/decide/index.js";
 import { emptyProcessRecord, type ProcessRecord } from "../../src/engine/process-record.js";
 import { decodeState, encodeState } from "../../src/engine/state-document.js";
 import { settingsOf } from "../../src/simulate/compare.js";
@@ -169,7 +170,9 @@ describe("the tick and the simulator take the same steps", () => {
       },
     });
     // 1995-07-13 is a Thursday: 09:00 and 10:00 in New York are slots 81 and 82 of the week.
-    const profile = Array.from({ length: 168 }, (_, slot) => ({ 81: "36", 82: "40" })[slot] ?? "").join(",");
+    const profile = encodeProfile(
+      Array.from({ length: 168 }, (_, slot) => ({ 81: 36, 82: 40 })[slot] ?? NaN),
+    );
     const initialRecord: ProcessRecord = { ...emptyProcessRecord(), prewarm: { profile, slot: 80 } };
     const { reasons, minutes } = await compareThroughTicks(config, initialRecord);
     expect(minutes).toBe(180);
