@@ -40,6 +40,7 @@ export interface Summary {
   scaleDowns: number;
   /** Scales in the opposite direction to the one before, within 10 minutes of it. */
   flaps: number;
+  /** Failed heartbeats, fail-safe and held-at-maximum decisions: of the whole replay, a warm-up included. */
   failedReadings: number;
   failSafes: number;
   aboveMax: number;
