@@ -59,6 +59,13 @@ const policies = {
     minProcesses: { "0:00": 2, "8:00": 4, "20:00": 2 },
     maxProcesses: 40,
   }),
+  "with pre-warming": configWith({
+    minMeasurement: 110,
+    maxMeasurement: 200,
+    failsToScaleUp: 1,
+    ...bounds,
+    prewarm: {},
+  }),
   "with a cron schedule": configWith({
     minMeasurement: 110,
     maxMeasurement: 200,

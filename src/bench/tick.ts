@@ -8,6 +8,9 @@ import { startUpstashRest, type UpstashRestServer } from "../local/upstash-rest.
 import { UpstashStateStore, type StateStore } from "../state/index.js";
 import type { Env } from "../kit/env.js";
 import { runTick } from "../engine/tick.js";
+import { emptyProcessRecord } from "../engine/process-record.js";
+import { encodeState } from "../engine/state-document.js";
+import { encodeProfile } from "../decide/index.js";
 import { median } from "./median.js";
 
 /**
@@ -127,7 +130,8 @@ function countingStore(store: StateStore): { store: StateStore; read: () => numb
 
 /**
  * The worst case for the state document: every process scales every tick (up on a failing
- * heartbeat, down on a fast one), so each tick also saves the scales' intent before its PATCHes.
+ * heartbeat, down on a fast one), so each tick also saves the scales' intent before its PATCHes,
+ * and each pre-warms from a whole week's profile.
  */
 async function benchStateSize(upstash: UpstashRestServer, env: Env): Promise<void> {
   const flapper = await startTargetApp({ latencyMs: 0 });
@@ -148,6 +152,7 @@ async function benchStateSize(upstash: UpstashRestServer, env: Env): Promise<voi
               passesToScaleDown: 1,
               postScaleWaitSeconds: 0,
               maxProcesses: 2,
+              prewarm: {},
             },
             scaling: { backend: "heroku", app: APP },
             notification: { backends: ["memory"], notifyOn: ["scale", "too-rapid"] },
@@ -159,6 +164,12 @@ async function benchStateSize(upstash: UpstashRestServer, env: Env): Promise<voi
       new UpstashStateStore({ url: upstash.url, token: upstash.token, keyPrefix: config.keyPrefix }),
     );
     const clock = new ManualClock(Date.now());
+    // Pre-warming's profile at its usual largest: a whole week learnt, every hour above 35 processes (two digits).
+    const profile = encodeProfile(Array.from({ length: 168 }, () => 40));
+    const prewarmed = { ...emptyProcessRecord(), prewarm: { profile, slot: 0, count: 40 } };
+    const lock = (await counting.store.acquireLock(10_000))!;
+    await lock.save(encodeState(Object.fromEntries(names.map((name) => [name, prewarmed])), clock.now()));
+    await lock.release();
     const perProcess = (bytes: number) => bytes / FLAPPING_PROCESSES;
     const reads: number[] = [];
     const writes: number[] = [];

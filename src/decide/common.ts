@@ -4,6 +4,7 @@ import { nonNegative, integer } from "../kit/fields.js";
 import type { Reading } from "../measure/index.js";
 import { boundSchema, changePoints, describeWallClock, resolveBound, type Bound } from "./bounds.js";
 import { failSafeReason, failSafeSchema, type FailSafe } from "./fail-safe.js";
+import { prewarmSchema, type Prewarm } from "./prewarm-profile.js";
 import { scheduleAt, scheduleSchema, type Schedule, type ScheduleEntry } from "./schedule.js";
 import type { HistoryEntry, DecisionState } from "./decision-state.js";
 import type { Decision, DecisionCondition, DecisionInput } from "./types.js";
@@ -53,6 +54,11 @@ export const commonDecisionFields = {
     .describe(
       'Scale straight out when the app is down or too slow; off unless present ("failSafe": {} takes the defaults).',
     ),
+  prewarm: prewarmSchema
+    .optional()
+    .describe(
+      'Predictive pre-warming: raise the floor ahead of a rise that recurs at the same hour of the week or day, learned from the counts this process ended each hour at; off unless present ("prewarm": {} takes the defaults).',
+    ),
 };
 
 export interface CommonDecisionConfig {
@@ -67,6 +73,7 @@ export interface CommonDecisionConfig {
   allowZero: boolean;
   schedule?: Schedule | undefined;
   failSafe?: FailSafe | undefined;
+  prewarm?: Prewarm | undefined;
 }
 
 export interface Bounds {

@@ -1,11 +1,13 @@
 import { z } from "zod";
+import { prewarmStateSchema } from "./prewarm-profile.js";
 
 /**
  * What a decision remembers about one process between ticks: its recent readings and scales.
  * It is part of the process's stored record (src/engine/process-record.ts), in the one state
  * document the tick reads and writes once, so it stays small: history is bounded by
  * `historyLength`, target tracking's recommendations by its stabilization windows, scale records
- * by the rules' windows (the engine drops the older ones) and by MAX_SCALE_RECORDS.
+ * by the rules' windows (the engine drops the older ones) and by MAX_SCALE_RECORDS, pre-warming's
+ * profile by its 168 hours.
  */
 export const verdictSchema = z.enum(["fail", "pass", "ok"]);
 export type Verdict = z.infer<typeof verdictSchema>;
@@ -41,6 +43,11 @@ export const decisionStateSchema = z.object({
   recommendations: z.array(recommendationSchema).optional(),
   /** Since when the queue and its jobs in progress have read 0, while the minimum is 0 (src/decide/workers.ts). */
   idleSince: z.number().optional(),
+  /**
+   * Pre-warming's profile (src/decide/prewarm.ts): the count each hour of the week ended at, as
+   * one string of 168 base-36 counts (168 to 504 bytes), and the hour being watched. Only with decision.prewarm.
+   */
+  prewarm: prewarmStateSchema,
 });
 export type DecisionState = z.infer<typeof decisionStateSchema>;
 

@@ -20,3 +20,5 @@ export {
 } from "./common.js";
 export { resolveBound } from "./bounds.js";
 export { scheduleAt, scheduleSchema, type Schedule, type ScheduleEntry } from "./schedule.js";
+export { observeDecision, withPrewarm } from "./prewarm.js";
+export { encodeProfile } from "./prewarm-profile.js";

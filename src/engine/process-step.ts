@@ -8,7 +8,9 @@ import {
   failSafeMove,
   keepScaleRecords,
   MAX_SCALE_RECORDS,
+  observeDecision,
   recordScale,
+  withPrewarm,
   type Decision,
   type ScaleRecord,
 } from "../decide/index.js";
@@ -142,7 +144,13 @@ export function planStep(input: StepInput): Step {
     const why = `measured every ${config.intervalSeconds} s: next in ${Math.round(waitMs / 1000)} s`;
     policy = corrected.decision ?? makeDecision("hold", current, why, corrected.bounds, next);
   }
-  const { decision, conditions } = steerDecision(policy, config, reading, current);
+  // Pre-warming raises the policy's decision ahead of a usual rise; a pause or override still wins.
+  const { prewarm } = config.decision;
+  policy = withPrewarm(policy, prewarm, policy.state.prewarm, current, now);
+  const steered = steerDecision(policy, config, reading, current);
+  const { conditions } = steered;
+  const state = observeDecision(steered.decision.state, prewarm, steered.decision.target, now);
+  const decision = state === steered.decision.state ? steered.decision : { ...steered.decision, state };
   if (reading) {
     for (const condition of decision.conditions) signals.push({ kind: condition, decision, reading });
     evaluated.push(...conditions, "too-rapid");

@@ -19,13 +19,14 @@ import {
 } from "./trace.js";
 import { simulationSchema, type SimulationSettings } from "./schema.js";
 import { parseFlags, UsageError } from "../kit/flags.js";
+import { plural } from "../kit/plural.js";
 
 export const SIMULATE_USAGE = `usage:
   autoscalebot simulate --trace <csv|bundled> --config <file.json> [--config <other.json>]...
                         [--policy 'NAME={"passesToScaleDown":2}']... [--process web]
                         [--speedup N] [--from TIME] [--to TIME] [--seed N]
                         [--value count|per-minute|per-second] [--zone ZONE]
-                        [--service-time MS|trace]
+                        [--service-time MS|trace] [--warmup DAYS]
                         [--report out.html] [--json] [--no-baselines]
 
 Replays a request-rate trace minute by minute through the capacity model in the first
@@ -48,6 +49,8 @@ would have met the SLO each minute) and static and scheduled baselines.
               the median of the trace's own service_p50_ms column (autoscalebot trace writes it)
   --seed      the seed of every random draw (the router's, the heartbeat's), an integer from 0
               to 4294967295 (default simulation.noise.seed)
+  --warmup    days at the start replayed but not counted (default simulation.warmupDays, else 7
+              when a policy pre-warms: its profile learns from the first week)
   --report    also write the comparison as one HTML page (checked writable before the replay)
   --no-baselines
               leave out the static and schedule baselines (the oracle stays: every row's
@@ -66,6 +69,7 @@ function options(args: string[]) {
     from: { type: "string" },
     to: { type: "string" },
     seed: { type: "string" },
+    warmup: { type: "string" },
     value: { type: "string" },
     zone: { type: "string" },
     "service-time": { type: "string" },
@@ -195,6 +199,8 @@ export async function runSimulate(args: string[], io: CliIo): Promise<number> {
 
     let settings = settingsOf(first);
     if (seed !== undefined) settings = { ...settings, noise: { ...settings.noise, seed } };
+    const warmupDays = integerOption(opts.warmup, "warmup", 0, 365);
+    if (warmupDays !== undefined) settings = { ...settings, warmupDays };
     const labels = new Set<string>();
     const unique = (name: string) => {
       let candidate = name;
@@ -220,6 +226,9 @@ export async function runSimulate(args: string[], io: CliIo): Promise<number> {
     }
     trace = compressTrace(trace, speedup);
     settings = withServiceTime(settings, opts["service-time"], trace);
+    const days = settings.warmupDays ?? 0;
+    if (days > 0 && trace.startMs[trace.startMs.length - 1]! < trace.startMs[0]! + days * 86_400_000)
+      throw new UsageError(`a warm-up of ${plural(days, "day")} leaves no minute of the trace to count`);
 
     const { runs, report } = compare(policies, processName, trace, settings, {
       baselines: !opts["no-baselines"],

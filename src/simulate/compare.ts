@@ -54,12 +54,48 @@ export function compare(
     oracleOnly: !(options.baselines ?? true),
   });
   runs.push(...baselines);
-  const zones = { zone: first.config.timezone, traceZone: trace.zone };
+  const warmup = warmupOf(policies, processName, trace, settings, notes);
+  const zones = { zone: first.config.timezone, traceZone: trace.zone, from: warmup.minutes };
   const summaries = runs.map((run) => summarize(run, settings, zones));
   relateToOracle(summaries);
-  const report = buildReport(processName, trace, settings, summaries);
+  const report = buildReport(processName, trace, settings, summaries, warmup);
   report.trace.notes.push(...notes);
   return { runs, summaries, report };
+}
+
+const DAY_MS = 86_400_000;
+
+/** The warm-up a comparison leaves uncounted: its days and the minutes of the trace they cover. */
+export interface Warmup {
+  days: number;
+  minutes: number;
+}
+
+/**
+ * The days not counted: `simulation.warmupDays`, else a week when some policy pre-warms (its
+ * profile is of the week's hours: the first week teaches it). A warm-up the trace is not longer
+ * than would leave nothing: an automatic one is then dropped, with a note that says why.
+ */
+export function warmupOf(
+  policies: Policy[],
+  processName: string,
+  trace: Trace,
+  settings: SimulationSettings,
+  notes: string[],
+): Warmup {
+  const prewarms = policies.some((p) => p.config.processes[processName]?.decision.prewarm?.enabled);
+  const days = settings.warmupDays ?? (prewarms ? 7 : 0);
+  if (days === 0) return { days: 0, minutes: 0 };
+  const until = trace.startMs[0]! + days * DAY_MS;
+  const minutes = trace.startMs.findIndex((ms) => ms >= until);
+  if (minutes > 0) return { days, minutes };
+  notes.push(
+    `the trace is not longer than the warm-up of ${days} days: no warm-up, every minute counted` +
+      (prewarms
+        ? "; pre-warming learns each hour from the same hour a week (or a day) before, so on this trace it has nothing to pre-warm from"
+        : ""),
+  );
+  return { days: 0, minutes: 0 };
 }
 
 const COMMON_KEYS = Object.keys(commonDecisionFields);

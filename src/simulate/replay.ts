@@ -186,6 +186,8 @@ export interface ReplayOptions {
   onMinute?: (minute: ReplayedMinute) => void;
   /** The reading of minute `index` in place of the model's (a check that replays the tick's own readings). */
   readingAt?: (index: number, modelled: Reading) => Reading;
+  /** The process's stored record at the start (default: none yet), e.g. a profile pre-warming learnt. */
+  initialRecord?: ProcessRecord;
 }
 
 /**
@@ -220,7 +222,7 @@ export function replayPolicy(
   const initial = initialProcesses(config, processName, trace, settings);
   const model = formationModel(settings, initial);
   const minute = emptyMinute();
-  let record: ProcessRecord = emptyProcessRecord();
+  let record: ProcessRecord = options.initialRecord ?? emptyProcessRecord();
   const configAt = options.exactSchedule ? () => processConfig : processConfigAt(processConfig);
 
   for (let i = 0; i < n; i++) {

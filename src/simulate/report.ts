@@ -20,6 +20,8 @@ export interface SimulationReport {
     /** Requests per minute after rateMultiplier. */
     peakPerMinute: number;
     medianPerMinute: number;
+    /** Days at the start replayed but not counted (simulation.warmupDays): the results are of the minutes after. */
+    warmup?: { days: number; minutes: number; countedFrom: string };
     notes: string[];
   };
   model: SimulationSettings;
@@ -31,9 +33,11 @@ export function buildReport(
   trace: Trace,
   settings: SimulationSettings,
   results: Summary[],
+  warmup: { days: number; minutes: number } = { days: 0, minutes: 0 },
 ): SimulationReport {
   const rates = trace.requests.map((r) => r * settings.rateMultiplier);
   const n = trace.traceMs.length;
+  const countedFrom = warmup.minutes > 0 ? formatTime(trace.traceMs[warmup.minutes]!, trace.zone) : null;
   return {
     process,
     trace: {
@@ -47,6 +51,7 @@ export function buildReport(
       rateMultiplier: settings.rateMultiplier,
       peakPerMinute: Math.round(rates.reduce((a, b) => Math.max(a, b), 0)),
       medianPerMinute: Math.round(median(rates)),
+      ...(countedFrom === null ? {} : { warmup: { ...warmup, countedFrom } }),
       notes: traceNotes(trace),
     },
     model: settings,
@@ -121,6 +126,11 @@ export function formatReport(report: SimulationReport): string {
     `SLO ${model.sloMetric} <= ${model.sloMs} ms; $${model.pricePerProcessHour}/process-hour; heartbeat service time ${model.serviceTimeMs} ± ${model.noise.stddevMs} ms (seed ${model.noise.seed})`,
     `process: ${report.process}`,
     "",
+    ...(trace.warmup
+      ? [
+          `counted from ${trace.warmup.countedFrom}: the first ${plural(trace.warmup.days, "day")} (${thousands(trace.warmup.minutes)} minutes) are a warm-up, replayed but not in the table`,
+        ]
+      : []),
     formatTable(report.results, model, trace.zone),
     "",
     ...report.results.map((s) => `${s.label}: ${s.description}${extras(s)}`),

@@ -99,6 +99,11 @@ export const simulationSchema = z
       .describe(
         "The schedule baseline's cron entries, as decision.schedule (default: the decision's own schedule).",
       ),
+    warmupDays: integer(0, 365)
+      .optional()
+      .describe(
+        "Days at the trace's start replayed but not counted, for every row alike: what a policy learns there (decision.prewarm's profile) is in force when counting starts (default: 7 when a policy pre-warms and the trace is longer than a week, else 0).",
+      ),
   })
   // No count of processes answers faster than the service time: the baselines could not be sized.
   .refine((s) => s.sloMs > s.serviceTimeMs, {

@@ -40,6 +40,7 @@ export interface Summary {
   scaleDowns: number;
   /** Scales in the opposite direction to the one before, within 10 minutes of it. */
   flaps: number;
+  /** Failed heartbeats, fail-safe and held-at-maximum decisions: of the whole replay, a warm-up included. */
   failedReadings: number;
   failSafes: number;
   aboveMax: number;
@@ -54,6 +55,8 @@ export interface SummaryOptions {
   zone: string;
   /** Zone of the trace's own wall clock. */
   traceZone: string;
+  /** The first minute counted (the ones before are a warm-up: replayed, not counted). */
+  from?: number;
 }
 
 const round = (n: number, digits = 2) => {
@@ -89,7 +92,8 @@ export function summarize(run: Run, settings: SimulationSettings, options: Summa
   let late = 0;
   let dropped = 0;
   let worst = -1;
-  for (let i = 0; i < run.minutes; i++) {
+  const from = Math.min(options.from ?? 0, run.minutes);
+  for (let i = from; i < run.minutes; i++) {
     requests += run.arrivals[i]!;
     processMinutes += run.processes[i]!;
     maxProcesses = Math.max(maxProcesses, run.processes[i]!);
@@ -98,7 +102,9 @@ export function summarize(run: Run, settings: SimulationSettings, options: Summa
     dropped += run.arrivals[i]! * run.droppedShare[i]!;
     if (worst < 0 || latency[i]! > latency[worst]!) worst = i;
   }
-  const ups = run.scales.filter((s) => s.to > s.from).length;
+  const counted = from === 0 ? run.scales : run.scales.filter((s) => s.at >= run.startMs[from]!);
+  const minutes = run.minutes - from;
+  const ups = counted.filter((s) => s.to > s.from).length;
   const processHours = processMinutes / 60;
   const at = (ms: number, zone: string) =>
     DateTime.fromMillis(ms, { zone }).toISO({ suppressMilliseconds: true }) ?? "";
@@ -106,11 +112,11 @@ export function summarize(run: Run, settings: SimulationSettings, options: Summa
     label: run.label,
     kind: run.kind,
     description: run.description,
-    minutes: run.minutes,
+    minutes,
     requests: Math.round(requests),
     processHours: round(processHours),
     cost: round(processHours * settings.pricePerProcessHour),
-    meanProcesses: round(run.minutes > 0 ? processMinutes / run.minutes : 0),
+    meanProcesses: round(minutes > 0 ? processMinutes / minutes : 0),
     maxProcesses,
     sloMs: settings.sloMs,
     sloMetric: settings.sloMetric,
@@ -129,14 +135,14 @@ export function summarize(run: Run, settings: SimulationSettings, options: Summa
     lateShare: requests > 0 ? round(late / requests, 5) : 0,
     droppedRequests: Math.round(dropped),
     droppedShare: requests > 0 ? round(dropped / requests, 5) : 0,
-    scales: run.scales.length,
+    scales: counted.length,
     scaleUps: ups,
-    scaleDowns: run.scales.length - ups,
-    flaps: countFlaps(run.scales),
+    scaleDowns: counted.length - ups,
+    flaps: countFlaps(counted),
     failedReadings: run.failedReadings,
     failSafes: run.failSafes,
     aboveMax: run.aboveMax,
-    backlogAtEnd: Math.round(run.minutes > 0 ? run.backlog[run.minutes - 1]! : 0),
+    backlogAtEnd: Math.round(minutes > 0 ? run.backlog[run.minutes - 1]! : 0),
     vsOracle: null,
   };
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
 import type { ProcessConfig } from "../../src/config/schema.js";
 import { MAX_SCALE_RECORDS } from "../../src/decide/decision-state.js";
+import { decodeProfile, encodeProfile } from "../../src/decide/prewarm-profile.js";
 import { emptyProcessRecord, type ProcessRecord } from "../../src/engine/process-record.js";
 import { planStep, settleStep, trackNotices, type StepInput } from "../../src/engine/process-step.js";
 import type { Reading } from "../../src/measure/index.js";
@@ -324,5 +325,39 @@ describe("the step's scale records: only what the rules read, at most MAX_SCALE_
     expect(steps[6]!.signals).toMatchObject([{ kind: "too-rapid", phase: "started" }]);
     expect(steps.flatMap((s) => s.signals).filter((s) => s.phase === "resolved")).toEqual([]);
     expect(web.record.notices?.["too-rapid"]).toMatchObject({ since: T0 + 6 * MINUTE });
+  });
+});
+
+describe("pre-warming in the step", () => {
+  // T0 is Monday 12:00 UTC: slot 13 of the week is the hour from 13:00.
+  const profile = encodeProfile(Array.from({ length: 168 }, (_, slot) => (slot === 13 ? 5 : NaN)));
+  const prewarming = () => {
+    const process = new Process(processConfig({}, { prewarm: {} }));
+    process.record = { ...emptyProcessRecord(), prewarm: { profile, slot: 12 } };
+    return process;
+  };
+
+  it("raises the count ahead of the usual rise, the reason saying so, and keeps the profile through the scale", () => {
+    const process = prewarming();
+    const decisions = Array.from({ length: 61 }, () => process.step().decision);
+    expect(decisions.slice(0, 55).every((d) => d.action === "hold" && d.target === 2)).toBe(true);
+    expect(decisions[55]).toMatchObject({
+      action: "up",
+      target: 5,
+      reason: "pre-warm: 5 processes ahead of the usual mon 13:00 rise (the policy: within 100-300)",
+    });
+    expect(process.count).toBe(5);
+    // The hour from 12:00 ended (before the window) at 2: learnt; 13:00 is being watched.
+    expect(decodeProfile(process.record.prewarm!.profile)!.slice(12, 14)).toEqual([2, 5]);
+    expect(process.record.prewarm!.slot).toBe(13);
+    expect(process.record.scales).toHaveLength(1);
+  });
+
+  it("does not override a pause", () => {
+    const process = prewarming();
+    process.record = { ...process.record, paused: { since: T0, announced: true } };
+    const decisions = Array.from({ length: 60 }, () => process.step().decision);
+    expect(decisions.every((d) => d.action === "hold")).toBe(true);
+    expect(decisions[55]!.reason).toMatch(/^paused; the policy would scale up to 5: pre-warm: 5 processes/);
   });
 });

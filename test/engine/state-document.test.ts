@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { recordScale } from "../../src/decide/index.js";
+import { encodeProfile, recordScale } from "../../src/decide/index.js";
 import { emptyProcessRecord, type ProcessRecord } from "../../src/engine/process-record.js";
 import {
   decodeState,
@@ -37,6 +37,24 @@ describe("decodeState", () => {
     const decoded = decodeState(encodeState(processes, NOW));
     expect(decoded.warning).toBeUndefined();
     expect(decoded.state).toEqual({ version: STATE_VERSION, updatedAt: NOW, processes });
+  });
+
+  it("round-trips pre-warming's profile, and drops only the profile when it is malformed", () => {
+    const profile = encodeProfile(
+      Array.from({ length: 168 }, (_, slot) => (slot % 24 >= 8 && slot % 24 < 18 ? 40 : 2)),
+    );
+    const prewarmed: ProcessRecord = { ...web, prewarm: { profile, slot: 40, count: 12 } };
+    const document = encodeState({ web: prewarmed }, NOW);
+    expect(decodeState(document, NOW)).toEqual({
+      state: { version: STATE_VERSION, updatedAt: NOW, processes: { web: prewarmed } },
+    });
+    // A full week of two-digit counts is about 380 bytes of the document.
+    expect(document.length - encodeState({ web }, NOW).length).toBeLessThanOrEqual(390);
+    const malformed = JSON.parse(document) as { processes: { web: { prewarm: { profile: string } } } };
+    malformed.processes.web.prewarm.profile = "12,x";
+    const decoded = decodeState(JSON.stringify(malformed), NOW);
+    expect(decoded.warning).toBeUndefined();
+    expect(decoded.state.processes).toEqual({ web });
   });
 
   it("round-trips an empty process map", () => {

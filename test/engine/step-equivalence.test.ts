@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
-import { decodeState } from "../../src/engine/state-document.js";
+import { encodeProfile } from "../../src/decide/index.js";
+import { emptyProcessRecord, type ProcessRecord } from "../../src/engine/process-record.js";
+import { decodeState, encodeState } from "../../src/engine/state-document.js";
 import { settingsOf } from "../../src/simulate/compare.js";
 import type { ProcessReport } from "../../src/engine/report.js";
 import type { Reading } from "../../src/measure/index.js";
@@ -60,14 +62,25 @@ function asTicked(config: Config): Config {
  * The readings are the model's (a realistic morning, overload and failed heartbeats included),
  * served by the app to real ticks; the simulator then replays the readings the ticks measured.
  */
-async function compareThroughTicks(config: Config): Promise<{ minutes: number; scales: number }> {
+async function compareThroughTicks(
+  config: Config,
+  initialRecord?: ProcessRecord,
+): Promise<{ minutes: number; scales: number; reasons: string[] }> {
   const settings = settingsOf(config);
   const modelled: (Reading | null)[] = [];
-  replayPolicy("model", config, "web", trace, settings, { onMinute: (m) => modelled.push(m.reading) });
+  replayPolicy("model", config, "web", trace, settings, {
+    onMinute: (m) => modelled.push(m.reading),
+    ...(initialRecord ? { initialRecord } : {}),
+  });
   expect(modelled.some((r) => r && !r.ok)).toBe(true); // failures are part of the check
 
   const ticked = asTicked(config);
   world.heroku.setQuantity(APP, "web", initialProcesses(config, "web", trace, settings));
+  if (initialRecord) {
+    const lock = (await world.storeFor(config.keyPrefix).acquireLock(10_000))!;
+    await lock.save(encodeState({ web: initialRecord }, trace.startMs[0]! - 60_000));
+    await lock.release();
+  }
   const ticks: { current: number; report: ProcessReport; record: unknown }[] = [];
   for (const [i, reading] of modelled.entries()) {
     const value = reading?.value ?? 0;
@@ -82,6 +95,7 @@ async function compareThroughTicks(config: Config): Promise<{ minutes: number; s
   replayPolicy("replay", config, "web", trace, settings, {
     readingAt: (i) => ticks[i]!.report.reading!,
     onMinute: (m) => replayed.push(m),
+    ...(initialRecord ? { initialRecord } : {}),
   });
   expect(replayed).toHaveLength(ticks.length);
   let scales = 0;
@@ -103,7 +117,7 @@ async function compareThroughTicks(config: Config): Promise<{ minutes: number; s
     expect(tick.record).toEqual(minute.record);
     if (decision.action !== "hold") scales++;
   }
-  return { minutes: replayed.length, scales };
+  return { minutes: replayed.length, scales, reasons: replayed.map((m) => m.decision.reason) };
 }
 
 describe("the tick and the simulator take the same steps", () => {
@@ -140,5 +154,30 @@ describe("the tick and the simulator take the same steps", () => {
     });
     const { scales } = await compareThroughTicks(config);
     expect(scales).toBeGreaterThan(3);
+  }, 120_000);
+
+  it("consecutive thresholds with pre-warming, from a profile learnt on earlier Thursdays", async () => {
+    const config = policy({
+      decision: {
+        minMeasurement: 110,
+        maxMeasurement: 200,
+        failsToScaleUp: 1,
+        passesToScaleDown: 3,
+        minProcesses: 2,
+        maxProcesses: 40,
+        postScaleWaitSeconds: 120,
+        prewarm: { leadMinutes: 10 },
+      },
+    });
+    // 1995-07-13 is a Thursday: 09:00 and 10:00 in New York are slots 81 and 82 of the week.
+    const profile = encodeProfile(
+      Array.from({ length: 168 }, (_, slot) => ({ 81: 36, 82: 40 })[slot] ?? NaN),
+    );
+    const initialRecord: ProcessRecord = { ...emptyProcessRecord(), prewarm: { profile, slot: 80 } };
+    const { reasons, minutes } = await compareThroughTicks(config, initialRecord);
+    expect(minutes).toBe(180);
+    expect(
+      reasons.filter((r) => r.startsWith("pre-warm: 36 processes ahead of the usual thu 09:00 rise")),
+    ).not.toEqual([]);
   }, 120_000);
 });
