@@ -5,6 +5,7 @@ export {
   PROCESS_METRIC_UNITS,
   failedSample,
   requestMetricsReading,
+  seenBefore,
   type MetricSetting,
   type ProcessMetric,
   type ProcessSample,

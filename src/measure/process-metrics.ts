@@ -64,8 +64,11 @@ export function requestMetricsReading(
   let failures = 0;
   let firstFailure: ProcessSample | null = null;
   let overload = false;
-  const utilisation = new MeanOf();
-  const requestsPerProcess = new MeanOf();
+  // Sums and counts of the figures given (nulls left out), for their means.
+  let utilisationSum = 0;
+  let utilisationCount = 0;
+  let rateSum = 0;
+  let rateCount = 0;
   let queueTimeP95Ms: number | null = null;
   for (let i = 0; i < count; i++) {
     const sample = samples[i]!;
@@ -77,8 +80,14 @@ export function requestMetricsReading(
     }
     if (seenBefore(samples, i)) continue;
     processes++;
-    utilisation.add(sample.utilisation);
-    requestsPerProcess.add(sample.requestsPerProcess);
+    if (sample.utilisation !== null) {
+      utilisationSum += sample.utilisation;
+      utilisationCount++;
+    }
+    if (sample.requestsPerProcess !== null) {
+      rateSum += sample.requestsPerProcess;
+      rateCount++;
+    }
     if (sample.queueTimeP95Ms !== null) queueTimeP95Ms = Math.max(queueTimeP95Ms ?? 0, sample.queueTimeP95Ms);
   }
   if (processes === 0) {
@@ -93,9 +102,9 @@ export function requestMetricsReading(
     return reading;
   }
   const metrics: Record<ProcessMetric, number | null> = {
-    utilisation: tenth(utilisation.mean()),
-    requestsPerProcess: tenth(requestsPerProcess.mean()),
-    queueTimeP95Ms: tenth(queueTimeP95Ms),
+    utilisation: utilisationCount > 0 ? tenth(utilisationSum / utilisationCount) : null,
+    requestsPerProcess: rateCount > 0 ? tenth(rateSum / rateCount) : null,
+    queueTimeP95Ms: queueTimeP95Ms === null ? null : tenth(queueTimeP95Ms),
   };
   const value = metrics[key];
   if (value === null)
@@ -112,28 +121,14 @@ export function requestMetricsReading(
   return { backend: BACKEND, value, unit, ok: true, metrics, processesSeen: processes };
 }
 
-/** Whether an earlier successful sample came from the same process. */
-function seenBefore(samples: readonly ProcessSample[], i: number): boolean {
+/** Whether an earlier successful sample came from the same process (whose figures then stand). */
+export function seenBefore(samples: readonly ProcessSample[], i: number): boolean {
   const process = samples[i]!.process;
   for (let j = 0; j < i; j++) if (samples[j]!.ok && samples[j]!.process === process) return true;
   return false;
 }
 
-/** The mean of the values given, nulls left out (null when all were). */
-class MeanOf {
-  #sum = 0;
-  #n = 0;
-  add(value: number | null): void {
-    if (value === null) return;
-    this.#sum += value;
-    this.#n++;
-  }
-  mean(): number | null {
-    return this.#n > 0 ? this.#sum / this.#n : null;
-  }
-}
-
-const tenth = (value: number | null) => (value === null ? null : Math.round(value * 10) / 10);
+const tenth = (value: number) => Math.round(value * 10) / 10;
 
 /** A sample that failed, for `requestMetricsReading`. */
 export const failedSample = (error: string, failureMeans: "overload" | "unknown"): ProcessSample => ({

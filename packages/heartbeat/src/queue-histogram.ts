@@ -21,10 +21,10 @@ export function queueBucket(ms: number): number {
   return i < OVERFLOW ? i : OVERFLOW;
 }
 
-/** What bucket i reports: its upper edge in ms, rounded up to a tenth (Infinity: the overflow). */
-function bucketReportMs(i: number): number {
-  return i >= OVERFLOW ? Infinity : Math.ceil(2 ** (i / PER_DOUBLING) * 10 - 1e-9) / 10;
-}
+/** What each bucket reports: its upper edge in ms, rounded up to a tenth (Infinity: the overflow). */
+const REPORTED = Array.from({ length: QUEUE_BUCKETS }, (_, i) =>
+  i === OVERFLOW ? Infinity : Math.ceil(2 ** (i / PER_DOUBLING) * 10 - 1e-9) / 10,
+);
 
 /**
  * What a histogram reports for a quantile whose exact value is `ms`: its bucket's upper edge
@@ -32,7 +32,7 @@ function bucketReportMs(i: number): number {
  * the middleware's resolution.
  */
 export function reportedQueueMs(ms: number): number {
-  const reported = bucketReportMs(queueBucket(ms));
+  const reported = REPORTED[queueBucket(ms)]!;
   return Number.isFinite(reported) ? reported : ms;
 }
 
@@ -52,7 +52,7 @@ export function histogramQuantile(
   let seen = 0;
   for (let i = 0; i < QUEUE_BUCKETS; i++) {
     seen += counts[i]!;
-    if (seen >= rank) return Math.min(bucketReportMs(i), maxMs);
+    if (seen >= rank) return Math.min(REPORTED[i]!, maxMs);
   }
   return maxMs;
 }
