@@ -275,9 +275,14 @@ describe("over a real server with real concurrent requests", () => {
     const metrics = createRequestMetrics({ windowSeconds: 10, timer: () => performance.now() + offset });
     let open = 0;
     let peak = 0;
+    let allIn: () => void = () => undefined;
+    const together = new Promise<void>((resolve) => (allIn = resolve));
+    // Each request waits for all fifty to be in, then works 100 ms: all fifty in flight at once.
     const work = withRequestMetrics(async () => {
       open++;
       peak = Math.max(peak, open);
+      if (open === 50) allIn();
+      await together;
       await sleep(100);
       open--;
       return new Response("done\n");
