@@ -52,8 +52,10 @@ export const requestMetricsSchema = z
         "Heartbeat requests per measurement; the router spreads them over the processes at random, and each process seen counts once.",
       ),
     concurrency: integer(1, 20)
-      .default(4)
-      .describe("Sample requests in flight at once (ceil(samples / concurrency) × timeoutMs at most 20000)."),
+      .optional()
+      .describe(
+        "Sample requests in flight at once (default: all of them, so the measurement takes one timeoutMs at most, as the tick's budget expects); ceil(samples / concurrency) × timeoutMs at most 20000.",
+      ),
     jsonField: jsonPath
       .default("requestMetrics")
       .describe("Dotted path of the request metrics in the heartbeat's JSON body."),
@@ -65,9 +67,11 @@ export const requestMetricsSchema = z
 export type RequestMetricsConfig = z.infer<typeof requestMetricsSchema>;
 export type RequestMetricsInput = z.input<typeof requestMetricsSchema>;
 
-/** Sample requests one after another at most, on each of the `concurrency` lanes. */
-const roundsOf = (c: { samples: number; concurrency: number }) =>
-  Math.ceil(c.samples / Math.min(c.concurrency, c.samples));
+/** Sample requests one after another at most, on each of the `concurrency` lanes (all at once by default). */
+const lanesOf = (c: { samples: number; concurrency?: number | undefined }) =>
+  Math.min(c.concurrency ?? c.samples, c.samples);
+const roundsOf = (c: { samples: number; concurrency?: number | undefined }) =>
+  Math.ceil(c.samples / lanesOf(c));
 
 export class RequestMetricsMeasurement implements Measurement {
   readonly #config: RequestMetricsConfig;
@@ -79,7 +83,7 @@ export class RequestMetricsMeasurement implements Measurement {
   }
 
   async measure(signal: AbortSignal): Promise<Reading> {
-    const { samples, concurrency, metric } = this.#config;
+    const { samples, metric } = this.#config;
     // Each sample's timeout listens to the signal until it fires, so up to `samples` at once:
     // this measurement's own signal allows that many without Node's leak warning.
     const own = AbortSignal.any([signal]);
@@ -93,7 +97,7 @@ export class RequestMetricsMeasurement implements Measurement {
         taken[i] = await this.#sample(own);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, samples) }, lane));
+    await Promise.all(Array.from({ length: lanesOf(this.#config) }, lane));
     return requestMetricsReading(taken, metric);
   }
 

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   createHeartbeat,
   createRequestMetrics,
@@ -9,6 +9,7 @@ import {
   type NodeListener,
   type RequestMetrics,
 } from "../../packages/heartbeat/src/index.js";
+import { parseConfig } from "../../src/config/load.js";
 import { close, listen } from "../../src/local/listen.js";
 import {
   failedSample,
@@ -24,6 +25,7 @@ import {
 } from "../../src/measure/request-metrics.js";
 import { closedPort } from "../helpers/net.js";
 import { startRandomRouter } from "../helpers/random-router.js";
+import { APP, startWorld, type World } from "../helpers/world.js";
 
 const sample = (
   process: string,
@@ -120,10 +122,16 @@ describe("combining the processes sampled", () => {
 });
 
 describe("settings", () => {
-  it("defaults to 8 samples, 4 at once, utilisation; its budget is the rounds of timeouts", () => {
+  it("defaults to 8 samples all at once, utilisation: its budget is one timeout, as a heartbeat's", () => {
     const config = measurementSchema.parse({ backend: "request-metrics", url: "https://app.test/heartbeat" });
-    expect(config).toMatchObject({ samples: 8, concurrency: 4, metric: "utilisation", timeoutMs: 5000 });
-    expect(measurementBudgetMs(config)).toBe(10_000);
+    expect(config).toMatchObject({ samples: 8, metric: "utilisation", timeoutMs: 5000 });
+    expect(measurementBudgetMs(config)).toBe(5000);
+    const lanes = measurementSchema.parse({
+      backend: "request-metrics",
+      url: "https://app.test/",
+      concurrency: 3,
+    });
+    expect(measurementBudgetMs(lanes)).toBe(15_000); // 3 rounds of 5 s
   });
 
   it("refuses sampling that could outlast the tick", () => {
@@ -273,5 +281,48 @@ describe("against app processes behind a random router", () => {
     expect(reading.error).toMatch(
       /2 of 2 samples failed; first: request-metrics: the JSON body has no object/,
     );
+  });
+});
+
+describe("in a real tick (local Heroku API, Upstash front, redis-server)", () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await startWorld(["web"]);
+  });
+  afterAll(() => world.close());
+
+  it("scales on the processes' utilisation with the tick's usual five Redis commands, none for the metrics", async () => {
+    const { clock, processes } = await startProcesses(3);
+    // Each process busy 9 s of the first 10.
+    for (const { metrics } of processes) {
+      clock.t = 0;
+      metrics.begin(null);
+      clock.t = 9000;
+      metrics.end();
+    }
+    clock.t = 12_000;
+    const front = await router(processes.map((p) => p.url));
+    const config = parseConfig({
+      keyPrefix: "request-metrics-tick",
+      timezone: "UTC",
+      processes: {
+        web: {
+          measurement: { backend: "request-metrics", url: `${front.url}/heartbeat`, samples: 12 },
+          decision: { backend: "target-tracking", targetValue: 60, minProcesses: 1, maxProcesses: 10 },
+          scaling: { backend: "heroku", app: APP, processType: "web" },
+          notification: { backends: ["memory"] },
+        },
+      },
+    });
+    world.heroku.setQuantity(APP, "web", 3);
+    world.upstash.resetCount();
+    const report = await world.tick(config);
+    // The tick's own for a tick that scales: lock, load, the save before the PATCH, the save,
+    // history, unlock. The metrics cost no command.
+    expect(world.upstash.commands.map((c) => c[0])).toEqual(["SET", "GET", "EVAL", "EVAL", "XADD", "EVAL"]);
+    expect(report.processes[0]).toMatchObject({
+      reading: { value: 90, unit: "percent", processesSeen: 3, metrics: { utilisation: 90 } },
+      scaled: { from: 3, to: 5 }, // ceil(3 × 90 / 60)
+    });
   });
 });
