@@ -67,9 +67,10 @@ export const requestMetricsSchema = z
 export type RequestMetricsConfig = z.infer<typeof requestMetricsSchema>;
 export type RequestMetricsInput = z.input<typeof requestMetricsSchema>;
 
-/** Sample requests one after another at most, on each of the `concurrency` lanes (all at once by default). */
+/** Sample requests in flight at once: `concurrency`, all of them by default. */
 const lanesOf = (c: { samples: number; concurrency?: number | undefined }) =>
   Math.min(c.concurrency ?? c.samples, c.samples);
+/** Samples one lane takes one after another at most: the measurement's longest time, in timeouts. */
 const roundsOf = (c: { samples: number; concurrency?: number | undefined }) =>
   Math.ceil(c.samples / lanesOf(c));
 
