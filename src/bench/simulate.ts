@@ -27,12 +27,13 @@ function repeated(trace: Trace, days: number): Trace {
 }
 
 const simulation = defaultSimulation({ rateMultiplier: 100, noise: { seed: 1, stddevMs: 20 } });
-const configWith = (decision: Record<string, unknown>) => ({
+const heartbeat = { backend: "response-time", url: "https://example.com/heartbeat" };
+const configWith = (decision: Record<string, unknown>, measurement: Record<string, unknown> = heartbeat) => ({
   timezone: "America/New_York",
   simulation,
   processes: {
     web: {
-      measurement: { backend: "response-time", url: "https://example.com/heartbeat" },
+      measurement,
       decision,
       scaling: { backend: "heroku", app: "bench-app" },
     },
@@ -53,6 +54,10 @@ const policies = {
     ...bounds,
   }),
   "target-tracking": configWith({ backend: "target-tracking", targetValue: 150, ...bounds }),
+  "on request-metrics": configWith(
+    { backend: "target-tracking", targetValue: 60, ...bounds },
+    { backend: "request-metrics", url: "https://example.com/heartbeat" },
+  ),
   "with time-of-day bounds": configWith({
     minMeasurement: 110,
     maxMeasurement: 200,

@@ -3,6 +3,7 @@ import { appJson } from "./app-json.js";
 import { bullmqQueue } from "./bullmq-queue.js";
 import { celeryQueue } from "./celery-queue.js";
 import { queueTime } from "./queue-time.js";
+import { requestMetrics } from "./request-metrics.js";
 import { responseTime } from "./response-time.js";
 import { serviceTime } from "./service-time.js";
 import { sidekiqQueue } from "./sidekiq-queue.js";
@@ -14,6 +15,7 @@ const measurements = backendRegistry([
   responseTime,
   serviceTime,
   queueTime,
+  requestMetrics,
   appJson,
   celeryQueue,
   sidekiqQueue,

@@ -3,7 +3,8 @@ import type { Clock } from "../kit/clock.js";
 import type { Env } from "../kit/env.js";
 import type { BackendDescriptor } from "../kit/registry.js";
 
-export type Unit = "ms" | "jobs" | "count";
+/** "percent": 0 to 100; "rpm": requests per minute. */
+export type Unit = "ms" | "jobs" | "count" | "percent" | "rpm";
 
 /** One measurement. A failed measurement is a Reading with ok=false, never an exception. */
 export interface Reading {
@@ -27,8 +28,14 @@ export interface Reading {
   holdScaleDownWhileBusy?: boolean;
   /** A process count the app itself asks for (app-json backend). */
   desired?: number;
-  /** Named values of one measurement (request-metrics): target tracking may track several. */
+  /**
+   * Several figures of one measurement, by name (request-metrics backend): `utilisation`
+   * (percent), `requestsPerProcess` (rpm) and `queueTimeP95Ms` (ms), each null when it could not
+   * be read; `value` is the one the measurement's `metric` names. See ./process-metrics.ts.
+   */
   metrics?: Record<string, number | null>;
+  /** How many distinct processes the reading's samples reached (request-metrics backend). */
+  processesSeen?: number;
 }
 
 export interface Measurement {

@@ -241,7 +241,10 @@ export async function runSimulate(args: string[], io: CliIo): Promise<number> {
     });
     for (const policy of policies) {
       const backend = policy.config.processes[processName]!.measurement.backend;
-      if (!["response-time", "queue-time", "service-time"].includes(backend) && !settings.measurement)
+      if (
+        !["response-time", "queue-time", "service-time", "request-metrics"].includes(backend) &&
+        !settings.measurement
+      )
         report.trace.notes.push(
           `${policy.label}: ${processName} measures ${backend}, but the model reports heartbeat response times (ms): its thresholds must be in ms`,
         );

@@ -1,4 +1,12 @@
-import type { Reading } from "../measure/index.js";
+import { reportedQueueMs } from "@autoscalebot/heartbeat";
+import {
+  failedSample,
+  requestMetricsReading,
+  seenBefore,
+  type MetricSetting,
+  type ProcessSample,
+  type Reading,
+} from "../measure/index.js";
 import { SeededRandom, streamSeed } from "./random.js";
 import type { SimulationSettings } from "./schema.js";
 
@@ -31,7 +39,11 @@ import type { SimulationSettings } from "./schema.js";
  *   (piecewise exponential integrals, a mixture over the processes), the p95 from it, and the mean.
  * - Measurement. The tick's heartbeat is one request routed as any other at the end of the
  *   minute: a random process up then, its backlog's wait plus a wait drawn from its random
- *   queue, plus its own service time (serviceTimeMs, spread by `noise.stddevMs`).
+ *   queue, plus its own service time (serviceTimeMs, spread by `noise.stddevMs`). The
+ *   request-metrics backend's samples are such requests too, each answered with the minute's
+ *   figures of the process it reached (what its middleware counted: served / capacity, served
+ *   per minute, the p95 of its arrivals' waits at the histogram's resolution), combined as the
+ *   real backend combines them.
  */
 
 export const MINUTE_MS = 60_000;
@@ -47,10 +59,11 @@ const RELAXED = 40;
 /** An exponential factor below e^−50 is left out: a share below 2e−22 of a minute's requests. */
 const NEGLIGIBLE = 50;
 
-/** Streams of draws, one of each per minute: the routing, the heartbeat, the warm-up minute. */
+/** Streams of draws, one of each per minute: the routing, the heartbeat, the warm-up minute, the request-metrics samples. */
 const ROUTE = 1;
 const PROBE = 2;
 const WARM = 3;
+const SAMPLES = 4;
 
 export type ModelParams = Pick<
   SimulationSettings,
@@ -231,11 +244,13 @@ class Spreads {
   /** Share of its arrivals the full queue dropped outright. */
   floor = new Float64Array(0);
   mean = new Float64Array(0);
+  /** Requests it served in the window (started on, as the app's request metrics count them). */
+  served = new Float64Array(0);
 
   grow(n: number): void {
     if (n <= this.a.length) return;
     const size = Math.max(n, 2 * this.a.length, 16);
-    for (const key of ["a", "f0", "k", "pw", "theta", "w", "floor", "mean"] as const) {
+    for (const key of ["a", "f0", "k", "pw", "theta", "w", "floor", "mean", "served"] as const) {
       const next = new Float64Array(size);
       next.set(this[key]);
       this[key] = next;
@@ -680,6 +695,7 @@ export class FormationModel {
       upTime += w;
     }
     const effective = upTime / T;
+    if (mode !== Mode.Try) this.#upTime = upTime;
     out.arrivals = arrivals;
     out.processes = n;
     out.effectiveProcesses = effective;
@@ -778,6 +794,8 @@ export class FormationModel {
 
   /** Requests the last minute's queues served (set by #routed / #shared). */
   #served = 0;
+  /** The last minute's Σ of the windows processes were up (ms). */
+  #upTime = 0;
 
   /** Random routing: each process up gets a binomial share of the arrivals, and runs its own queue. */
   #routed(arrivals: number, keyMs: number, upTime: number, mode: Mode): void {
@@ -794,7 +812,7 @@ export class FormationModel {
     const dmax = mu * cap;
     const D = this.#d;
     const E = this.#e;
-    const { a: A, w: W, f0: F0, k: K, pw: PW, theta: TH, floor: FLOOR, mean: MEAN } = q;
+    const { a: A, w: W, f0: F0, k: K, pw: PW, theta: TH, floor: FLOOR, mean: MEAN, served: SERVED } = q;
     const invMu = 1 / mu;
     let served = 0;
     q.n = n;
@@ -828,6 +846,7 @@ export class FormationModel {
           E[j] = e1;
         }
         served += a;
+        SERVED[j] = a;
         const pw = eMean / (1 + eMean);
         const theta = mu * (1 - pw); // μ / (1 + ē)
         F0[j] = 0;
@@ -885,7 +904,8 @@ export class FormationModel {
         D[j] = d1;
         E[j] = e1;
       }
-      served += d0 + a - d1 - overflow;
+      SERVED[j] = d0 + a - d1 - overflow;
+      served += SERVED[j]!;
       const pw = eMean / (1 + eMean);
       const theta = mu / (1 + eMean);
       F0[j] = d0 / mu;
@@ -949,6 +969,7 @@ export class FormationModel {
     this.#poolTheta = theta;
     this.#served = d0 + arrivals - d1 - overflow;
     q.n = 1;
+    q.served[0] = this.#served;
     q.a[0] = arrivals;
     q.w[0] = T;
     q.f0[0] = d0 / rate;
@@ -970,8 +991,7 @@ export class FormationModel {
     const p = this.#probe;
     let wait = Infinity;
     if (this.#random) {
-      let up = 0;
-      while (up < this.#n && this.#readyAt[up]! <= this.#lastEnd) up++;
+      const up = this.#upAtEnd();
       if (up > 0) {
         const j = Math.min(up - 1, Math.floor(rng.next() * up));
         const e = this.#e[j]!;
@@ -986,6 +1006,128 @@ export class FormationModel {
     p.serviceMs = Math.max(0, this.#s + (stddevMs > 0 ? rng.normal() * stddevMs : 0));
     return p;
   }
+
+  /** Processes up at the end of the minute stepped last (the oldest first: the first ones). */
+  #upAtEnd(): number {
+    let up = 0;
+    while (up < this.#n && this.#readyAt[up]! <= this.#lastEnd) up++;
+    return up;
+  }
+
+  /**
+   * The request-metrics backend's reading at `atMs`, the end of the minute stepped last:
+   * `options.samples` heartbeat requests, each routed to a random process up (their own
+   * stream of draws, two a sample) and waiting as any request there would (its backlog, then
+   * its random queue's wait); one slower than the measurement's or the router's timeout fails,
+   * the others answer with the minute's figures of their process; combined by the real
+   * backend's requestMetricsReading. A sample's own service time is serviceTimeMs (the spread
+   * `noise.stddevMs` is the heartbeat probe's: against a timeout of seconds it is lost in the wait).
+   */
+  requestMetrics(atMs: number, options: HeartbeatOptions): Reading {
+    const rng = this.#rng.reset(streamSeed(this.#seed, Math.floor(atMs / T), SAMPLES));
+    const count = options.samples ?? DEFAULT_SAMPLES;
+    const samples = this.#samples;
+    while (samples.length < count) samples.push(failedSample("", "overload"));
+    const up = this.#random || this.#poolEndRate > 0 ? this.#upAtEnd() : 0;
+    // The longest a sample may wait and still be answered in time.
+    const room = Math.min(options.timeoutMs, options.routerTimeoutMs) - this.#s;
+    for (let i = 0; i < count; i++) {
+      const sample = samples[i]!; // filled in place: a replay allocates no sample
+      const j = up > 0 ? Math.min(up - 1, Math.floor(rng.next() * up)) : -1;
+      if (j < 0 || !this.#answeredWithin(j, rng.next(), room)) {
+        sample.ok = false;
+        sample.error = timeoutError(options);
+        sample.failureMeans = "overload";
+        continue;
+      }
+      sample.ok = true;
+      sample.process = processName(j);
+      // A process sampled before: the combination keeps its first sample's figures.
+      if (!seenBefore(samples, i)) this.#processMetrics(j, sample);
+    }
+    return requestMetricsReading(samples, options.metric ?? "utilisation", count);
+  }
+
+  /**
+   * Whether a request reaching process j at the end of the minute stepped last waits at most
+   * `room` ms: its backlog's wait, then with probability p an exponential one of rate θ (the
+   * shared queue's under shared routing). By inversion of the uniform u, that random wait
+   * passes the room left exactly when u < p e^{−θ · left}.
+   */
+  #answeredWithin(j: number, u: number, room: number): boolean {
+    let left: number;
+    let p: number;
+    let theta: number;
+    if (this.#random) {
+      const e = this.#e[j]!;
+      left = room - this.#d[j]! / this.#mu;
+      p = e / (1 + e);
+      theta = this.#mu / (1 + e);
+    } else {
+      left = room - this.#pool / this.#poolEndRate;
+      p = this.#poolPw;
+      theta = this.#poolTheta;
+    }
+    if (left < 0) return false;
+    return !(u < p && u < p * Math.exp(-theta * left));
+  }
+
+  readonly #samples: ProcessSample[] = [];
+
+  /**
+   * What process j's request metrics say of the minute stepped last, into `out`: its
+   * utilisation (served over what it could serve in the part of the minute it was up, at most
+   * 100% under the one-server model: a saturated process reads 100% however long its queue),
+   * its requests served per minute, and the p95 of its arrivals' waits (a dropped one's at the
+   * router's timeout) at the middleware's histogram resolution. Shared routing: the one queue's,
+   * per process. Null figures for a process up for none of the minute.
+   */
+  #processMetrics(j: number, out: ProcessSample): void {
+    const q = this.#q;
+    const queue = this.#random ? j : 0;
+    const window = this.#random ? q.w[j]! : this.#upTime;
+    if (!(window > 0)) {
+      out.utilisation = null;
+      out.requestsPerProcess = null;
+      out.queueTimeP95Ms = null;
+      return;
+    }
+    const served = q.served[queue]!;
+    out.utilisation = Math.min(100, (served / (this.#mu * window)) * 100);
+    out.requestsPerProcess = (served / window) * T;
+    const wait = q.a[queue]! > 0 ? this.#p95Wait(queue) : null;
+    // At the histogram's resolution, and (as there) never above the longest wait, the cap.
+    out.queueTimeP95Ms = wait === null ? null : wait > 0 ? Math.min(reportedQueueMs(wait), this.#cap) : 0;
+  }
+
+  /** The smallest wait that at most 5% of queue k's arrivals in the minute stepped last exceed (ms). */
+  #p95Wait(k: number): number {
+    const q = this.#q;
+    const cap = this.#cap;
+    if (q.f0[k] === 0 && q.k[k]! <= 0) {
+      // No backlog: P(W > y) = p e^{−θy}.
+      const pw = q.pw[k]!;
+      return pw > P95_SHARE ? Math.min(cap, Math.log(pw / P95_SHARE) / q.theta[k]!) : 0;
+    }
+    if (queueShare(q, k, cap, cap) >= P95_SHARE) return cap;
+    if (queueShare(q, k, cap, 0) <= P95_SHARE) return 0;
+    // The share falls as y rises: bisection to a hundredth of a millisecond.
+    let lo = 0;
+    let hi = cap;
+    while (hi - lo > 0.01) {
+      const mid = (lo + hi) / 2;
+      if (queueShare(q, k, cap, mid) > P95_SHARE) lo = mid;
+      else hi = mid;
+    }
+    return hi;
+  }
+}
+
+/** Processes' names in request-metrics samples, made once each (a replay allocates no string per sample). */
+const processNames: string[] = [];
+function processName(j: number): string {
+  while (processNames.length <= j) processNames.push(`web.${processNames.length + 1}`);
+  return processNames[j]!;
 }
 
 /**
@@ -1046,25 +1188,44 @@ export function processesFor(
 }
 
 export interface HeartbeatOptions {
-  measurement: "response-time" | "queue-time";
+  measurement: "response-time" | "queue-time" | "request-metrics";
   /** The measurement's timeout: slower is a failed reading. */
   timeoutMs: number;
   /** The router's: a heartbeat slower than this is answered 503 by the router (Heroku: H12). */
   routerTimeoutMs: number;
+  /** request-metrics: requests per reading (default 8) and the figure that is its value (default utilisation). */
+  samples?: number;
+  metric?: MetricSetting;
+}
+
+/** The request-metrics backend's default samples a reading. */
+const DEFAULT_SAMPLES = 8;
+
+/** Why a heartbeat request slower than the measurement's or the router's timeout failed, as the real probe says it. */
+function timeoutError(options: HeartbeatOptions): string {
+  return options.timeoutMs <= options.routerTimeoutMs
+    ? `heartbeat failed: no answer within ${options.timeoutMs} ms`
+    : "heartbeat failed: HTTP 503 (the router gave up)";
 }
 
 /** The reading the policy gets from the heartbeat's one request, as the real backend would report it. */
 export function heartbeatReading(probe: Probe, options: HeartbeatOptions): Reading {
   const backend = options.measurement;
   const response = probe.serviceMs + probe.waitMs;
-  const limit = Math.min(options.timeoutMs, options.routerTimeoutMs);
-  if (!(response <= limit)) {
-    const error =
-      options.timeoutMs <= options.routerTimeoutMs
-        ? `heartbeat failed: no answer within ${options.timeoutMs} ms`
-        : "heartbeat failed: HTTP 503 (the router gave up)";
-    return { backend, value: options.timeoutMs, unit: "ms", ok: false, error };
-  }
+  if (!(response <= Math.min(options.timeoutMs, options.routerTimeoutMs)))
+    return { backend, value: options.timeoutMs, unit: "ms", ok: false, error: timeoutError(options) };
   const value = Math.round(backend === "queue-time" ? probe.waitMs : response);
   return { backend, value, unit: "ms", ok: true };
+}
+
+/** What the policy reads at `atMs` from the model, by the measurement it uses. */
+export function modelledReading(
+  model: FormationModel,
+  atMs: number,
+  stddevMs: number,
+  options: HeartbeatOptions,
+): Reading {
+  return options.measurement === "request-metrics"
+    ? model.requestMetrics(atMs, options)
+    : heartbeatReading(model.probe(atMs, stddevMs), options);
 }

@@ -22,8 +22,8 @@ import type { Reading } from "../measure/index.js";
 import {
   emptyMinute,
   FormationModel,
-  heartbeatReading,
   MINUTE_MS,
+  modelledReading,
   processesFor,
   type HeartbeatOptions,
   type MinuteResult,
@@ -131,16 +131,24 @@ export const modelParams = (s: SimulationSettings) => ({
 export const formationModel = (settings: SimulationSettings, processes: number) =>
   new FormationModel(modelParams(settings), processes, settings.noise.seed);
 
-/** What the policy's heartbeat is: the settings' choice, else what the process measures. */
+/**
+ * What the policy's heartbeat is: the settings' choice, else what the process measures (its
+ * samples and metric when it measures request-metrics).
+ */
 export function heartbeatOptions(
   processConfig: ProcessConfig,
   settings: SimulationSettings,
 ): HeartbeatOptions {
-  const backend = processConfig.measurement.backend;
+  const measurement = processConfig.measurement;
+  const backend = measurement.backend;
+  const modelled = backend === "queue-time" || backend === "request-metrics" ? backend : "response-time";
   return {
-    measurement: settings.measurement ?? (backend === "queue-time" ? "queue-time" : "response-time"),
-    timeoutMs: "timeoutMs" in processConfig.measurement ? processConfig.measurement.timeoutMs : 5000,
+    measurement: settings.measurement ?? modelled,
+    timeoutMs: "timeoutMs" in measurement ? measurement.timeoutMs : 5000,
     routerTimeoutMs: settings.routerTimeoutSeconds * 1000,
+    ...(measurement.backend === "request-metrics"
+      ? { samples: measurement.samples, metric: measurement.metric }
+      : {}),
   };
 }
 
@@ -235,7 +243,7 @@ export function replayPolicy(
     const current = model.processes;
     // The tick's own steps (src/engine/process-step.ts), with the model in place of the world.
     const due = untilNextMeasurement(effective, record, startMs) === 0;
-    const modelled = due ? heartbeatReading(model.probe(startMs, settings.noise.stddevMs), heartbeat) : null;
+    const modelled = due ? modelledReading(model, startMs, settings.noise.stddevMs, heartbeat) : null;
     const reading = modelled && options.readingAt ? options.readingAt(i, modelled) : modelled;
     const step: StepInput = { config: effective, record, reading, current, now };
     const planned = planStep(step);

@@ -69,10 +69,10 @@ export const simulationSchema = z
       .default("p95")
       .describe("Which latency a minute is judged on: its 95th percentile or its mean."),
     measurement: z
-      .enum(["response-time", "queue-time"])
+      .enum(["response-time", "queue-time", "request-metrics"])
       .optional()
       .describe(
-        "What the policy reads: the heartbeat's response time or its queue time (default: queue-time when the process measures queue time).",
+        "What the policy reads: the heartbeat's response time or its queue time, or the request-metrics backend's figures from sampled processes (default: the process's own measurement when it is queue-time or request-metrics, else response-time).",
       ),
     noise: z
       .strictObject({

@@ -190,7 +190,7 @@ describe("parseConfig: problems name their path", () => {
       "wrong measurement backend",
       withWeb("measurement", { backend: "nope" }),
       [
-        'processes.web.measurement.backend: expected one of "response-time", "service-time", "queue-time", "app-json", "celery-queue", "sidekiq-queue", "bullmq-queue"',
+        'processes.web.measurement.backend: expected one of "response-time", "service-time", "queue-time", "request-metrics", "app-json", "celery-queue", "sidekiq-queue", "bullmq-queue"',
       ],
     ],
     [

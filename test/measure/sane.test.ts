@@ -27,6 +27,36 @@ describe("readings are checked at the edge", () => {
   });
 });
 
+describe("request metrics are checked at the edge too", () => {
+  const reading = (metrics: Record<string, number | null>, extra = {}) =>
+    saneReading({
+      backend: "request-metrics",
+      value: 50,
+      unit: "percent",
+      ok: true,
+      metrics,
+      processesSeen: 3,
+      ...extra,
+    });
+
+  it("holds percent to 0-100 and rpm to 10 million a minute, in the value as in every figure", () => {
+    const fine = { utilisation: 50, requestsPerProcess: 1200, queueTimeP95Ms: null };
+    expect(reading(fine).ok).toBe(true);
+    expect(reading(fine, { value: 100.5 })).toMatchObject({ ok: false, failureMeans: "unknown" });
+    expect(reading({ ...fine, utilisation: 101 }).error).toBe(
+      "utilisation out of range: 101 percent (expected 0 to 100)",
+    );
+    expect(reading({ ...fine, requestsPerProcess: 2e7 }).error).toMatch(
+      /^requestsPerProcess out of range: .* rpm/,
+    );
+    expect(reading({ ...fine, queueTimeP95Ms: Number.NaN }).error).toMatch(
+      /^queueTimeP95Ms out of range: nan ms/,
+    );
+    expect(reading({ ...fine, other: -1 }).error).toBe("other out of range: -1 (expected a number >= 0)");
+    expect(reading(fine, { processesSeen: 1.5 }).error).toMatch(/^processes seen out of range/);
+  });
+});
+
 describe("a Server-Timing dur of 400 digits, through real ticks", () => {
   let world: World;
   beforeAll(async () => {

@@ -1,4 +1,5 @@
 import { requestQueueTimeMs } from "./queue-time.js";
+import type { RequestMetrics, RequestMetricsSummary } from "./request-metrics.js";
 
 /**
  * A heartbeat endpoint for the app being scaled, as a Fetch API handler
@@ -15,7 +16,10 @@ import { requestQueueTimeMs } from "./queue-time.js";
  *   - 200 when every check passed, 503 when any failed or timed out (the `response-time` backend
  *     counts a 5xx as overload).
  *
- * It imports nothing but ./queue-time.ts, not even Node built-ins, so it adds no dependency to the
+ * With `metrics` (./request-metrics.ts), the body also carries the last window of the process
+ * that answered, for the `request-metrics` backend, which samples several processes a tick.
+ *
+ * It imports nothing but its siblings, not even Node built-ins, so it adds no dependency to the
  * app and runs in any runtime with the Fetch API.
  */
 
@@ -46,6 +50,11 @@ export interface HeartbeatOptions {
    * response hides it by default. Default: nothing.
    */
   onCheckError?: (check: string, error: unknown) => void;
+  /**
+   * The app's request metrics (createRequestMetrics): their summary becomes the body's
+   * `requestMetrics`, what the `request-metrics` measurement reads. Default: none.
+   */
+  metrics?: RequestMetrics;
 }
 
 export interface HeartbeatCheckResult {
@@ -63,6 +72,8 @@ export interface HeartbeatBody {
   totalMs: number;
   /** Time the request waited before the app started on it, from `X-Request-Start`; absent without it. */
   queueTimeMs?: number;
+  /** The process's last window of request metrics; present when the heartbeat has `metrics`. */
+  requestMetrics?: RequestMetricsSummary;
 }
 
 /** A Fetch API request handler. */
@@ -148,6 +159,7 @@ export function createHeartbeat(options: HeartbeatOptions = {}): HeartbeatHandle
     // fromEntries defines own properties, so even a check named "__proto__" is just a key.
     const body: HeartbeatBody = { status: ok ? "ok" : "fail", checks: Object.fromEntries(results), totalMs };
     if (queueTimeMs !== null) body.queueTimeMs = queueTimeMs;
+    if (options.metrics) body.requestMetrics = options.metrics.summary();
 
     return new Response(request.method === "HEAD" ? null : JSON.stringify(body), {
       status: ok ? 200 : 503,

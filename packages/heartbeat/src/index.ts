@@ -2,6 +2,8 @@
  * The heartbeat helper for the app being scaled: `createHeartbeat` builds a Fetch API handler
  * that runs the app's own checks and reports what the `service-time`, `queue-time` and
  * `response-time` measurements read; the adapters mount it on Node's http server or Express.
+ * `createRequestMetrics` counts every request the app serves (through `withRequestMetrics`,
+ * `withNodeRequestMetrics` or `expressRequestMetrics`), for the `request-metrics` measurement.
  * The package imports nothing but its own modules (and Node's types, in the adapters), so it adds
  * no dependency to the app; the autoscaler re-exports it as `autoscalebot/heartbeat`.
  */
@@ -26,5 +28,17 @@ export {
   type NextFunction,
   type NodeListener,
   type NodeListenerOptions,
+  expressRequestMetrics,
+  withNodeRequestMetrics,
 } from "./node.js";
 export { requestQueueTimeMs, requestStartMs } from "./queue-time.js";
+export {
+  createRequestMetrics,
+  DEFAULT_WINDOW_SECONDS,
+  withRequestMetrics,
+  type QueueTimeSummary,
+  type RequestMetrics,
+  type RequestMetricsOptions,
+  type RequestMetricsSummary,
+} from "./request-metrics.js";
+export { reportedQueueMs } from "./queue-histogram.js";

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { RequestMetrics } from "./request-metrics.js";
 
 /**
  * Adapters that mount a Fetch API handler (such as createHeartbeat's) on Node's http server or
@@ -179,4 +180,44 @@ function drained(res: ServerResponse): Promise<void> {
     res.on("close", onClose);
     res.on("error", settle);
   });
+}
+
+/** Marks a response whose request is counted in request metrics, until it closes. */
+const COUNTED = Symbol("autoscalebot.requestMetrics");
+type CountedResponse = ServerResponse & { [COUNTED]?: RequestMetrics | undefined };
+
+/**
+ * Counts the request in `metrics` until its response closes (sent in full, or the client went
+ * away). One listener function for every response, so counting allocates no closure; a request
+ * counted already (the middleware mounted twice) is not counted again.
+ */
+function count(metrics: RequestMetrics, req: IncomingMessage, res: CountedResponse): void {
+  if (res[COUNTED]) return;
+  const start = req.headers["x-request-start"];
+  metrics.begin(Array.isArray(start) ? start[0] : start);
+  res[COUNTED] = metrics;
+  res.on("close", uncount);
+}
+
+function uncount(this: CountedResponse): void {
+  const metrics = this[COUNTED];
+  if (!metrics) return;
+  this[COUNTED] = undefined;
+  metrics.end();
+}
+
+/** For `http.createServer(withNodeRequestMetrics(app, metrics))`: every request counts in `metrics`. */
+export function withNodeRequestMetrics(listener: NodeListener, metrics: RequestMetrics): NodeListener {
+  return (req, res) => {
+    count(metrics, req, res);
+    listener(req, res);
+  };
+}
+
+/** For `app.use(expressRequestMetrics(metrics))`, first: every request counts in `metrics`. */
+export function expressRequestMetrics(metrics: RequestMetrics): ExpressMiddleware {
+  return (req, res, next) => {
+    count(metrics, req, res);
+    next();
+  };
 }
