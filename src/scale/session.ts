@@ -108,7 +108,7 @@ export class ScalingSession {
         members.map((m) => requests[m]!),
         signal,
       );
-      members.forEach((m, n) => (answers[m] = written.then((all) => all[n]!)));
+      for (const [n, m] of members.entries()) answers[m] = written.then((all) => all[n]!);
     }
     return answers as Promise<ScaleAnswer>[];
   }
