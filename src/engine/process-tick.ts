@@ -168,7 +168,7 @@ export type ScaleMade = { answer: Promise<ScaleAnswer> } | { notRecorded: string
  * was scaled and the process reports it, to be tried again next tick), then notifies.
  */
 export async function finishProcess(plan: PlannedProcess, made?: ScaleMade): Promise<ProcessTickResult> {
-  const { input, scaler, step, report } = plan;
+  const { input, step, report } = plan;
   const { config, now, signal } = input;
   let planned = plan.planned;
   let outcome: ScaleOutcome = null;
@@ -183,8 +183,7 @@ export async function finishProcess(plan: PlannedProcess, made?: ScaleMade): Pro
   else if (plan.intent && made !== undefined && "answer" in made)
     ({ planned, outcome } = answered(plan, await made.answer));
   const settled = settleStep(planned, step, outcome);
-  const backoff = scaler instanceof ScaleError ? undefined : input.session.backoffUntil(scaler);
-  const notices = trackNotices({ ...settled, record: withBackoff(settled.record, backoff) }, step);
+  const notices = trackNotices(settled, step);
   // Kept before sending: a deadline that cuts the sends short must not make the next tick re-send "started".
   if (input.progress) input.progress.record = notices.record;
   const event = eventFactory(input.name, input.tickId, now);
@@ -201,8 +200,11 @@ export async function finishProcess(plan: PlannedProcess, made?: ScaleMade): Pro
   };
 }
 
-/** The record with the account's rate-limit back-off, or without one. */
-function withBackoff(record: ProcessRecord, until: number | undefined): ProcessRecord {
+/**
+ * The record with its account's rate-limit back-off after the tick (a 429 of any of the
+ * account's calls, or one a record held), or without one: every process of the account keeps it.
+ */
+export function withBackoff(record: ProcessRecord, until: number | undefined): ProcessRecord {
   if (record.rateLimitedUntil === until) return record;
   const { rateLimitedUntil: _, ...rest } = record;
   return until === undefined ? rest : { ...rest, rateLimitedUntil: until };

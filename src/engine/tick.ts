@@ -10,6 +10,7 @@ import {
   pendingRecord,
   planProcess,
   scalerFor,
+  withBackoff,
   type PlannedProcess,
   type ProcessProgress,
   type ProcessTickInput,
@@ -273,7 +274,7 @@ async function runProcesses(
       scaling.forEach((plan, i) => made.set(plan, { answer: answers[i]! }));
       return made;
     });
-    return await Promise.all(
+    const results = await Promise.all(
       runs.map(async (run, i) => {
         const plan = await plans[i]!;
         if (!("planned" in plan)) return plan;
@@ -287,6 +288,12 @@ async function runProcesses(
         return result ?? run.cutOff();
       }),
     );
+    // After every call: a 429 late in the tick backs off the account's every process.
+    return results.map((result, i) => {
+      const { scaler } = runs[i]!.input;
+      const until = scaler instanceof ScaleError ? undefined : session.backoffUntil(scaler);
+      return { ...result, record: withBackoff(result.record, until) };
+    });
   } finally {
     clearTimeout(timer);
   }
