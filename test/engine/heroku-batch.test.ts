@@ -43,6 +43,8 @@ function config(
 ): Config {
   const base = world.config({
     decision: {
+      // Slow only when told (HTTP 500): a busy machine's slow heartbeat is not a fail.
+      maxMeasurement: 3000,
       failsToScaleUp: 1,
       passesToScaleDown: 1,
       postScaleWaitSeconds: 0,
