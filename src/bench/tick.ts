@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { ManualClock } from "../kit/clock.js";
 import { parseConfig } from "../config/load.js";
-import { startHerokuApi } from "../local/heroku-api.js";
+import { startHerokuApi, type HerokuApiServer } from "../local/heroku-api.js";
 import { startRedisServer } from "../local/redis-server.js";
 import { startTargetApp, type TargetApp } from "../local/target-app.js";
 import { startUpstashRest, type UpstashRestServer } from "../local/upstash-rest.js";
@@ -17,13 +17,17 @@ import { median } from "./median.js";
  * `npm run bench`: the claims the tick makes about cost, measured against the real local world
  * (redis-server behind the Upstash REST front, the Heroku-compatible API, real heartbeats):
  * Redis commands per tick do not grow with the number of processes (one more on a tick that
- * scales, for the scales' intent), processes are measured concurrently, so 20 processes with
- * 200 ms heartbeats take about as long as one, and the state document stays small however long
- * the processes flap.
+ * scales, for the scales' intent), Heroku requests grow with the apps, not the processes (one
+ * formation read per app, one batch write per app that scales), processes are measured
+ * concurrently, so 20 processes with 200 ms heartbeats take about as long as one, and the state
+ * document stays small however long the processes flap.
  */
 const HEARTBEAT_MS = 200;
 const ROUNDS = 5;
 const APP = "bench-app";
+/** The 20 processes' second app: half of them run there. */
+const SECOND_APP = "bench-app-two";
+const appOf = (index: number) => (index < 10 ? APP : SECOND_APP);
 /** The state-size worst case: this many processes, each scaling every tick, for this many ticks. */
 const FLAPPING_PROCESSES = 50;
 const FLAPPING_TICKS = 1000;
@@ -38,7 +42,10 @@ export async function benchTick(): Promise<void> {
   const flapping = Array.from({ length: FLAPPING_PROCESSES }, (_, i) => `flap${i + 1}`);
   const heroku = await startHerokuApi({
     apiKey,
-    apps: { [APP]: Object.fromEntries([...names, ...flapping].map((n) => [n, 1])) },
+    apps: {
+      [APP]: Object.fromEntries([...names.slice(0, 10), ...flapping].map((n) => [n, 1])),
+      [SECOND_APP]: Object.fromEntries(names.slice(10).map((n) => [n, 1])),
+    },
     rateLimit: Number.MAX_SAFE_INTEGER,
   });
   const target: TargetApp = await startTargetApp({ latencyMs: HEARTBEAT_MS });
@@ -48,22 +55,12 @@ export async function benchTick(): Promise<void> {
     console.log(
       `tick benchmark: ${HEARTBEAT_MS} ms heartbeats, median of ${ROUNDS} ticks, Upstash REST front over redis-server`,
     );
-    console.log("processes  redis commands/tick  tick wall time");
+    console.log("processes  redis commands/tick  heroku requests/tick  tick wall time");
     const results: Record<number, number> = {};
     for (const count of [1, 20]) {
-      const config = parseConfig({
-        keyPrefix: `bench-${count}`,
-        processes: Object.fromEntries(
-          names.slice(0, count).map((name) => [
-            name,
-            {
-              measurement: { backend: "response-time", url: `${target.url}/${name}` },
-              decision: { minMeasurement: 100, maxMeasurement: 1000 },
-              scaling: { backend: "heroku", app: APP },
-              notification: { backends: ["memory"] },
-            },
-          ]),
-        ),
+      const config = benchConfig(`bench-${count}`, names.slice(0, count), target, {
+        minMeasurement: 100,
+        maxMeasurement: 1000,
       });
       const store = new UpstashStateStore({
         url: upstash.url,
@@ -71,28 +68,101 @@ export async function benchTick(): Promise<void> {
         keyPrefix: config.keyPrefix,
       });
       const commands: number[] = [];
+      const requests: string[] = [];
       const times: number[] = [];
       for (let round = 0; round < ROUNDS; round++) {
         upstash.resetCount();
+        const calls = herokuCalls(heroku);
         const report = await runTick(config, { clock, store, env });
         if (report.error || report.processes.some((p) => p.status === "error"))
           throw new Error(JSON.stringify(report));
         commands.push(upstash.commandCount());
+        requests.push(calls());
         times.push(report.durationMs);
         clock.advance(60_000);
       }
       results[count] = median(times);
       console.log(
-        `${String(count).padStart(9)}  ${String(median(commands)).padStart(19)}  ${String(median(times)).padStart(11)} ms`,
+        `${String(count).padStart(9)}  ${String(median(commands)).padStart(19)}  ${requests[requests.length >> 1]!.padStart(20)}  ${String(median(times)).padStart(11)} ms`,
       );
     }
     const ratio = results[20]! / results[1]!;
     console.log(`20 processes take ${ratio.toFixed(2)}x the time of 1 (a serial loop would take about 20x)`);
     console.log("(no process scales in these ticks: the one that scales takes one command more, below)");
+    await benchAllScale(names, heroku, upstash, env, clock);
     await benchStateSize(upstash, env);
   } finally {
     await Promise.all([target.close(), heroku.close(), upstash.close()]);
     await redis.stop();
+  }
+}
+
+/** The processes' config: a response-time heartbeat each, on their app (the first 10 on one, the rest on the other). */
+function benchConfig(
+  keyPrefix: string,
+  names: string[],
+  target: TargetApp,
+  decision: Record<string, unknown>,
+  notifyOn?: string[],
+) {
+  return parseConfig({
+    keyPrefix,
+    processes: Object.fromEntries(
+      names.map((name, i) => [
+        name,
+        {
+          measurement: { backend: "response-time", url: `${target.url}/${name}` },
+          decision,
+          scaling: { backend: "heroku", app: appOf(i) },
+          notification: { backends: ["memory"], ...(notifyOn ? { notifyOn } : {}) },
+        },
+      ]),
+    ),
+  });
+}
+
+/** Counts the Heroku requests from now on: "N reads, M writes" when called. */
+function herokuCalls(heroku: HerokuApiServer): () => string {
+  const from = heroku.requests.length;
+  return () => {
+    const made = heroku.requests.slice(from);
+    const reads = made.filter((r) => r.method === "GET").length;
+    return `${reads} reads, ${made.length - reads} writes`;
+  };
+}
+
+/** One tick in which all 20 processes, on two apps, scale: Heroku requests and Redis commands. */
+async function benchAllScale(
+  names: string[],
+  heroku: HerokuApiServer,
+  upstash: UpstashRestServer,
+  env: Env,
+  clock: ManualClock,
+): Promise<void> {
+  const failing = await startTargetApp({ latencyMs: 0, status: 500 });
+  try {
+    const config = benchConfig("bench-all-scale", names, failing, {
+      minMeasurement: 100,
+      maxMeasurement: 1000,
+      failsToScaleUp: 1,
+    });
+    const store = new UpstashStateStore({
+      url: upstash.url,
+      token: upstash.token,
+      keyPrefix: config.keyPrefix,
+    });
+    upstash.resetCount();
+    const calls = herokuCalls(heroku);
+    const report = await runTick(config, { clock, store, env });
+    const scaled = report.processes.filter((p) => p.status === "scaled").length;
+    if (report.error || scaled !== names.length) throw new Error(JSON.stringify(report));
+    console.log(
+      `all ${scaled} processes scaling, on 2 apps: ${calls()} to Heroku (goal: 2 reads, at most 2 writes), ` +
+        `${upstash.commandCount()} redis commands`,
+    );
+    clock.advance(60_000);
+  } finally {
+    await failing.close();
   }
 }
 

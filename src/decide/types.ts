@@ -7,7 +7,7 @@ import type { DecisionState } from "./decision-state.js";
 export type Action = "up" | "down" | "hold";
 
 /** Conditions a decision reports; the tick turns them into notification events. */
-export type DecisionCondition = "above-max" | "below-min" | "fail-safe";
+export type DecisionCondition = "above-max" | "below-min" | "fail-safe" | "scale-down-held-busy";
 
 export interface DecisionInput<Config> {
   config: Config;

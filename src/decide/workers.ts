@@ -39,7 +39,9 @@ export function guardWorkers<State extends DecisionState>(
   const busy = reading.ok && reading.holdScaleDownWhileBusy ? (reading.busy ?? 0) : 0;
   if (busy > 0) {
     const why = `scale-down-held-busy: ${plural(busy, "job")} in progress; the policy would scale down to ${policy.target}: ${policy.reason}`;
-    return result(decision("hold", current, why, bounds, state, policy.conditions));
+    return result(
+      decision("hold", current, why, bounds, state, [...policy.conditions, "scale-down-held-busy"]),
+    );
   }
   if (policy.target > 0) return result(policy);
 

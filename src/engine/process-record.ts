@@ -19,6 +19,17 @@ export const processRecordSchema = decisionStateSchema.extend({
    * Only a success of that same call resolves the scale-failed notification.
    */
   platformFailure: z.enum(["read", "scale"]).optional(),
+  /**
+   * After the platform answered 429: until when its account makes no request. Every process of
+   * the account keeps it (the tick backs the whole account off), in the one state document.
+   */
+  rateLimitedUntil: z.number().optional(),
+  /**
+   * The most processes the platform runs of this type, as its refusal named it (Heroku's 422 over
+   * a dyno limit), and since when: decisions stay within it, and after PLATFORM_LIMIT_RETRY_MS
+   * it is tried again, in case the limit was raised.
+   */
+  platformLimit: z.object({ limit: z.number(), since: z.number() }).optional(),
   /** Failed measurements in a row (for the measurement-failed notification). */
   failedReadings: z.number().optional(),
   /**
@@ -57,6 +68,8 @@ export const emptyProcessRecord = (): ProcessRecord => emptyDecisionState();
 
 /** A pause of a week is a long maintenance; beyond a month it is a setting, not a pause. */
 export const MAX_PAUSE_MINUTES = 43_200;
+/** The longest a platform's rate limit backs an account off (Heroku's pool refills in an hour). */
+const MAX_BACKOFF_MS = 60 * 60_000;
 /** The longest manual override (manualOverrideMinutes' maximum). */
 const MAX_OVERRIDE_MS = 1440 * 60_000;
 
@@ -79,6 +92,9 @@ export function clampTimes(record: ProcessRecord, now: number): { record: Proces
   for (const pair of copy.recommendations ?? []) pair[0] = at(pair[0], "recommendations");
   if (copy.lastMeasuredAt !== undefined) copy.lastMeasuredAt = at(copy.lastMeasuredAt, "lastMeasuredAt");
   if (copy.pendingScale) copy.pendingScale.at = at(copy.pendingScale.at, "pendingScale");
+  if (copy.platformLimit) copy.platformLimit.since = at(copy.platformLimit.since, "platformLimit");
+  if (copy.rateLimitedUntil !== undefined)
+    copy.rateLimitedUntil = at(copy.rateLimitedUntil, "rateLimitedUntil", now + MAX_BACKOFF_MS);
   for (const notice of Object.values(copy.notices ?? {})) {
     notice.since = at(notice.since, "notices");
     notice.lastSentAt = at(notice.lastSentAt, "notices");

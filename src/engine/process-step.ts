@@ -35,7 +35,13 @@ export type Signal = (
   | { kind: "measurement-failed"; count: number; reading: Reading }
   /** `decision` null: a scale whose request got no answer last tick, found applied now. */
   | { kind: "scale"; from: number; to: number; decision: Decision | null; reading: Reading | null }
-  | { kind: "above-max" | "below-min" | "fail-safe"; decision: Decision; reading: Reading }
+  | {
+      kind: "above-max" | "below-min" | "fail-safe" | "scale-down-held-busy";
+      decision: Decision;
+      reading: Reading;
+    }
+  /** The decision held within the platform's limit of `limit` processes (its 422 named it). */
+  | { kind: "dyno-limit"; limit: number; decision: Decision }
   | { kind: "too-rapid"; why: string; to: number }
   | { kind: "scale-failed"; error: ScaleError; decision?: Decision }
   | { kind: "pause"; until?: number | undefined; processes?: number | undefined; by?: string | undefined }
@@ -149,13 +155,78 @@ export function planStep(input: StepInput): Step {
   policy = withPrewarm(policy, prewarm, policy.state.prewarm, current, now);
   const steered = steerDecision(policy, config, reading, current);
   const { conditions } = steered;
-  const state = observeDecision(steered.decision.state, prewarm, steered.decision.target, now);
-  const decision = state === steered.decision.state ? steered.decision : { ...steered.decision, state };
+  const limited = withinPlatformLimit(steered.decision, current, nowMs);
+  const { limit } = limited;
+  // The profile learns the count the step ends at, within the platform's limit.
+  const state = observeDecision(limited.decision.state, prewarm, limited.decision.target, now);
+  const decision = state === limited.decision.state ? limited.decision : { ...limited.decision, state };
   if (reading) {
     for (const condition of decision.conditions) signals.push({ kind: condition, decision, reading });
-    evaluated.push(...conditions, "too-rapid");
+    evaluated.push(...conditions, "too-rapid", "dyno-limit");
   }
+  if (limit !== undefined) signals.push({ kind: "dyno-limit", limit, decision });
   return { decision, record: decision.state, signals, evaluated, waitMs, warnings };
+}
+
+/**
+ * After a platform named its limit (Heroku's 422 over a dyno limit), this long until it is tried
+ * again: a raised limit is used within the hour, at the cost of one refused write an hour.
+ */
+export const PLATFORM_LIMIT_RETRY_MS = 60 * 60_000;
+
+/**
+ * The decision within the platform's limit the record keeps: a scale-up past it goes to it, or
+ * holds when already there. A limit kept for PLATFORM_LIMIT_RETRY_MS is dropped (the decision
+ * goes as made, and a refusal names the limit again). The same decision when nothing changes.
+ */
+function withinPlatformLimit(
+  decision: Decision,
+  current: number,
+  nowMs: number,
+): { decision: Decision; limit?: number } {
+  const kept = (decision.state as ProcessRecord).platformLimit;
+  if (!kept) return { decision };
+  if (nowMs - kept.since >= PLATFORM_LIMIT_RETRY_MS) {
+    const { platformLimit: _, ...state } = decision.state as ProcessRecord;
+    return { decision: { ...decision, state } };
+  }
+  if (decision.target <= kept.limit || decision.target <= current) return { decision };
+  return { decision: capAtLimit(decision, kept.limit, current), limit: kept.limit };
+}
+
+/** A scale-up held at the platform's limit: up to it, or a hold when already there. */
+function capAtLimit(decision: Decision, limit: number, current: number): Decision {
+  const why = `the platform runs at most ${plural(limit, "process", "processes")} of this type (dyno-limit)`;
+  const { bounds, state, conditions } = decision;
+  if (current >= limit)
+    return makeDecision("hold", current, `${why}; ${policyWould(decision)}`, bounds, state, conditions);
+  return makeDecision(
+    "up",
+    limit,
+    `${decision.reason}; capped at ${limit}: ${why}`,
+    bounds,
+    state,
+    conditions,
+  );
+}
+
+/**
+ * The step once the platform refused a scale past its limit of `limit` processes and the scale
+ * was capped there (src/scale/session.ts): the limit kept in the record, the decision within it,
+ * and the dyno-limit condition found.
+ */
+export function limitStep(step: Step, input: StepInput, limit: number): Step {
+  const { decision } = step;
+  if (!decision || typeof input.current !== "number") return step;
+  const record: ProcessRecord = { ...step.record, platformLimit: { limit, since: input.now.toMillis() } };
+  const capped = capAtLimit({ ...decision, state: record }, limit, input.current);
+  return {
+    ...step,
+    decision: capped,
+    record,
+    signals: [...step.signals, { kind: "dyno-limit", limit, decision: capped }],
+    evaluated: step.evaluated.includes("dyno-limit") ? step.evaluated : [...step.evaluated, "dyno-limit"],
+  };
 }
 
 /**
@@ -246,7 +317,11 @@ function steerDecision(
     const why = `paused${until(paused.until)}; ${policyWould(policy)}`;
     return { decision: makeDecision("hold", current, why, bounds, state), conditions: [] };
   }
-  if (!override) return { decision: policy, conditions: ["above-max", "below-min", "fail-safe"] };
+  if (!override)
+    return {
+      decision: policy,
+      conditions: ["above-max", "below-min", "fail-safe", "scale-down-held-busy"],
+    };
   const failSafe = reading ? failSafeMove(config.decision, reading, bounds) : null;
   if (failSafe && current < failSafe.target) {
     const { override: _, ...rest } = state;

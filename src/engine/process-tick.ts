@@ -11,8 +11,16 @@ import {
   type EventFactory,
   type Notifiers,
 } from "../notify/index.js";
-import { createScaler, ScaleError, scalingAdvice, type Scaler } from "../scale/index.js";
 import {
+  createScaler,
+  ScaleError,
+  scalingAdvice,
+  type ScaleAnswer,
+  type Scaler,
+  type ScalingSession,
+} from "../scale/index.js";
+import {
+  limitStep,
   planStep,
   settleStep,
   trackNotices,
@@ -36,6 +44,10 @@ export interface ProcessTickInput {
   clock: Clock;
   notifiers: Notifiers;
   signal: AbortSignal;
+  /** The process's scaler (scalerFor), or why there is none. */
+  scaler: Scaler | ScaleError;
+  /** The tick's platform calls, shared by the scalers of one batch (one read and one write per Heroku app). */
+  session: ScalingSession;
   /** Filled in as soon as a scale goes through, so a process cut off by the deadline afterwards keeps it. */
   progress?: ProcessProgress;
 }
@@ -61,45 +73,61 @@ export interface PlannedProcess {
   intent: { from: number; to: number } | null;
 }
 
+/** The scaler of a process, or the setup's error that it has none (a secret not set). */
+export function scalerFor(config: ProcessConfig, name: string, env: Env): Scaler | ScaleError {
+  try {
+    return createScaler(config.scaling, name, env);
+  } catch (caught) {
+    return asScaleError(caught);
+  }
+}
+
 /**
  * One process's part of a tick: the I/O around the pure step (./process-step.ts), in two halves
  * so the tick can record every scale's intent in one write between them. `planProcess`
- * measures and reads the formation at once, and plans; `finishProcess` scales, settles, then
- * notifies.
+ * measures and reads the formation at once (its batch's one read), and plans; the tick then
+ * makes every scale (src/scale/session.ts: one write per batch), and `finishProcess` settles
+ * its answer, then notifies.
  */
 export async function planProcess(input: ProcessTickInput): Promise<PlannedProcess> {
-  const { config, record, now, signal } = input;
-  let scaler: Scaler | ScaleError;
-  try {
-    scaler = createScaler(config.scaling, input.name, input.env);
-  } catch (caught) {
-    scaler = asScaleError(caught);
-  }
+  const { config, record, now, signal, scaler, session } = input;
   // Between a process's measurements the formation is still read, so bounds and schedules hold on time.
   const due = !(scaler instanceof ScaleError) && untilNextMeasurement(config, record, now.toMillis()) === 0;
   const [reading, current] = await Promise.all([
     due
       ? createMeasurement(config.measurement, { env: input.env, clock: input.clock }).measure(signal)
       : null,
-    scaler instanceof ScaleError ? scaler : scaler.current(signal).catch(asScaleError),
+    scaler instanceof ScaleError ? scaler : session.current(scaler, signal).catch(asScaleError),
   ]);
   const step: StepInput = { config, record, reading, current, now };
   const planned = planStep(step);
   const report = reportOf(input.name, planned, step, config);
   const { decision } = planned;
-  const scales =
-    decision !== null &&
-    decision.action !== "hold" &&
-    typeof current === "number" &&
-    !(scaler instanceof ScaleError);
-  const refused = scales ? unsafeTarget(decision, planned.record, now.toMillis()) : null;
+  const plan = { input, scaler, step, planned, report, intent: null };
+  if (!decision || decision.action === "hold" || typeof current !== "number" || scaler instanceof ScaleError)
+    return plan;
+  const refused = unsafeTarget(decision, planned.record, now.toMillis());
   if (refused) {
     Object.assign(report, { status: "error", error: { id: "target_refused", message: refused } });
-    return { input, scaler, step, planned, report, intent: null };
+    return plan;
   }
-  if (scales && input.dryRun) report.status = "would-scale";
-  const intent = scales && !input.dryRun ? { from: current, to: decision.target } : null;
-  return { input, scaler, step, planned, report, intent };
+  // What can wait while the platform's rate limit runs low does: decided again next tick.
+  const deferred = session.deferral(scaler, current, decision.target);
+  if (deferred) {
+    const would = `the policy would scale ${decision.action} to ${decision.target}: ${decision.reason}`;
+    report.decision = {
+      ...report.decision!,
+      action: "hold",
+      target: current,
+      reason: `${deferred}; ${would}`,
+    };
+    return plan;
+  }
+  if (input.dryRun) {
+    report.status = "would-scale";
+    return plan;
+  }
+  return { ...plan, intent: { from: current, to: decision.target } };
 }
 
 /** More processes than any platform runs for one type: a target past it is a bug, not a plan. */
@@ -115,7 +143,9 @@ function unsafeTarget(decision: Decision, record: ProcessRecord, now: number): s
   if (!Number.isInteger(target) || target < 0 || target > MAX_TARGET)
     return `not scaled: the target ${String(target)} is not a whole number of processes from 0 to ${MAX_TARGET}`;
   const { paused, override } = steeringOf(record, now);
-  if (!paused && !override && (target < bounds.min || target > bounds.max))
+  // A platform's limit below the minimum: as near the minimum as the platform allows.
+  const min = Math.min(bounds.min, record.platformLimit?.limit ?? bounds.min);
+  if (!paused && !override && (target < min || target > bounds.max))
     return `not scaled: the target ${target} is outside the bounds in force (${bounds.min}-${bounds.max})`;
   return null;
 }
@@ -130,25 +160,28 @@ export function pendingRecord(plan: PlannedProcess): ProcessRecord | null {
   return { ...plan.planned.record, pendingScale: { at: plan.input.now.toMillis(), ...plan.intent } };
 }
 
+/** How the tick made a process's planned scale: the platform's answer, or why it made none. */
+export type ScaleMade = { answer: Promise<ScaleAnswer> } | { notRecorded: string };
+
 /**
- * Scales (unless `notRecorded` says why the intent could not be recorded first: then nothing is
- * scaled and the process reports it, to be tried again next tick), settles, then notifies.
+ * Settles the scale the tick made (`made`; when the intent could not be recorded first, nothing
+ * was scaled and the process reports it, to be tried again next tick), then notifies.
  */
-export async function finishProcess(plan: PlannedProcess, notRecorded?: string): Promise<ProcessTickResult> {
-  const { input, scaler, step, planned, report } = plan;
+export async function finishProcess(plan: PlannedProcess, made?: ScaleMade): Promise<ProcessTickResult> {
+  const { input, step, report } = plan;
   const { config, now, signal } = input;
+  let planned = plan.planned;
   let outcome: ScaleOutcome = null;
-  if (plan.intent && !(scaler instanceof ScaleError)) {
-    if (notRecorded === undefined) outcome = await scale(plan, scaler, plan.intent.to);
-    else
-      Object.assign(report, {
-        status: "error",
-        error: {
-          id: "intent_not_recorded",
-          message: `not scaled to ${plan.intent.to}: the scale could not be recorded first (${notRecorded}); tried again next tick`,
-        },
-      });
-  }
+  if (plan.intent && made !== undefined && "notRecorded" in made)
+    Object.assign(report, {
+      status: "error",
+      error: {
+        id: "intent_not_recorded",
+        message: `not scaled to ${plan.intent.to}: the scale could not be recorded first (${made.notRecorded}); tried again next tick`,
+      },
+    });
+  else if (plan.intent && made !== undefined && "answer" in made)
+    ({ planned, outcome } = answered(plan, await made.answer));
   const settled = settleStep(planned, step, outcome);
   const notices = trackNotices(settled, step);
   // Kept before sending: a deadline that cuts the sends short must not make the next tick re-send "started".
@@ -167,6 +200,16 @@ export async function finishProcess(plan: PlannedProcess, notRecorded?: string):
   };
 }
 
+/**
+ * The record with its account's rate-limit back-off after the tick (a 429 of any of the
+ * account's calls, or one a record held), or without one: every process of the account keeps it.
+ */
+export function withBackoff(record: ProcessRecord, until: number | undefined): ProcessRecord {
+  if (record.rateLimitedUntil === until) return record;
+  const { rateLimitedUntil: _, ...rest } = record;
+  return until === undefined ? rest : { ...rest, rateLimitedUntil: until };
+}
+
 /** The pause, override and manual change the report shows, when there are any. */
 function steeringReport(
   record: ProcessRecord,
@@ -182,27 +225,38 @@ function steeringReport(
   };
 }
 
-/** The platform call; a scale that went through is kept in `progress` at once. */
-async function scale(plan: PlannedProcess, scaler: Scaler, target: number): Promise<ScaleOutcome> {
-  const { input, planned, step, report } = plan;
+/**
+ * The platform's answer to the process's scale, as the step to settle and its outcome; a scale
+ * that went through is kept in `progress` at once. Capped at a limit the platform named, the
+ * step is the one within it (nothing scaled when the process is already there).
+ */
+function answered(plan: PlannedProcess, answer: ScaleAnswer): { planned: Step; outcome: ScaleOutcome } {
+  const { input, step, report } = plan;
   const current = step.current as number;
-  // In flight until the platform answers: a process cut off by the deadline meanwhile leaves it
-  // pending, so the next tick checks the formation instead of taking the count for a manual one.
-  if (input.progress) input.progress.record = pendingRecord(plan) ?? planned.record;
-  try {
-    const to = await scaler.scaleTo(target, input.signal);
-    Object.assign(report, { status: "scaled", scaled: { from: current, to } });
-    if (input.progress) {
-      input.progress.scaled = { from: current, to };
-      input.progress.record = settleStep(planned, step, { to }).record;
-    }
-    return { to };
-  } catch (caught) {
-    const error = asScaleError(caught);
-    Object.assign(report, { status: "error", error: errorOf(error, input.config) });
-    return { error };
+  const planned = answer.limit === undefined ? plan.planned : limitStep(plan.planned, step, answer.limit);
+  if (planned.decision !== plan.planned.decision) report.decision = decisionView(planned.decision);
+  if ("error" in answer) {
+    Object.assign(report, { status: "error", error: errorOf(answer.error, input.config) });
+    return { planned, outcome: { error: answer.error } };
   }
+  if (answer.limit !== undefined && answer.to === current) return { planned, outcome: null };
+  const { to } = answer;
+  Object.assign(report, { status: "scaled", scaled: { from: current, to } });
+  if (input.progress) {
+    input.progress.scaled = { from: current, to };
+    input.progress.record = settleStep(planned, step, { to }).record;
+  }
+  return { planned, outcome: { to } };
 }
+
+const decisionView = (decision: Decision | null): ProcessReport["decision"] =>
+  decision && {
+    action: decision.action,
+    target: decision.target,
+    reason: decision.reason,
+    min: decision.bounds.min,
+    max: decision.bounds.max,
+  };
 
 function reportOf(name: string, planned: Step, step: StepInput, config: ProcessConfig): ProcessReport {
   const { decision } = planned;
@@ -211,13 +265,7 @@ function reportOf(name: string, planned: Step, step: StepInput, config: ProcessC
     status: step.reading ? "held" : "waiting",
     reading: step.reading,
     current: typeof step.current === "number" ? step.current : null,
-    decision: decision && {
-      action: decision.action,
-      target: decision.target,
-      reason: decision.reason,
-      min: decision.bounds.min,
-      max: decision.bounds.max,
-    },
+    decision: decisionView(decision),
     notified: [],
     warnings: [],
   };
@@ -239,6 +287,10 @@ function eventOf(signal: Signal, event: EventFactory, config: ProcessConfig): Au
         return event.scale(signal.from, signal.to, signal.decision, signal.reading);
       case "above-max":
         return event.aboveMax(signal.decision, signal.reading);
+      case "dyno-limit":
+        return event.dynoLimit(signal.limit, signal.decision);
+      case "scale-down-held-busy":
+        return event.heldBusy(signal.decision, signal.reading);
       case "below-min":
         return event.belowMin(signal.decision, signal.reading);
       case "fail-safe":

@@ -9,10 +9,15 @@ import {
   finishProcess,
   pendingRecord,
   planProcess,
+  scalerFor,
+  withBackoff,
+  type PlannedProcess,
   type ProcessProgress,
   type ProcessTickInput,
   type ProcessTickResult,
+  type ScaleMade,
 } from "./process-tick.js";
+import { ScaleError, ScalingSession, type Scaler } from "../scale/index.js";
 import type { ProcessReport, TickReport } from "./report.js";
 import { recordHistory } from "./history.js";
 import { pingMonitor } from "./monitor.js";
@@ -179,9 +184,11 @@ interface RunOptions {
 
 /**
  * Every process at once, each in two halves: measure and decide, then scale, settle and notify.
- * A process that scales waits between its halves for every other process's decision: one save
- * then records all the tick's scales as pending (a failure there scales nothing); the others go
- * straight on. A process cut off by the deadline is reported as timed out.
+ * The processes of one Heroku app share one formation read (the tick's ScalingSession). A
+ * process that scales waits between its halves for every other process's decision: one save
+ * then records all the tick's scales as pending (a failure there scales nothing), and the scales
+ * go at once, one batch write per app; the others go straight on. A process cut off by the
+ * deadline is reported as timed out.
  */
 async function runProcesses(
   config: Config,
@@ -202,8 +209,12 @@ async function runProcesses(
   );
   const notifiers = createNotifiers(deps.notifiers);
   const now = DateTime.fromMillis(options.started, { zone: config.timezone });
+  const session = new ScalingSession(options.started);
   const runs = names.map((name) => {
     const record = records[name] ?? emptyProcessRecord();
+    const scaler = scalerFor(config.processes[name]!, name, deps.env);
+    // Before any process reads: a back-off any of an account's records holds holds for all of them.
+    if (!(scaler instanceof ScaleError)) session.backOff(scaler, record.rateLimitedUntil);
     const progress: ProcessProgress = {};
     const input: ProcessTickInput = {
       name,
@@ -216,6 +227,8 @@ async function runProcesses(
       clock: deps.clock,
       notifiers,
       signal: deadline.signal,
+      scaler,
+      session,
       progress,
     };
     const failed = (error: unknown): ProcessTickResult => ({
@@ -233,35 +246,54 @@ async function runProcesses(
     const plans = runs.map((run) =>
       Promise.race([planProcess(run.input).catch(run.failed), timedOut]).then((plan) => plan ?? run.cutOff()),
     );
-    // The scales wait for every decision, so that one save records all their intents.
-    const intentsSaved = Promise.all(plans).then(async (planned) => {
-      const pending: Record<string, ProcessRecord> = {};
-      for (const plan of planned) {
-        const record = "planned" in plan ? pendingRecord(plan) : null;
-        if (record) pending[plan.report.process] = record;
-      }
-      if (Object.keys(pending).length === 0) return undefined;
+    // The scales wait for every decision, so that one save records all their intents and each
+    // batch's scales go in one write.
+    const scalesMade = Promise.all(plans).then(async (planned) => {
+      const scaling = planned.filter(
+        (plan): plan is PlannedProcess => "planned" in plan && plan.intent !== null,
+      );
+      const made = new Map<PlannedProcess, ScaleMade>();
+      if (scaling.length === 0) return made;
+      const pending = Object.fromEntries(scaling.map((plan) => [plan.report.process, pendingRecord(plan)!]));
       try {
         await options.recordIntents(pending);
-        return undefined;
       } catch (error) {
-        return error instanceof Error ? error.message : String(error);
+        const notRecorded = error instanceof Error ? error.message : String(error);
+        for (const plan of scaling) made.set(plan, { notRecorded });
+        return made;
       }
+      for (const plan of scaling) {
+        // In flight until the platform answers: a process cut off by the deadline meanwhile leaves
+        // it pending, so the next tick checks the formation instead of taking the count for a manual one.
+        if (plan.input.progress) plan.input.progress.record = pending[plan.report.process];
+      }
+      const answers = session.scaleAll(
+        scaling.map((plan) => ({ scaler: plan.scaler as Scaler, ...plan.intent! })),
+        deadline.signal,
+      );
+      scaling.forEach((plan, i) => made.set(plan, { answer: answers[i]! }));
+      return made;
     });
-    return await Promise.all(
+    const results = await Promise.all(
       runs.map(async (run, i) => {
         const plan = await plans[i]!;
         if (!("planned" in plan)) return plan;
         const result = await Promise.race([
           (async () => {
-            const notRecorded = plan.intent ? await intentsSaved : undefined;
-            return finishProcess(plan, notRecorded);
+            const made = plan.intent ? (await scalesMade).get(plan) : undefined;
+            return finishProcess(plan, made);
           })().catch(run.failed),
           timedOut,
         ]);
         return result ?? run.cutOff();
       }),
     );
+    // After every call: a 429 late in the tick backs off the account's every process.
+    return results.map((result, i) => {
+      const { scaler } = runs[i]!.input;
+      const until = scaler instanceof ScaleError ? undefined : session.backoffUntil(scaler);
+      return { ...result, record: withBackoff(result.record, until) };
+    });
   } finally {
     clearTimeout(timer);
   }

@@ -15,6 +15,11 @@ export interface HerokuApiOptions {
   port?: number;
   /** Initial RateLimit-Remaining (Heroku grants 4500 requests an hour). */
   rateLimit?: number;
+  /**
+   * Per-process-type limits by dyno size, over Heroku's defaults (e.g. `{"Standard-1X": 4}`,
+   * as a plan or support ticket sets them): a scale past one is refused with Heroku's 422.
+   */
+  sizeLimits?: Record<string, number>;
   latencyMs?: number;
 }
 
@@ -138,7 +143,8 @@ function checkQuantity(n: unknown): asserts n is number {
 
 export async function startHerokuApi(options: HerokuApiOptions): Promise<HerokuApiServer> {
   if (!options.apiKey) throw new Error("startHerokuApi: apiKey must not be empty");
-  const sizes = Object.entries(SIZE_LIMITS).map(([name, limit]): DynoSize => ({
+  const limits = { ...SIZE_LIMITS, ...options.sizeLimits };
+  const sizes = Object.entries(limits).map(([name, limit]): DynoSize => ({
     id: randomUUID(),
     name,
     limit,
@@ -235,7 +241,10 @@ export async function startHerokuApi(options: HerokuApiOptions): Promise<HerokuA
       const size = update.size ?? formation.size;
       const quantity = update.quantity ?? formation.quantity;
       if (quantity > size.limit) {
-        throw invalid(`Cannot update to more than ${size.limit} ${size.name} size dynos per process type.`);
+        throw new ApiError(422, {
+          id: "cannot_update_above_limit",
+          message: `Cannot update to more than ${size.limit} ${size.name} size dynos per process type.`,
+        });
       }
     }
     const updatedAt = now();

@@ -13,6 +13,8 @@ export const lastingKinds = [
   "fail-safe",
   "measurement-failed",
   "scale-failed",
+  "dyno-limit",
+  "scale-down-held-busy",
 ] as const;
 export type LastingKind = (typeof lastingKinds)[number];
 

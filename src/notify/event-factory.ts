@@ -22,6 +22,10 @@ const ADVICE: Record<
   "fail-safe": () => "check the app: it is down or slower than failSafe.maxMs",
   "measurement-failed": () =>
     "check the measurement: the heartbeat URL, or the queue broker and its URL variable",
+  "dyno-limit": ({ max }) =>
+    `ask the platform to raise the limit (Heroku: a support request, or a dyno size with a higher limit), or set maxProcesses to ${max} to stop asking for more`,
+  "scale-down-held-busy": () =>
+    "nothing to do if the jobs are short; for an app that finishes its jobs on SIGTERM, holdScaleDownWhileBusy: false lets it scale down at once",
 };
 
 const RESOLVED: Record<LastingKind, string> = {
@@ -31,6 +35,8 @@ const RESOLVED: Record<LastingKind, string> = {
   "fail-safe": "the app is answering in time again",
   "measurement-failed": "measurements succeed again",
   "scale-failed": "the platform API accepts requests again",
+  "dyno-limit": "no longer needs more than the platform's limit",
+  "scale-down-held-busy": "no scale-down is held for jobs in progress any more",
 };
 
 export function eventFactory(process: string, tickId: string, now: DateTime) {
@@ -99,6 +105,19 @@ export function eventFactory(process: string, tickId: string, now: DateTime) {
         to: decision.target,
         reason: decision.reason,
         advice: ADVICE["fail-safe"]({}),
+      }),
+    /** `limit`: the most processes the platform runs of this type, as its refusal named it. */
+    dynoLimit: (limit: number, decision: Decision) =>
+      make(
+        "dyno-limit",
+        `the platform runs at most ${plural(limit, "process", "processes")} of this type (its dyno limit): ${decision.reason}`,
+        { to: limit, reason: decision.reason, advice: ADVICE["dyno-limit"]({ max: limit }) },
+      ),
+    heldBusy: (decision: Decision, reading: Reading) =>
+      make("scale-down-held-busy", decision.reason, {
+        ...value(reading),
+        reason: decision.reason,
+        advice: ADVICE["scale-down-held-busy"]({}),
       }),
     tooRapid: (why: string, to: number) =>
       make("too-rapid", `scaling too rapidly: ${why}`, { to, reason: why, advice: ADVICE["too-rapid"]({}) }),

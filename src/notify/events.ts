@@ -13,6 +13,8 @@ export const eventKinds = [
   "pause",
   "resume",
   "manual-scale",
+  "dyno-limit",
+  "scale-down-held-busy",
 ] as const;
 export type EventKind = (typeof eventKinds)[number];
 
@@ -31,7 +33,8 @@ export interface AutoscaleEvent {
   reason?: string;
   error?: { id: string; message: string };
   /**
-   * For lasting conditions (above-max, below-min, too-rapid, measurement-failed, fail-safe):
+   * For lasting conditions (above-max, below-min, too-rapid, measurement-failed, fail-safe,
+   * scale-failed, dyno-limit, scale-down-held-busy):
    * `started` when it begins, `repeated` at most every `repeatAfterMinutes` while it lasts,
    * `resolved` once when it ends. Absent for one-off events (measurement, scale).
    */

@@ -13,6 +13,8 @@ const levels: Record<EventKind, "info" | "warn" | "error"> = {
   pause: "warn",
   resume: "info",
   "manual-scale": "warn",
+  "dyno-limit": "warn",
+  "scale-down-held-busy": "info",
 };
 
 /** The seeds' LoggerBackend, as one JSON object per line for log drains. */

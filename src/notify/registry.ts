@@ -49,10 +49,10 @@ export const notificationSchema = z
       .describe(
         'Where to send: "console" (a line per event), "log" (JSON lines), "memory" (tests), or an email or webhook backend\'s settings.',
       ),
-    /** The seed turned on only above-max; scale and scale-failed are on too, since a silent refusal or scale surprises admins. */
+    /** The seed turned on only above-max; scale, scale-failed and dyno-limit are on too, since a silent refusal, cap or scale surprises admins. */
     notifyOn: z
       .array(z.enum(eventKinds))
-      .default(["scale", "above-max", "scale-failed", "pause", "resume", "manual-scale"])
+      .default(["scale", "above-max", "scale-failed", "pause", "resume", "manual-scale", "dyno-limit"])
       .describe("Which events to send."),
     timeoutMs: z
       .int()

@@ -45,9 +45,11 @@ const SEVERITY: readonly EventKind[] = [
   "measurement-failed",
   "fail-safe",
   "above-max",
+  "dyno-limit",
   "too-rapid",
   "below-min",
   "manual-scale",
+  "scale-down-held-busy",
   "pause",
   "resume",
   "scale",
@@ -101,6 +103,10 @@ function summary(event: AutoscaleEvent): string {
       return event.by === "expired" ? "resumed (the pause ended)" : "resumed";
     case "manual-scale":
       return `scaled by hand ${from ?? "?"} → ${to ?? "?"}`;
+    case "dyno-limit":
+      return `held at the platform's limit of ${processes(to)} (dyno-limit)`;
+    case "scale-down-held-busy":
+      return "scale-down held: jobs in progress (scale-down-held-busy)";
   }
 }
 

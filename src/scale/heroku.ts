@@ -1,9 +1,17 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { envName, integer } from "../kit/fields.js";
-import { withTimeout } from "../kit/http.js";
-import { scrub } from "../kit/redact.js";
-import { transportError } from "./json-http.js";
-import { ScaleError, type ScaleErrorKind, type Scaler, type ScalingBackend } from "./types.js";
+import { field, isCount, JsonHttp, kindOfStatus, textField, type JsonAnswer } from "./json-http.js";
+import { ScaleError, type BatchAnswer, type Scaler, type ScalerBatch, type ScalingBackend } from "./types.js";
+
+/** Requests an account may make in its pool, refilled at about 75 a minute. */
+export const HEROKU_RATE_LIMIT_POOL = 4500;
+/**
+ * How long an account makes no request after a 429 that says no Retry-After: two minutes refill
+ * about 150 requests, enough for the next tick's reads and writes with some left for the
+ * account's other tools; one tick is skipped, the next reads again.
+ */
+export const HEROKU_RATE_LIMIT_BACKOFF_MS = 120_000;
 
 export const herokuScalingSchema = z.strictObject({
   backend: z.literal("heroku").describe("Heroku's Platform API formation endpoint."),
@@ -24,6 +32,11 @@ export const herokuScalingSchema = z.strictObject({
   timeoutMs: integer(1, 28_000)
     .default(5000)
     .describe("How long one Platform API call may take, in milliseconds."),
+  rateLimitReserve: integer(0, HEROKU_RATE_LIMIT_POOL)
+    .default(HEROKU_RATE_LIMIT_POOL / 10)
+    .describe(
+      "Below this many requests left in the account's Heroku API pool (RateLimit-Remaining), scale-downs wait and scale-ups still go (0: nothing waits).",
+    ),
 });
 
 export const DEFAULT_HEROKU_API_URL = "https://api.heroku.com";
@@ -42,6 +55,7 @@ export const heroku: ScalingBackend<typeof herokuScalingSchema> = {
       app: config.app,
       processType: config.processType ?? processName,
       timeoutMs: config.timeoutMs,
+      rateLimitReserve: config.rateLimitReserve,
     });
   },
   budgetMs: (config) => config.timeoutMs,
@@ -56,20 +70,12 @@ export const heroku: ScalingBackend<typeof herokuScalingSchema> = {
       case "not-found":
         return "check scaling.app and scaling.processType";
       case "rate-limited":
-        return "wait: Heroku's API allows 4500 requests an hour; the scale is retried next tick";
+        return `wait: the account's Heroku API pool of ${HEROKU_RATE_LIMIT_POOL} requests refills about 75 a minute, and other tools of the account draw on it too; the scale is decided again once it has refilled`;
       default:
         return "the scale is retried next tick; if it keeps failing, check the platform's status";
     }
   },
 };
-
-/** The engine's kind of a Heroku answer, by status. */
-function kindOf(status: number): ScaleErrorKind {
-  if (status === 401 || status === 403) return "unauthorized";
-  if (status === 404) return "not-found";
-  if (status === 429) return "rate-limited";
-  return status >= 500 ? "server" : "refused";
-}
 
 export interface HerokuFormationScalerOptions {
   /** API root, e.g. https://api.heroku.com */
@@ -81,104 +87,139 @@ export interface HerokuFormationScalerOptions {
   processType: string;
   /** Per-request timeout; default 10000. */
   timeoutMs?: number;
+  /** Requests left below which scale-downs wait; default 450. */
+  rateLimitReserve?: number;
 }
 
-/** Reads and sets one process type's quantity through the Heroku Platform API formation endpoints. */
+const HEROKU_ACCEPT = "application/vnd.heroku+json; version=3";
+
+/**
+ * Reads and sets one process type's quantity through the Heroku Platform API formation endpoints:
+ * alone (`current`, `scaleTo`: one formation) or in its app's batch (`batch`: the formation list
+ * and the batch update, one call each for every process type of the app a tick scales).
+ */
 export class HerokuFormationScaler implements Scaler {
   readonly target: string;
-  // A private field, so the key shows up in no inspect, JSON.stringify or error output.
-  readonly #apiKey: string;
-  readonly #url: string;
-  readonly #timeoutMs: number;
+  readonly batch: ScalerBatch;
+  readonly #http: JsonHttp;
+  readonly #appUrl: string;
+  readonly #formationUrl: string;
+  readonly #headers: Record<string, string>;
 
   constructor(options: HerokuFormationScalerOptions) {
     this.target = `heroku ${options.app}/${options.processType}`;
-    this.#apiKey = options.apiKey;
-    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    // Private fields, so the key shows up in no inspect, JSON.stringify or error output.
+    this.#http = new JsonHttp({
+      api: "Heroku API",
+      target: this.target,
+      timeoutMs,
+      secrets: [options.apiKey],
+    });
+    this.#headers = { Accept: HEROKU_ACCEPT, Authorization: `Bearer ${options.apiKey}` };
     const base = options.baseUrl.replace(/\/+$/, "");
-    this.#url = `${base}/apps/${encodeURIComponent(options.app)}/formation/${encodeURIComponent(options.processType)}`;
+    this.#appUrl = `${base}/apps/${encodeURIComponent(options.app)}/formation`;
+    this.#formationUrl = `${this.#appUrl}/${encodeURIComponent(options.processType)}`;
+    // The account is its key at its API root: hashed, so the batch's names hold no secret.
+    const account = createHash("sha256").update(`${base}\n${options.apiKey}`).digest("hex").slice(0, 16);
+    const member = options.processType;
+    this.batch = {
+      key: `heroku:${account}:${options.app}`,
+      account: `heroku:${account}`,
+      member,
+      rateLimitReserve: options.rateLimitReserve ?? HEROKU_RATE_LIMIT_POOL / 10,
+      platform: "Heroku",
+      readAll: (signal) => this.#formations("GET", undefined, signal),
+      scaleAll: (quantities, signal) =>
+        this.#formations(
+          "PATCH",
+          { updates: [...quantities].map(([type, quantity]) => ({ type, quantity })) },
+          signal,
+        ),
+    };
   }
 
-  current(signal: AbortSignal): Promise<number> {
-    return this.#request("GET", undefined, signal);
+  async current(signal: AbortSignal): Promise<number> {
+    return this.#quantity(await this.#send("GET", this.#formationUrl, undefined, signal));
   }
 
-  scaleTo(quantity: number, signal: AbortSignal): Promise<number> {
-    return this.#request("PATCH", { quantity }, signal);
+  async scaleTo(quantity: number, signal: AbortSignal): Promise<number> {
+    return this.#quantity(await this.#send("PATCH", this.#formationUrl, { quantity }, signal));
   }
 
   toString(): string {
     return this.target;
   }
 
-  /** Sends one request and returns the formation's quantity; every failure becomes a ScaleError. */
-  async #request(method: "GET" | "PATCH", body: unknown, signal: AbortSignal): Promise<number> {
-    let response: Response;
-    let text: string;
-    try {
-      response = await fetch(this.#url, {
-        method,
-        headers: {
-          Accept: "application/vnd.heroku+json; version=3",
-          Authorization: `Bearer ${this.#apiKey}`,
-          "Content-Type": "application/json",
-          "User-Agent": "autoscalebot",
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: withTimeout(signal, this.#timeoutMs),
-      });
-      // Read under the same deadline: a stalled body is as much a timeout as stalled headers.
-      text = await response.text();
-    } catch (error) {
-      throw transportError(error, signal, {
-        api: "Heroku API",
-        target: this.target,
-        timeoutMs: this.#timeoutMs,
-        scrub: (text) => this.#redact(text),
-      });
+  /** The app's formation list (GET) or batch update (PATCH): every process type's quantity, by type and id. */
+  async #formations(method: "GET" | "PATCH", body: unknown, signal: AbortSignal): Promise<BatchAnswer> {
+    const answer = await this.#send(method, this.#appUrl, body, signal);
+    if (!Array.isArray(answer.json)) throw this.#http.badResponse(answer, "without a formation list");
+    const counts = new Map<string, number>();
+    for (const formation of answer.json) {
+      const quantity = field(formation, "quantity");
+      if (!isCount(quantity)) throw this.#http.badResponse(answer, "without a valid formation quantity");
+      // A process may name its formation by type or by id, as the single endpoints accept.
+      for (const name of ["type", "id"]) {
+        const value = field(formation, name);
+        if (typeof value === "string") counts.set(value, quantity);
+      }
     }
-    const json = parseJson(text);
-    if (!response.ok) throw this.#apiError(response, json);
-    const quantity = (json as { quantity?: unknown } | undefined)?.quantity;
-    if (typeof quantity !== "number" || !Number.isInteger(quantity) || quantity < 0) {
-      throw new ScaleError(
-        "bad-response",
-        "bad_response",
-        `Heroku API answered ${response.status} without a valid formation quantity`,
-        response.status,
-      );
-    }
+    const remaining = remainingOf(answer);
+    return remaining === undefined ? { counts } : { counts, remaining };
+  }
+
+  /** One request; a refusal becomes a ScaleError with Heroku's own id and message. */
+  async #send(method: "GET" | "PATCH", url: string, body: unknown, signal: AbortSignal): Promise<JsonAnswer> {
+    const answer = await this.#http.send({ method, url, headers: this.#headers, body }, signal);
+    if (!answer.ok) throw this.#apiError(answer);
+    return answer;
+  }
+
+  #quantity(answer: JsonAnswer): number {
+    const quantity = field(answer.json, "quantity");
+    if (!isCount(quantity)) throw this.#http.badResponse(answer, "without a valid formation quantity");
     return quantity;
   }
 
   /** Heroku's own `{id, message}` when the body has it; the HTTP status otherwise. */
-  #apiError(response: Response, json: unknown): ScaleError {
-    const fields = (typeof json === "object" && json !== null ? json : {}) as Record<string, unknown>;
+  #apiError(answer: JsonAnswer): ScaleError {
+    const { json, status } = answer;
+    const id = field(json, "id");
     // Heroku sends `error` instead of `message` for a few early refusals (e.g. missing_version).
-    const { id } = fields;
-    const text = fields.message ?? fields.error;
-    const heroku = typeof id === "string" && typeof text === "string";
-    let message = heroku ? text : response.statusText || `HTTP ${response.status}`;
-    const remaining = response.headers.get("RateLimit-Remaining");
-    if (response.status === 429 && remaining !== null) message += ` (RateLimit-Remaining: ${remaining})`;
-    return new ScaleError(
-      kindOf(response.status),
-      heroku ? id : `http_${response.status}`,
-      this.#redact(message),
-      response.status,
-    );
-  }
-
-  /** The key must never leave in a message, even if a server or proxy echoes it. */
-  #redact(message: string): string {
-    return scrub(message, [this.#apiKey]);
+    const text = textField(json, "message", "error");
+    const heroku = typeof id === "string" && text !== undefined;
+    let message = heroku ? text : answer.statusText || `HTTP ${status}`;
+    const remaining = answer.headers.get("RateLimit-Remaining");
+    if (status === 429 && remaining !== null) message += ` (RateLimit-Remaining: ${remaining})`;
+    return this.#http.error(kindOfStatus(status), heroku ? id : `http_${status}`, message, status, {
+      ...(status === 429 ? { retryAfterMs: retryAfterMs(answer.headers) } : {}),
+      ...(status === 422 && heroku ? limitOf(id, json, text) : {}),
+    });
   }
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
+/** RateLimit-Remaining, which Heroku sends with every answer. */
+function remainingOf(answer: JsonAnswer): number | undefined {
+  const value = Number(answer.headers.get("RateLimit-Remaining") ?? Number.NaN);
+  return Number.isInteger(value) && value >= 0 ? value : undefined;
+}
+
+/** Retry-After when the answer has it (in seconds), else the time the pool needs to refill enough. */
+function retryAfterMs(headers: Headers): number {
+  const seconds = Number(headers.get("Retry-After") ?? Number.NaN);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : HEROKU_RATE_LIMIT_BACKOFF_MS;
+}
+
+/**
+ * The dyno limit a 422 names: `cannot_update_above_limit` ("Cannot update to more than 10
+ * Performance-L size dynos per process type.") or `cannot_run_above_limit` (which also carries
+ * a `limit` field). Other refusals name none.
+ */
+function limitOf(id: string, json: unknown, message: string): { limit?: number } {
+  if (!/above_limit/.test(id)) return {};
+  const stated = field(json, "limit");
+  if (isCount(stated)) return { limit: stated };
+  const named = /more than (\d+)/i.exec(message)?.[1];
+  return named === undefined ? {} : { limit: Number(named) };
 }

@@ -8,3 +8,4 @@ export {
   scalingSecretEnv,
 } from "./registry.js";
 export { ScaleError, type Scaler } from "./types.js";
+export { ScalingSession, type ScaleAnswer } from "./session.js";

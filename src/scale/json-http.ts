@@ -21,7 +21,7 @@ export interface JsonHttpOptions {
 }
 
 export interface JsonRequest {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "PATCH";
   url: string;
   headers: Record<string, string>;
   /** Sent as JSON when given. */
@@ -92,8 +92,14 @@ export class JsonHttp {
   }
 
   /** A ScaleError whose message is scrubbed of every secret (a server or proxy may echo one). */
-  error(kind: ScaleErrorKind, id: string, message: string, status?: number): ScaleError {
-    return new ScaleError(kind, id, this.scrub(message), status);
+  error(
+    kind: ScaleErrorKind,
+    id: string,
+    message: string,
+    status?: number,
+    details?: ScaleError["details"],
+  ): ScaleError {
+    return new ScaleError(kind, id, this.scrub(message), status, details);
   }
 
   /** The answer held no count where one was expected. */

@@ -33,6 +33,8 @@ export class ScaleError extends Error {
     readonly id: string,
     message: string,
     readonly status?: number,
+    /** What the platform's answer says besides: how long to wait (a 429), the limit it named (a 422). */
+    readonly details: { retryAfterMs?: number; limit?: number } = {},
   ) {
     super(message);
     this.name = "ScaleError";
@@ -52,6 +54,36 @@ export interface Scaler {
   current(signal: AbortSignal): Promise<number>;
   /** Sets the quantity; resolves to the quantity the platform reports afterwards. Throws ScaleError. */
   scaleTo(quantity: number, signal: AbortSignal): Promise<number>;
+  /** Present when the platform reads and sets many process types at once (see ScalerBatch). */
+  readonly batch?: ScalerBatch;
+}
+
+/**
+ * What a scaler shares with the others of its batch, for a platform that reads and sets many
+ * process types in one call (Heroku's formation list and batch update). One tick's
+ * ScalingSession (./session.ts) makes one read and one write per batch key for all its members.
+ */
+export interface ScalerBatch {
+  /** Same key, same batch: one account and one app. Never contains a secret. */
+  readonly key: string;
+  /** The rate-limit pool the calls draw on (one account), never a secret. */
+  readonly account: string;
+  /** The member's name in the batch's read and write (its process type). */
+  readonly member: string;
+  /** Below this many requests left, what can wait (a scale-down) waits; 0: nothing waits. */
+  readonly rateLimitReserve: number;
+  /** The platform's name, for the report: `Heroku`. */
+  readonly platform: string;
+  /** Every member's count in one call. Throws ScaleError. */
+  readAll(signal: AbortSignal): Promise<BatchAnswer>;
+  /** Sets the members' counts in one call; the counts the platform reports afterwards. Throws ScaleError. */
+  scaleAll(quantities: ReadonlyMap<string, number>, signal: AbortSignal): Promise<BatchAnswer>;
+}
+
+/** Counts by member, and the requests left in the rate-limit pool when the platform says. */
+export interface BatchAnswer {
+  counts: ReadonlyMap<string, number>;
+  remaining?: number;
 }
 
 /** A scaling backend: its settings, how to build it, and what the engine asks of it (listed in ./registry.ts). */

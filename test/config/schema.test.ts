@@ -96,11 +96,12 @@ const defaultWeb = (url: string, scaling: Record<string, unknown> = {}) => ({
     app: "dancing-forest-1234",
     apiKeyEnv: "HEROKU_API_KEY",
     timeoutMs: 5000,
+    rateLimitReserve: 450,
     ...scaling,
   },
   notification: {
     backends: ["console"],
-    notifyOn: ["scale", "above-max", "scale-failed", "pause", "resume", "manual-scale"],
+    notifyOn: ["scale", "above-max", "scale-failed", "pause", "resume", "manual-scale", "dyno-limit"],
     timeoutMs: 5000,
     repeatAfterMinutes: 60,
     resolveAfterMinutes: 5,

@@ -37,7 +37,7 @@ const once = (
 describe("scale-down held while jobs are in progress", () => {
   it("holds a scale-down while any job runs, and says so", () => {
     const held = once(config(), queue(0, 2), 4);
-    expect(held).toMatchObject({ action: "hold", target: 4, conditions: [] });
+    expect(held).toMatchObject({ action: "hold", target: 4, conditions: ["scale-down-held-busy"] });
     expect(held.reason).toMatch(
       /^scale-down-held-busy: 2 jobs in progress; the policy would scale down to 1: /,
     );
@@ -85,7 +85,12 @@ describe("scale to zero and back", () => {
     platform.tick(queue(0, 1)); // idle queue, one job running: held
     for (let minute = 0; minute < 10; minute++) platform.tick(queue(0, 0));
     platform.tick(queue(0, 0));
-    expect(platform.log).toEqual(["hold", "down:1", ...Array<string>(9).fill("hold"), "down:0"]);
+    expect(platform.log).toEqual([
+      "scale-down-held-busy",
+      "down:1",
+      ...Array<string>(9).fill("hold"),
+      "down:0",
+    ]);
     expect(platform.current).toBe(0);
     platform.tick(queue(0, 0));
     platform.tick(queue(3, 0)); // a job: back to 1

@@ -361,3 +361,30 @@ describe("pre-warming in the step", () => {
     expect(decisions[55]!.reason).toMatch(/^paused; the policy would scale up to 5: pre-warm: 5 processes/);
   });
 });
+
+describe("the step's scale-down held for jobs in progress", () => {
+  const jobs = (value: number, busy: number): Reading => ({
+    backend: "sidekiq-queue",
+    value,
+    unit: "jobs",
+    ok: true,
+    busy,
+    holdScaleDownWhileBusy: true,
+  });
+
+  it("is a lasting condition: notified when it starts, not every minute, resolved once no scale-down is held", () => {
+    const worker = new Process(
+      processConfig({
+        notification: { backends: ["memory"], notifyOn: ["scale-down-held-busy"], resolveAfterMinutes: 0 },
+      }),
+    );
+    const held = worker.step(jobs(0, 2));
+    expect(held.decision).toMatchObject({ action: "hold", conditions: ["scale-down-held-busy"] });
+    expect(held.signals).toMatchObject([{ kind: "scale-down-held-busy", phase: "started" }]);
+    expect(worker.step(jobs(0, 1)).kinds).toEqual([]);
+    expect(worker.count).toBe(2);
+    const free = worker.step(jobs(0, 0)); // scales down to 1: nothing held any more
+    expect(worker.count).toBe(1);
+    expect(free.signals).toMatchObject([{ kind: "scale-down-held-busy", phase: "resolved" }]);
+  });
+});

@@ -23,7 +23,10 @@ describe("a tick against the real local world", () => {
     expect(third!.processes[0]).toMatchObject({ status: "scaled", scaled: { from: 1, to: 2 } });
     expect(quantity()).toBe(2);
     const patch = world.heroku.requests.findLast((r) => r.method === "PATCH");
-    expect(patch).toMatchObject({ path: `/apps/${APP}/formation/web`, body: { quantity: 2 } });
+    expect(patch).toMatchObject({
+      path: `/apps/${APP}/formation`,
+      body: { updates: [{ type: "web", quantity: 2 }] },
+    });
     expect(patch!.headers.accept).toBe("application/vnd.heroku+json; version=3");
     expect(world.memory.events.map((e) => [e.kind, e.from, e.to])).toEqual([["scale", 1, 2]]);
   });
@@ -237,7 +240,6 @@ describe("platform API failures", () => {
     [403, "forbidden"],
     [404, "not_found"],
     [422, "invalid_params"],
-    [429, "rate_limit"],
     [500, "internal_server_error"],
     [503, "unavailable"],
   ];

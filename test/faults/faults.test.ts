@@ -184,6 +184,35 @@ describe("the platform misbehaves", () => {
     });
   }
 
+  it("answers 429: the account backs off (no request next tick), the decision is made again after it", async () => {
+    const cfg = config();
+    world.heroku.setQuantity(APP, "web", 1);
+    slow();
+    world.heroku.failNext(429, undefined, 1, "PATCH");
+    expect((await tick(cfg)).processes[0]).toMatchObject({ status: "error", error: { id: "rate_limit" } });
+    const before = world.heroku.requests.length;
+    expect((await tick(cfg)).processes[0]).toMatchObject({ error: { id: "rate_limit_backoff" } });
+    expect(world.heroku.requests.length).toBe(before);
+    expect((await tick(cfg)).processes[0]).toMatchObject({ status: "scaled", scaled: { from: 1, to: 2 } });
+  });
+
+  it("refuses a scale over the dyno limit (422): capped at the limit named, and kept within it", async () => {
+    const cfg = config();
+    world.heroku.setQuantity(APP, "web", 2);
+    slow();
+    const refusal = {
+      id: "cannot_update_above_limit",
+      message: "Cannot update to more than 2 Basic size dynos per process type.",
+    };
+    world.heroku.failNext(422, refusal, 1, "PATCH");
+    const capped = await tick(cfg);
+    expect(capped.processes[0]).toMatchObject({ status: "held", decision: { action: "hold", target: 2 } });
+    const before = world.heroku.scaleCount();
+    expect((await tick(cfg)).processes[0]!.status).toBe("held");
+    expect(world.heroku.scaleCount()).toBe(before);
+    expect(world.heroku.quantity(APP, "web")).toBe(2);
+  });
+
   it("applies a scale but answers too late: the next tick finds it applied and does not scale again", async () => {
     const cfg = config();
     world.heroku.setQuantity(APP, "web", 1);

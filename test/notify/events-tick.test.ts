@@ -187,15 +187,15 @@ describe("notifications through real ticks", () => {
   it("scale-failed: the platform's error id and message, not repeated while it lasts, resolved when it works", async () => {
     world.targets.web!.set({ latencyMs: 350 });
     const cfg = config({ notifyOn: ["scale-failed"] });
-    world.heroku.failNext(429, undefined, 2, "PATCH");
-    await tick(cfg);
-    await tick(cfg);
-    await tick(cfg);
+    world.heroku.failNext(429, undefined, 1, "PATCH");
+    await tick(cfg); // refused: the account backs off for two minutes
+    await tick(cfg); // backing off: no request, the same condition
+    await tick(cfg); // read and scaled
     const [events] = received();
     expect(events).toEqual(["scale-failed/started", "scale-failed/resolved"]);
     expect(memory.events[0]).toMatchObject({
       error: { id: "rate_limit" },
-      advice: expect.stringContaining("4500 requests an hour") as unknown,
+      advice: expect.stringContaining("pool of 4500 requests refills about 75 a minute") as unknown,
     });
   });
 

@@ -139,11 +139,56 @@ describe("HerokuFormationScaler", () => {
     expect(negative.message).toMatch(/quantity/);
     const tooMany = await scaleError(scaler().scaleTo(101, signal()));
     expect(tooMany).toMatchObject({
-      id: "invalid_params",
+      id: "cannot_update_above_limit",
       message: "Cannot update to more than 100 Standard-1X size dynos per process type.",
+      details: { limit: 100 },
     });
     expect(heroku.quantity(APP, "web")).toBe(2);
     expect(heroku.scaleCount()).toBe(0);
+  });
+
+  it("reads the whole formation in one GET and scales many types in one batch PATCH", async () => {
+    const web = scaler().batch;
+    const worker = scaler({ processType: "worker" }).batch;
+    expect(web.key).toBe(worker.key);
+    expect(web.key).not.toContain(API_KEY);
+    expect(web.account).not.toContain(API_KEY);
+    expect(scaler({ app: "other-app-1" }).batch.key).not.toBe(web.key);
+    expect(scaler({ apiKey: "another-key" }).batch.account).not.toBe(web.account);
+    const read = await web.readAll(signal());
+    expect(read.counts.get("web")).toBe(2);
+    expect(read.counts.get("worker")).toBe(1);
+    expect(read.remaining).toBe(4499);
+    expect(heroku.requests.at(-1)).toMatchObject({ method: "GET", path: `/apps/${APP}/formation` });
+    const written = await web.scaleAll(
+      new Map([
+        ["web", 3],
+        ["worker", 0],
+      ]),
+      signal(),
+    );
+    expect(written).toMatchObject({ remaining: 4498 });
+    expect([written.counts.get("web"), written.counts.get("worker")]).toEqual([3, 0]);
+    expect(heroku.requests.at(-1)).toMatchObject({
+      method: "PATCH",
+      path: `/apps/${APP}/formation`,
+      body: {
+        updates: [
+          { type: "web", quantity: 3 },
+          { type: "worker", quantity: 0 },
+        ],
+      },
+    });
+    expect(heroku.requests).toHaveLength(2);
+  });
+
+  it("names the dyno limit of a refused batch and the back-off of a 429", async () => {
+    const batch = scaler().batch;
+    const refused = await scaleError(batch.scaleAll(new Map([["web", 150]]), signal()));
+    expect(refused).toMatchObject({ id: "cannot_update_above_limit", details: { limit: 100 }, status: 422 });
+    heroku.setRateLimitRemaining(0);
+    const limited = await scaleError(batch.readAll(signal()));
+    expect(limited).toMatchObject({ kind: "rate-limited", details: { retryAfterMs: 120_000 } });
   });
 
   it("reports an exhausted rate limit as 429 with RateLimit-Remaining", async () => {
