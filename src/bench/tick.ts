@@ -234,8 +234,8 @@ async function benchStateSize(upstash: UpstashRestServer, env: Env): Promise<voi
       new UpstashStateStore({ url: upstash.url, token: upstash.token, keyPrefix: config.keyPrefix }),
     );
     const clock = new ManualClock(Date.now());
-    // Pre-warming's profile at its usual largest: a whole week learnt, every hour above 35 processes (two digits).
-    const profile = encodeProfile(Array.from({ length: 168 }, () => 40));
+    // Pre-warming's profile (the default, of the day) at its usual largest: every hour learnt, above 35 processes (two digits).
+    const profile = encodeProfile(Array.from({ length: 24 }, () => 40));
     const prewarmed = { ...emptyProcessRecord(), prewarm: { profile, slot: 0, count: 40 } };
     const lock = (await counting.store.acquireLock(10_000))!;
     await lock.save(encodeState(Object.fromEntries(names.map((name) => [name, prewarmed])), clock.now()));

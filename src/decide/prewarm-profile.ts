@@ -15,10 +15,10 @@ export const prewarmSchema = z.strictObject({
       "raise: the floor is raised ahead of a usual rise; forecast: learned and reported in the decision's reason, nothing is raised.",
     ),
   period: z
-    .enum(["week", "day"])
-    .default("week")
+    .enum(["day", "week"])
+    .default("day")
     .describe(
-      "The profile's cycle: week (168 hours, weekdays apart; learns in a week) or day (24 hours, every day alike; learns in a day).",
+      "The profile's cycle: day (24 hours, every day alike: learns in a day, 24 to 48 bytes of state) or week (168 hours, weekends apart: learns in a week, 168 to 336 bytes).",
     ),
   leadMinutes: integer(1, 20)
     .default(5)

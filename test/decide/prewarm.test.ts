@@ -20,7 +20,7 @@ import { observeDecision, withPrewarm } from "../../src/decide/prewarm.js";
 const ZONE = "America/New_York";
 const at = (iso: string) => DateTime.fromISO(iso, { zone: ZONE });
 const settings = (input: Partial<Prewarm> = {}): Prewarm => prewarmSchema.parse(input);
-const WEEK = settings();
+const WEEK = settings({ period: "week" });
 
 /** A profile of the week with `counts` at the given slots, the rest never seen. */
 function profile(counts: Record<number, number>, slots = 168): PrewarmState {
@@ -99,7 +99,7 @@ describe("the profile", () => {
       at("2026-01-12T09:00"),
       61,
       () => 11,
-      settings({ weight: 1 }),
+      settings({ period: "week", weight: 1 }),
     );
     expect(profileCounts(latest!.profile)[MONDAY_9]).toBe(11);
   });
@@ -190,7 +190,7 @@ describe("the floor", () => {
   it("in forecast mode only says what it would do", () => {
     const forecast = withPrewarm(
       policyAt(4),
-      settings({ mode: "forecast" }),
+      settings({ period: "week", mode: "forecast" }),
       usual,
       4,
       at("2026-01-19T08:57"),
@@ -204,7 +204,7 @@ describe("the floor", () => {
 
   it("off, or disabled, raises nothing and drops the profile", () => {
     expect(withPrewarm(policyAt(4), undefined, usual, 4, at("2026-01-19T08:57")).target).toBe(4);
-    const disabled = settings({ enabled: false });
+    const disabled = settings({ period: "week", enabled: false });
     expect(withPrewarm(policyAt(4), disabled, usual, 4, at("2026-01-19T08:57")).target).toBe(4);
     const record = { ...emptyDecisionState(), prewarm: usual };
     expect(observeDecision(record, disabled, 4, at("2026-01-19T08:57"))).toEqual(emptyDecisionState());
@@ -229,7 +229,7 @@ describe("the floor", () => {
           const state = { profile: encodeProfile(slots.map((c) => c ?? NaN)), slot: 0 };
           const policy = { ...policyAt(target, current), bounds: { min: 0, max } };
           const now = at("2026-03-02T00:00").plus({ minutes: minute }); // the week of a DST change
-          const made = withPrewarm(policy, settings({ leadMinutes }), state, current, now);
+          const made = withPrewarm(policy, settings({ period: "week", leadMinutes }), state, current, now);
           expect(made.target).toBeGreaterThanOrEqual(target);
           expect(made.target).toBeLessThanOrEqual(Math.max(target, max));
           expect(made.action).toBe(made.target > current ? "up" : made.target < current ? "down" : "hold");

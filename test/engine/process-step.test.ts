@@ -332,7 +332,7 @@ describe("pre-warming in the step", () => {
   // T0 is Monday 12:00 UTC: slot 13 of the week is the hour from 13:00.
   const profile = encodeProfile(Array.from({ length: 168 }, (_, slot) => (slot === 13 ? 5 : NaN)));
   const prewarming = () => {
-    const process = new Process(processConfig({}, { prewarm: {} }));
+    const process = new Process(processConfig({}, { prewarm: { period: "week" } }));
     process.record = { ...emptyProcessRecord(), prewarm: { profile, slot: 12 } };
     return process;
   };

@@ -166,7 +166,7 @@ describe("the tick and the simulator take the same steps", () => {
         minProcesses: 2,
         maxProcesses: 40,
         postScaleWaitSeconds: 120,
-        prewarm: { leadMinutes: 10 },
+        prewarm: { period: "week", leadMinutes: 10 },
       },
     });
     // 1995-07-13 is a Thursday: 09:00 and 10:00 in New York are slots 81 and 82 of the week.

@@ -54,7 +54,7 @@ describe("the simulator's warm-up", () => {
     const plain = config();
     const policies = [
       { label: "plain", config: plain },
-      { label: "prewarm", config: config({ prewarm: { period: "day" } }) },
+      { label: "prewarm", config: config({ prewarm: {} }) },
     ];
     const { runs, summaries, report } = compare(policies, "web", trace, settingsOf(plain));
     expect(report.trace.warmup).toEqual({ days: 7, minutes: 7 * DAY, countedFrom: "2026-01-12 00:00" });
