@@ -57,7 +57,9 @@ ${CONFIG_HELP}`,
   run: {
     options: { ...TICK_OPTIONS, interval: { type: "string" } },
     synopsis: "run [--config <file.json>] [--interval 60] [--process NAME]... [--dry-run] [--json]",
-    about: `A tick every interval until SIGINT or SIGTERM, which let the tick in progress finish.
+    about: `A tick every interval until SIGINT or SIGTERM, which let the tick in progress finish: the
+process ends within tickDeadlineMs (plus the monitor's timeout and 1 s) of the signal, by the
+signal itself (exit status 143 or 130) when something still holds it then.
 
 ${CONFIG_HELP}
   --interval  seconds between ticks (default 60)
@@ -201,6 +203,12 @@ async function validate(config: Config, path: string | undefined, io: CliIo): Pr
   return 0;
 }
 
+/**
+ * How long after its signal `run` may take to end: the tick in progress returns within its
+ * deadline, then pings the monitor; a second more covers the report and the exit itself.
+ */
+const stopWithinMs = (config: Config) => config.tickDeadlineMs + (config.monitor?.timeoutMs ?? 0) + 1000;
+
 /** The seeds' long-running worker: a tick every interval until SIGINT/SIGTERM, finishing the tick in progress. */
 async function runForever(
   config: Config,
@@ -215,7 +223,7 @@ async function runForever(
     stopping = true;
     wake();
   };
-  io.onStop(stop);
+  io.onStop(stop, stopWithinMs(config));
   while (!stopping) {
     await tickOnce(config, opts, io);
     await new Promise<void>((resolve) => {
