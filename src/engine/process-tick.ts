@@ -122,12 +122,14 @@ function unsafeTarget(decision: Decision, record: ProcessRecord, now: number): s
 
 /**
  * The record kept while a planned scale is made: the plan's, with the scale pending. Saved before
- * the PATCH, so a tick whose later save is lost leaves the next one a record that says the new
- * count was its own scale (found applied, it is recorded with its cool-down) and not a manual one.
+ * the PATCH (as the `intent`), so a tick whose later save is lost leaves the next one a record that
+ * says the new count was its own scale (found applied, it is recorded with its cool-down, and not
+ * notified twice) and not a manual one.
  */
-export function pendingRecord(plan: PlannedProcess): ProcessRecord | null {
+export function pendingRecord(plan: PlannedProcess, intent?: true): ProcessRecord | null {
   if (!plan.intent) return null;
-  return { ...plan.planned.record, pendingScale: { at: plan.input.now.toMillis(), ...plan.intent } };
+  const pendingScale = { at: plan.input.now.toMillis(), ...plan.intent, ...(intent && { intent }) };
+  return { ...plan.planned.record, pendingScale };
 }
 
 /**
@@ -187,7 +189,8 @@ async function scale(plan: PlannedProcess, scaler: Scaler, target: number): Prom
   const { input, planned, step, report } = plan;
   const current = step.current as number;
   // In flight until the platform answers: a process cut off by the deadline meanwhile leaves it
-  // pending, so the next tick checks the formation instead of taking the count for a manual one.
+  // pending, so the next tick checks the formation instead of taking the count for a manual one
+  // (and, as nothing announced it, announces it).
   if (input.progress) input.progress.record = pendingRecord(plan) ?? planned.record;
   try {
     const to = await scaler.scaleTo(target, input.signal);

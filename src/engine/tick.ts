@@ -237,7 +237,7 @@ async function runProcesses(
     const intentsSaved = Promise.all(plans).then(async (planned) => {
       const pending: Record<string, ProcessRecord> = {};
       for (const plan of planned) {
-        const record = "planned" in plan ? pendingRecord(plan) : null;
+        const record = "planned" in plan ? pendingRecord(plan, true) : null;
         if (record) pending[plan.report.process] = record;
       }
       if (Object.keys(pending).length === 0) return undefined;

@@ -145,6 +145,32 @@ describe("the store misbehaves", () => {
   });
 });
 
+describe("the store fails between the PATCH and the save", () => {
+  it("the next tick takes the scale for its own, inside its cool-down, and does not notify it again", async () => {
+    const cfg = config();
+    world.heroku.setQuantity(APP, "web", 1);
+    world.memory.events.length = 0;
+    slow();
+    // The tick's first fenced save records the intent; the second, after the PATCH, fails.
+    proxy.inject({ command: "EVAL", scriptContains: "set", after: 1, fault: { kind: "fail" }, times: 5 });
+    const scaled = await tick(cfg);
+    expect(scaled.processes[0]).toMatchObject({ status: "scaled", scaled: { from: 1, to: 2 } });
+    expect(scaled.error).toMatch(/state store \(upstash\) failed/);
+    proxy.clear();
+    const before = world.heroku.scaleCount();
+    const next = await tick(cfg);
+    expect(next.processes[0]).toMatchObject({
+      status: "held",
+      decision: { reason: expect.stringMatching(/cooling down/) as unknown },
+    });
+    expect(next.processes[0]!.manual).toBeUndefined();
+    expect(world.heroku.scaleCount()).toBe(before);
+    // Notified once, by the tick that made it.
+    expect(world.memory.events.filter((e) => e.kind === "scale")).toHaveLength(1);
+    expect(next.processes[0]!.notified).toEqual([]);
+  });
+});
+
 describe("ticks collide", () => {
   it("two at once: exactly one runs, the other is skipped", async () => {
     const cfg = config();
