@@ -3,6 +3,8 @@ import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
+import { emptyProcessRecord } from "../../src/engine/process-record.js";
+import { encodeState } from "../../src/engine/state-document.js";
 import { runTick } from "../../src/engine/tick.js";
 import type { TickReport } from "../../src/engine/report.js";
 import { createStateStore } from "../../src/state/index.js";
@@ -169,6 +171,33 @@ describe("the store fails between the PATCH and the save", () => {
     expect(world.memory.events.filter((e) => e.kind === "scale")).toHaveLength(1);
     expect(next.processes[0]!.notified).toEqual([]);
   });
+});
+
+describe("a decision asks for a count no platform runs", () => {
+  // A stored pause's count stands outside the bounds by design, so only the last guard checks it.
+  it.each([2.5, -1, 1e6])(
+    "a stored pause at %s processes: the PATCH is refused and reported, the count unchanged",
+    async (processes) => {
+      const cfg = config();
+      world.heroku.setQuantity(APP, "web", 1);
+      const paused = { since: world.clock.now() - 60_000, processes, by: "cli", announced: true as const };
+      await seedState(
+        world.storeFor(cfg.keyPrefix),
+        encodeState({ web: { ...emptyProcessRecord(), paused } }, world.clock.now()),
+      );
+      const before = world.heroku.requests.filter((r) => r.method === "PATCH").length;
+      const report = await tick(cfg);
+      expect(report.processes[0]).toMatchObject({
+        status: "error",
+        error: {
+          id: "target_refused",
+          message: `not scaled: the target ${processes} is not a whole number of processes from 0 to 10000`,
+        },
+      });
+      expect(world.heroku.requests.filter((r) => r.method === "PATCH").length).toBe(before);
+      expect(world.heroku.quantity(APP, "web")).toBe(1);
+    },
+  );
 });
 
 describe("ticks collide", () => {
