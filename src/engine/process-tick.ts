@@ -3,6 +3,7 @@ import type { ProcessConfig } from "../config/schema.js";
 import type { Decision } from "../decide/index.js";
 import type { Env } from "../kit/env.js";
 import type { Clock } from "../kit/clock.js";
+import type { Scrubber } from "../kit/redact.js";
 import { createMeasurement } from "../measure/index.js";
 import {
   dispatch,
@@ -36,6 +37,8 @@ export interface ProcessTickInput {
   clock: Clock;
   notifiers: Notifiers;
   signal: AbortSignal;
+  /** The tick's secrets, out of every notification. */
+  secrets: Scrubber;
   /** Filled in as soon as a scale goes through, so a process cut off by the deadline afterwards keeps it. */
   progress?: ProcessProgress;
 }
@@ -156,7 +159,7 @@ export async function finishProcess(plan: PlannedProcess, notRecorded?: string):
   // Kept before sending: a deadline that cuts the sends short must not make the next tick re-send "started".
   if (input.progress) input.progress.record = notices.record;
   const event = eventFactory(input.name, input.tickId, now);
-  const events = notices.signals.map((s) => eventOf(s, event, config));
+  const events = notices.signals.map((s) => input.secrets.deep(eventOf(s, event, config)));
   const warnings = await dispatch(events, config.notification, input.notifiers, input.env, signal);
   return {
     report: {

@@ -19,6 +19,7 @@ import { pingMonitor } from "./monitor.js";
 import { tickFailed } from "./report.js";
 import { decodeState, encodeState } from "./state-document.js";
 import { LockLostError, StateStoreError, type StateStore } from "../state/index.js";
+import { scrubberFor, type Scrubber } from "../kit/redact.js";
 import { within } from "../kit/within.js";
 import { LOCK_MARGIN_MS, withTickLock, type HeldLock } from "./tick-lock.js";
 import type { Env } from "../kit/env.js";
@@ -65,10 +66,12 @@ export async function runTick(
     warnings: [],
     processes: [],
   };
+  // Every secret of the config and the environment, out of the report and every notification.
+  const secrets = scrubberFor(deps.env, config);
   const done = () => {
     report.finishedAt = new Date(deps.clock.now()).toISOString();
     report.durationMs = Math.round(performance.now() - wallStart);
-    return report;
+    return secrets.deep(report);
   };
   const lockTtlMs = config.tickDeadlineMs + LOCK_MARGIN_MS;
 
@@ -90,6 +93,7 @@ export async function runTick(
     };
     const results = await runProcesses(config, deps, names, state.processes, {
       started,
+      secrets,
       tickId: report.tickId,
       dryRun,
       budgetMs,
@@ -170,6 +174,7 @@ export class UnknownProcessError extends Error {
 
 interface RunOptions {
   started: number;
+  secrets: Scrubber;
   tickId: string;
   dryRun: boolean;
   budgetMs: number;
@@ -216,6 +221,7 @@ async function runProcesses(
       clock: deps.clock,
       notifiers,
       signal: deadline.signal,
+      secrets: options.secrets,
       progress,
     };
     const failed = (error: unknown): ProcessTickResult => ({
