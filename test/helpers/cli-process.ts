@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { recordOutput } from "./planted.js";
 
 /**
  * The real CLI in a process of its own, for what only a process shows: signals, exit statuses,
@@ -56,6 +57,7 @@ export function spawnCli(
   const waiters = new Set<{ pattern: RegExp; resolve: () => void }>();
   const collect = (chunk: Buffer) => {
     output += chunk.toString();
+    recordOutput(chunk.toString());
     for (const waiter of waiters)
       if (waiter.pattern.test(output)) {
         waiters.delete(waiter);

@@ -38,3 +38,12 @@ export function plantedIn(text: string): string[] {
 export function takeOutput(): string {
   return registry.output.splice(0).join("\n");
 }
+
+/** Throws, naming the labels, when the output recorded since the last check holds a planted secret. */
+export function checkOutput(where: string): void {
+  const found = plantedIn(takeOutput());
+  if (found.length > 0)
+    throw new Error(
+      `${where} printed planted secrets (${[...new Set(found)].join(", ")}): something leaks them`,
+    );
+}
