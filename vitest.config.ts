@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     globalSetup: ["test/global-setup.ts"],
+    // Fails any test whose output holds a secret it planted (test/helpers/planted.ts).
+    setupFiles: ["test/setup/no-planted-secrets.ts"],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: "forks",

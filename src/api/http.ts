@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { ConfigError } from "../config/load.js";
-import { scrub } from "../kit/redact.js";
+import { scrub, type Scrubber } from "../kit/redact.js";
 import { LockBusyError, SteerRequestError } from "../engine/steer.js";
 import { UnknownProcessError } from "../engine/tick.js";
 import { StateStoreError, StoreConfigError } from "../state/index.js";
@@ -45,8 +45,18 @@ export function authorize(
   );
 }
 
+/** The answer with its body scrubbed of the secrets: what every endpoint of a function sends. */
+export async function scrubbedResponse(
+  answer: Response | Promise<Response>,
+  secrets: Scrubber,
+): Promise<Response> {
+  const response = await answer;
+  const body = secrets.text(await response.text());
+  return new Response(body, { status: response.status, headers: response.headers });
+}
+
 /** What an endpoint answers when the request could not be served. */
-export function failure(error: unknown): Response {
+export function failure(error: unknown, secrets?: Scrubber): Response {
   if (error instanceof ConfigError)
     return json(500, { error: "invalid configuration", problems: error.problems });
   if (error instanceof StoreConfigError) return json(503, { error: error.message });
@@ -56,6 +66,7 @@ export function failure(error: unknown): Response {
   if (error instanceof LockBusyError) return json(409, { error: error.message });
   if (error instanceof StateStoreError) return json(503, { error: error.message });
   // A stack may quote a URL with its credentials in it: logged scrubbed, never answered.
-  console.error(scrub(error instanceof Error ? (error.stack ?? error.message) : String(error), []));
+  const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  console.error(secrets ? secrets.text(text) : scrub(text, []));
   return json(500, { error: "internal error" });
 }

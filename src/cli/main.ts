@@ -3,7 +3,7 @@ import { statusTokens } from "../api/status.js";
 import { systemClock } from "../kit/clock.js";
 import { didYouMean } from "../kit/closest.js";
 import { ConfigError, loadConfigFile } from "../config/load.js";
-import { redact } from "../kit/redact.js";
+import { redact, scrubberFor, type Scrubber } from "../kit/redact.js";
 import { examplePlaceholders } from "../config/placeholders.js";
 import { configFromSeedEnv, usesSeedEnv } from "../config/seed-env.js";
 import type { Config } from "../config/schema.js";
@@ -57,7 +57,9 @@ ${CONFIG_HELP}`,
   run: {
     options: { ...TICK_OPTIONS, interval: { type: "string" } },
     synopsis: "run [--config <file.json>] [--interval 60] [--process NAME]... [--dry-run] [--json]",
-    about: `A tick every interval until SIGINT or SIGTERM, which let the tick in progress finish.
+    about: `A tick every interval until SIGINT or SIGTERM, which let the tick in progress finish: the
+process ends within tickDeadlineMs (plus the monitor's timeout and 1 s) of the signal, by the
+signal itself (exit status 143 or 130) when something still holds it then.
 
 ${CONFIG_HELP}
   --interval  seconds between ticks (default 60)
@@ -201,6 +203,12 @@ async function validate(config: Config, path: string | undefined, io: CliIo): Pr
   return 0;
 }
 
+/**
+ * How long after its signal `run` may take to end: the tick in progress returns within its
+ * deadline, then pings the monitor; a second more covers the report and the exit itself.
+ */
+const stopWithinMs = (config: Config) => config.tickDeadlineMs + (config.monitor?.timeoutMs ?? 0) + 1000;
+
 /** The seeds' long-running worker: a tick every interval until SIGINT/SIGTERM, finishing the tick in progress. */
 async function runForever(
   config: Config,
@@ -215,7 +223,7 @@ async function runForever(
     stopping = true;
     wake();
   };
-  io.onStop(stop);
+  io.onStop(stop, stopWithinMs(config));
   while (!stopping) {
     await tickOnce(config, opts, io);
     await new Promise<void>((resolve) => {
@@ -235,17 +243,17 @@ async function runForever(
 async function runCommand(command: Command, args: string[], io: CliIo): Promise<number> {
   switch (command) {
     case "tick":
-      return withConfig(command, args, io, (config, opts) => tickOnce(config, opts, io));
+      return withConfig(command, args, io, (config, opts, io) => tickOnce(config, opts, io));
     case "validate":
-      return withConfig(command, args, io, (config, opts) => validate(config, opts.config, io));
+      return withConfig(command, args, io, (config, opts, io) => validate(config, opts.config, io));
     case "run":
-      return withConfig(command, args, io, (config, opts) => runForever(config, opts, io));
+      return withConfig(command, args, io, (config, opts, io) => runForever(config, opts, io));
     case "status":
-      return withConfig(command, args, io, (config, opts) => showStatus(config, opts, io));
+      return withConfig(command, args, io, (config, opts, io) => showStatus(config, opts, io));
     case "dashboard":
-      return withConfig(command, args, io, (config, opts) => serveDashboard(config, opts.port, io));
+      return withConfig(command, args, io, (config, opts, io) => serveDashboard(config, opts.port, io));
     case "pause":
-      return withConfig(command, args, io, (config, opts) =>
+      return withConfig(command, args, io, (config, opts, io) =>
         steer(
           "pause",
           config,
@@ -258,7 +266,7 @@ async function runCommand(command: Command, args: string[], io: CliIo): Promise<
         ),
       );
     case "resume":
-      return withConfig(command, args, io, (config, opts) =>
+      return withConfig(command, args, io, (config, opts, io) =>
         steer("resume", config, { process: required(opts.process, "--process") }, io),
       );
     case "demo":
@@ -272,19 +280,30 @@ async function runCommand(command: Command, args: string[], io: CliIo): Promise<
 /** The commands that run on a configuration (`--config`, or the seeds' AUTOSCALE_* variables). */
 type ConfiguredCommand = Exclude<Command, "demo">;
 
-/** A command's flags parsed and its configuration loaded, then `run` on both. */
+/**
+ * A command's flags parsed and its configuration loaded, then `run` on both, writing through an
+ * io scrubbed of every secret the configuration and the environment hold.
+ */
 function withConfig<C extends ConfiguredCommand>(
   command: C,
   args: string[],
   io: CliIo,
-  run: (config: Config, opts: Flags<(typeof COMMANDS)[C]["options"]>) => Promise<number>,
+  run: (config: Config, opts: Flags<(typeof COMMANDS)[C]["options"]>, io: CliIo) => Promise<number>,
 ): Promise<number> {
   type Opts = Flags<(typeof COMMANDS)[C]["options"]>;
   // TypeScript loses the flags' type through COMMANDS[C]; each call site still checks its own.
-  return withFlags(command, COMMANDS[command].options as Options, args, io, async (opts) =>
-    run(await configFrom((opts as { config?: string }).config, io.env), opts as Opts),
-  );
+  return withFlags(command, COMMANDS[command].options as Options, args, io, async (opts) => {
+    const config = await configFrom((opts as { config?: string }).config, io.env);
+    return run(config, opts as Opts, scrubbedIo(io, scrubberFor(io.env, config)));
+  });
 }
+
+/** The io with everything written scrubbed of the secrets. */
+const scrubbedIo = (io: CliIo, secrets: Scrubber): CliIo => ({
+  ...io,
+  out: (text) => io.out(secrets.text(text)),
+  err: (text) => io.err(secrets.text(text)),
+});
 
 /** Parses a command's own flags; `--help` prints its usage instead of running it. */
 async function withFlags<const O extends Options>(
@@ -400,7 +419,9 @@ const unknownCommand = (word: string) =>
  * Exit codes: 0 done, 1 a tick (or a pause, resume) failed, 2 bad usage or invalid configuration,
  * 3 the tick was skipped because another tick holds the lock.
  */
-export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+export async function main(argv: string[], rawIo: CliIo = processIo): Promise<number> {
+  // Before a configuration is loaded, the environment's secrets (a usage error may quote a flag).
+  const io = scrubbedIo(rawIo, scrubberFor(rawIo.env));
   const [command, ...rest] = argv;
   try {
     if (command === undefined) {

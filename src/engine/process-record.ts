@@ -13,7 +13,19 @@ export const processRecordSchema = decisionStateSchema.extend({
    * A scale whose request got no clear answer (a timeout, a dropped connection, a 5xx): the
    * platform may have applied it. The next tick checks the formation and, if it did, records it.
    */
-  pendingScale: z.object({ at: z.number(), from: z.number(), to: z.number() }).optional(),
+  pendingScale: z
+    .object({
+      at: z.number(),
+      from: z.number(),
+      to: z.number(),
+      /**
+       * Written before the PATCH by the tick that makes it (its intent record), which notifies the
+       * scale itself: a next tick that finds only this record (that tick's later save was lost)
+       * records the scale without notifying it again.
+       */
+      intent: z.literal(true).optional(),
+    })
+    .optional(),
   /**
    * Which platform call failed last, while it keeps failing: reading the formation or scaling it.
    * Only a success of that same call resolves the scale-failed notification.

@@ -136,7 +136,8 @@ export function planStep(input: StepInput): Step {
     // then it is recorded (its cool-down and a fresh history apply); either way it is settled.
     const { pendingScale: _, ...rest } = next;
     next = current === pending.to ? withoutPlatformFailure(withScale(rest, pending, warnings)) : rest;
-    if (current === pending.to)
+    // Announced here only when its own tick could not: that tick announced a scale it saw go through.
+    if (current === pending.to && !pending.intent)
       signals.push({ kind: "scale", from: pending.from, to: pending.to, decision: null, reading: null });
   }
   const steering = steerRecord(next, config, current, nowMs, pending !== undefined);

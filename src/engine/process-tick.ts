@@ -3,6 +3,7 @@ import type { ProcessConfig } from "../config/schema.js";
 import type { Decision } from "../decide/index.js";
 import type { Env } from "../kit/env.js";
 import type { Clock } from "../kit/clock.js";
+import type { Scrubber } from "../kit/redact.js";
 import { createMeasurement } from "../measure/index.js";
 import {
   dispatch,
@@ -48,6 +49,8 @@ export interface ProcessTickInput {
   scaler: Scaler | ScaleError;
   /** The tick's platform calls, shared by the scalers of one batch (one read and one write per Heroku app). */
   session: ScalingSession;
+  /** The tick's secrets, out of every notification. */
+  secrets: Scrubber;
   /** Filled in as soon as a scale goes through, so a process cut off by the deadline afterwards keeps it. */
   progress?: ProcessProgress;
 }
@@ -152,12 +155,14 @@ function unsafeTarget(decision: Decision, record: ProcessRecord, now: number): s
 
 /**
  * The record kept while a planned scale is made: the plan's, with the scale pending. Saved before
- * the PATCH, so a tick whose later save is lost leaves the next one a record that says the new
- * count was its own scale (found applied, it is recorded with its cool-down) and not a manual one.
+ * the PATCH (as the `intent`), so a tick whose later save is lost leaves the next one a record that
+ * says the new count was its own scale (found applied, it is recorded with its cool-down, and not
+ * notified twice) and not a manual one.
  */
-export function pendingRecord(plan: PlannedProcess): ProcessRecord | null {
+export function pendingRecord(plan: PlannedProcess, intent?: true): ProcessRecord | null {
   if (!plan.intent) return null;
-  return { ...plan.planned.record, pendingScale: { at: plan.input.now.toMillis(), ...plan.intent } };
+  const pendingScale = { at: plan.input.now.toMillis(), ...plan.intent, ...(intent && { intent }) };
+  return { ...plan.planned.record, pendingScale };
 }
 
 /** How the tick made a process's planned scale: the platform's answer, or why it made none. */
@@ -187,7 +192,7 @@ export async function finishProcess(plan: PlannedProcess, made?: ScaleMade): Pro
   // Kept before sending: a deadline that cuts the sends short must not make the next tick re-send "started".
   if (input.progress) input.progress.record = notices.record;
   const event = eventFactory(input.name, input.tickId, now);
-  const events = notices.signals.map((s) => eventOf(s, event, config));
+  const events = notices.signals.map((s) => input.secrets.deep(eventOf(s, event, config)));
   const warnings = await dispatch(events, config.notification, input.notifiers, input.env, signal);
   return {
     report: {

@@ -24,6 +24,7 @@ import { pingMonitor } from "./monitor.js";
 import { tickFailed } from "./report.js";
 import { decodeState, encodeState } from "./state-document.js";
 import { LockLostError, StateStoreError, type StateStore } from "../state/index.js";
+import { scrubberFor, type Scrubber } from "../kit/redact.js";
 import { within } from "../kit/within.js";
 import { LOCK_MARGIN_MS, withTickLock, type HeldLock } from "./tick-lock.js";
 import type { Env } from "../kit/env.js";
@@ -70,10 +71,12 @@ export async function runTick(
     warnings: [],
     processes: [],
   };
+  // Every secret of the config and the environment, out of the report and every notification.
+  const secrets = scrubberFor(deps.env, config);
   const done = () => {
     report.finishedAt = new Date(deps.clock.now()).toISOString();
     report.durationMs = Math.round(performance.now() - wallStart);
-    return report;
+    return secrets.deep(report);
   };
   const lockTtlMs = config.tickDeadlineMs + LOCK_MARGIN_MS;
 
@@ -95,6 +98,7 @@ export async function runTick(
     };
     const results = await runProcesses(config, deps, names, state.processes, {
       started,
+      secrets,
       tickId: report.tickId,
       dryRun,
       budgetMs,
@@ -175,6 +179,7 @@ export class UnknownProcessError extends Error {
 
 interface RunOptions {
   started: number;
+  secrets: Scrubber;
   tickId: string;
   dryRun: boolean;
   budgetMs: number;
@@ -229,6 +234,7 @@ async function runProcesses(
       signal: deadline.signal,
       scaler,
       session,
+      secrets: options.secrets,
       progress,
     };
     const failed = (error: unknown): ProcessTickResult => ({
@@ -254,7 +260,7 @@ async function runProcesses(
       );
       const made = new Map<PlannedProcess, ScaleMade>();
       if (scaling.length === 0) return made;
-      const pending = Object.fromEntries(scaling.map((plan) => [plan.report.process, pendingRecord(plan)!]));
+      const pending = Object.fromEntries(scaling.map((plan) => [plan.report.process, pendingRecord(plan, true)!]));
       try {
         await options.recordIntents(pending);
       } catch (error) {

@@ -1,9 +1,9 @@
-import { authorize, failure, json } from "../api/http.js";
+import { authorize, failure, json, scrubbedResponse } from "../api/http.js";
 import { healthResponse, statusResponse, type ApiContext } from "../api/status.js";
 import { steerResponse } from "../api/steer.js";
 import { systemClock } from "../kit/clock.js";
 import { didYouMean } from "../kit/closest.js";
-import { scrub } from "../kit/redact.js";
+import { scrubberFor } from "../kit/redact.js";
 import { configForFunctions } from "../config/sources.js";
 import { tickFailed } from "../engine/report.js";
 import { createStateStore, emulatedLocally } from "../state/index.js";
@@ -23,9 +23,8 @@ export async function handleScheduled(env: Env, bundledConfig: unknown): Promise
     const report = await tick(env, bundledConfig, {});
     (tickFailed(report) ? console.error : console.log)(JSON.stringify(report));
   } catch (error) {
-    console.error(
-      JSON.stringify({ error: scrub(error instanceof Error ? error.message : String(error), []) }),
-    );
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(JSON.stringify({ error: scrubberFor(env).text(message) }));
   }
 }
 
@@ -35,8 +34,11 @@ function refuseUnlessTriggered(request: Request, env: Env): Response | null {
   return authorize(request, [env.AUTOSCALE_TRIGGER_TOKEN], "AUTOSCALE_TRIGGER_TOKEN");
 }
 
-/** `POST /api/tick`: a tick on demand, authenticated by AUTOSCALE_TRIGGER_TOKEN. */
-export async function handleTrigger(request: Request, env: Env, bundledConfig: unknown): Promise<Response> {
+/** `POST /api/tick`: a tick on demand, authenticated by AUTOSCALE_TRIGGER_TOKEN; its answer scrubbed. */
+export const handleTrigger = (request: Request, env: Env, bundledConfig: unknown): Promise<Response> =>
+  scrubbedResponse(trigger(request, env, bundledConfig), scrubberFor(env, bundledConfig));
+
+async function trigger(request: Request, env: Env, bundledConfig: unknown): Promise<Response> {
   const refused = refuseUnlessTriggered(request, env);
   if (refused) return refused;
   const options = triggerOptions(new URL(request.url).searchParams);
@@ -47,7 +49,7 @@ export async function handleTrigger(request: Request, env: Env, bundledConfig: u
     const status = report.skipped ? 409 : report.error ? 503 : tickFailed(report) ? 502 : 200;
     return json(status, report);
   } catch (error) {
-    return failure(error);
+    return failure(error, scrubberFor(env, bundledConfig));
   }
 }
 
@@ -81,19 +83,29 @@ const functionContext = (env: Env, bundledConfig: unknown) => (): ApiContext => 
 
 /** `POST /api/pause` with `{"process": "web", "minutes"?: N, "processes"?: COUNT}`, the trigger token. */
 export const handlePause = async (request: Request, env: Env, bundledConfig: unknown): Promise<Response> =>
-  refuseUnlessTriggered(request, env) ?? steerResponse("pause", request, functionContext(env, bundledConfig));
+  scrubbedResponse(
+    refuseUnlessTriggered(request, env) ??
+      steerResponse("pause", request, functionContext(env, bundledConfig)),
+    scrubberFor(env, bundledConfig),
+  );
 
 /** `POST /api/resume` with `{"process": "web"}`, the trigger token. */
 export const handleResume = async (request: Request, env: Env, bundledConfig: unknown): Promise<Response> =>
-  refuseUnlessTriggered(request, env) ??
-  steerResponse("resume", request, functionContext(env, bundledConfig));
+  scrubbedResponse(
+    refuseUnlessTriggered(request, env) ??
+      steerResponse("resume", request, functionContext(env, bundledConfig)),
+    scrubberFor(env, bundledConfig),
+  );
 
 /**
  * `GET /api/status?range=1h|24h|7d[&process=NAME]`: the status the dashboard draws, read-only,
  * with AUTOSCALE_STATUS_TOKEN (or the trigger's token); off while neither is set.
  */
 export const handleStatus = (request: Request, env: Env, bundledConfig: unknown): Promise<Response> =>
-  statusResponse(request, env, functionContext(env, bundledConfig));
+  scrubbedResponse(
+    statusResponse(request, env, functionContext(env, bundledConfig)),
+    scrubberFor(env, bundledConfig),
+  );
 
 /** `GET /api/health`: ok or stale, and the last tick's age; no token. */
 export const handleHealth = (request: Request, env: Env, bundledConfig: unknown): Promise<Response> =>

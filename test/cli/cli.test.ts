@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { FileStateStore } from "../../src/state/index.js";
 import type { CliIo } from "../../src/kit/cli-io.js";
+import { recordOutput } from "../helpers/planted.js";
 import { APP, startWorld, type World } from "../helpers/world.js";
 
 let world: World;
@@ -61,6 +62,8 @@ async function run(
     onStop,
   };
   const code = await main(args, io);
+  // Checked for planted secrets like the console (test/setup/no-planted-secrets.ts).
+  recordOutput([...out, ...err].join("\n"));
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
 

@@ -40,7 +40,7 @@ describe("a tick over several processes", () => {
       // The first EVAL is the intent: written before the PATCHes, each scale pending, the others as loaded.
       const intent = decodeState(world.upstash.commands[2]!.at(-1)!).state.processes;
       for (const name of slow)
-        expect(intent[name]!.pendingScale).toEqual({ at: world.clock.now(), from: 1, to: 2 });
+        expect(intent[name]!.pendingScale).toEqual({ at: world.clock.now(), from: 1, to: 2, intent: true });
       expect(intent.mailer?.pendingScale).toBeUndefined();
       const saved = decodeState(await world.store.load()).state.processes;
       for (const name of slow)

@@ -3,10 +3,13 @@ import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
+import { emptyProcessRecord } from "../../src/engine/process-record.js";
+import { encodeState } from "../../src/engine/state-document.js";
 import { runTick } from "../../src/engine/tick.js";
 import type { TickReport } from "../../src/engine/report.js";
 import { createStateStore } from "../../src/state/index.js";
 import { startFaultProxy, type FaultProxy } from "../helpers/fault-proxy.js";
+import { plant, plantedIn } from "../helpers/planted.js";
 import { seedState } from "../helpers/stores.js";
 import { APP, startWorld, type World } from "../helpers/world.js";
 
@@ -21,7 +24,7 @@ let proxy: FaultProxy;
 let hungServer: Server;
 let hungUrl: string;
 const outputs: string[] = [];
-const WEBHOOK_SECRET = "hooks-secret-path-8c1f2e";
+const WEBHOOK_SECRET = plant("webhook-path");
 
 beforeAll(async () => {
   world = await startWorld(["web"]);
@@ -40,9 +43,8 @@ afterAll(async () => {
   await new Promise((resolve) => hungServer.close(resolve));
   await proxy.close();
   await world.close();
-  // No output of any case holds a secret the suite planted.
-  const planted = [world.apiKey, world.upstash.token, WEBHOOK_SECRET];
-  for (const text of outputs) for (const secret of planted) expect(text).not.toContain(secret);
+  // No output of any case (the reports, the notifications) holds a secret the suite planted.
+  expect(plantedIn(outputs.join("\n"))).toEqual([]);
 });
 
 let prefixes = 0;
@@ -143,6 +145,59 @@ describe("the store misbehaves", () => {
     expect(report.error).toBeUndefined();
     expect(report.warnings.join("\n")).toMatch(/stored state is not JSON; starting afresh/);
   });
+});
+
+describe("the store fails between the PATCH and the save", () => {
+  it("the next tick takes the scale for its own, inside its cool-down, and does not notify it again", async () => {
+    const cfg = config();
+    world.heroku.setQuantity(APP, "web", 1);
+    world.memory.events.length = 0;
+    slow();
+    // The tick's first fenced save records the intent; the second, after the PATCH, fails.
+    proxy.inject({ command: "EVAL", scriptContains: "set", after: 1, fault: { kind: "fail" }, times: 5 });
+    const scaled = await tick(cfg);
+    expect(scaled.processes[0]).toMatchObject({ status: "scaled", scaled: { from: 1, to: 2 } });
+    expect(scaled.error).toMatch(/state store \(upstash\) failed/);
+    proxy.clear();
+    const before = world.heroku.scaleCount();
+    const next = await tick(cfg);
+    expect(next.processes[0]).toMatchObject({
+      status: "held",
+      decision: { reason: expect.stringMatching(/cooling down/) as unknown },
+    });
+    expect(next.processes[0]!.manual).toBeUndefined();
+    expect(world.heroku.scaleCount()).toBe(before);
+    // Notified once, by the tick that made it.
+    expect(world.memory.events.filter((e) => e.kind === "scale")).toHaveLength(1);
+    expect(next.processes[0]!.notified).toEqual([]);
+  });
+});
+
+describe("a decision asks for a count no platform runs", () => {
+  // A stored pause's count stands outside the bounds by design, so only the last guard checks it.
+  it.each([2.5, -1, 1e6])(
+    "a stored pause at %s processes: the PATCH is refused and reported, the count unchanged",
+    async (processes) => {
+      const cfg = config();
+      world.heroku.setQuantity(APP, "web", 1);
+      const paused = { since: world.clock.now() - 60_000, processes, by: "cli", announced: true as const };
+      await seedState(
+        world.storeFor(cfg.keyPrefix),
+        encodeState({ web: { ...emptyProcessRecord(), paused } }, world.clock.now()),
+      );
+      const before = world.heroku.requests.filter((r) => r.method === "PATCH").length;
+      const report = await tick(cfg);
+      expect(report.processes[0]).toMatchObject({
+        status: "error",
+        error: {
+          id: "target_refused",
+          message: `not scaled: the target ${processes} is not a whole number of processes from 0 to 10000`,
+        },
+      });
+      expect(world.heroku.requests.filter((r) => r.method === "PATCH").length).toBe(before);
+      expect(world.heroku.quantity(APP, "web")).toBe(1);
+    },
+  );
 });
 
 describe("ticks collide", () => {

@@ -20,6 +20,8 @@ export interface FaultRule {
   /** For EVAL: a word the script must contain (e.g. "set" for a fenced save). */
   scriptContains?: string;
   fault: Fault;
+  /** Matching commands let through first (e.g. 1: the tick's second save, not its first). */
+  after?: number;
   times?: number;
 }
 
@@ -48,7 +50,7 @@ function commandOf(path: string, body: string): { name: string; script: string }
 }
 
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
-  const rules: (FaultRule & { left: number })[] = [];
+  const rules: (FaultRule & { passed: number; left: number })[] = [];
   const seen: string[] = [];
   const sockets = new Set<Socket>();
   const upstream = new URL(target);
@@ -89,7 +91,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       const rule = rules.find(
         (r) => r.left > 0 && r.command === name && (!r.scriptContains || script.includes(r.scriptContains)),
       );
-      if (!rule) return forward(request, body, response, false);
+      if (!rule || rule.passed++ < (rule.after ?? 0)) return forward(request, body, response, false);
       rule.left--;
       const { fault } = rule;
       if (fault.kind === "hang") return;
@@ -108,7 +110,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    inject: (rule) => rules.push({ ...rule, left: rule.times ?? 1 }),
+    inject: (rule) => rules.push({ ...rule, passed: 0, left: rule.times ?? 1 }),
     clear: () => void (rules.length = 0),
     seen,
     close: async () => {

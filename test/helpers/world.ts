@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { ManualClock } from "../../src/kit/clock.js";
+import { plant } from "./planted.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
 import { startHerokuApi, type HerokuApiServer } from "../../src/local/heroku-api.js";
@@ -12,9 +13,9 @@ import { UpstashStateStore } from "../../src/state/upstash.js";
 import { runTick, type TickOptions } from "../../src/engine/tick.js";
 
 export const APP = "dancing-forest-1234";
-/** The bearer tokens of `webFunctionEnv`. */
-export const TRIGGER_TOKEN = "trigger-secret-0123456789";
-export const STATUS_TOKEN = "status-secret-9876543210";
+/** The bearer tokens of `webFunctionEnv`: planted, so no test's output may show them. */
+export const TRIGGER_TOKEN = plant("trigger-token");
+export const STATUS_TOKEN = plant("status-token");
 
 /**
  * The real local world a tick runs against: redis-server with the Upstash REST front (the real
@@ -66,9 +67,9 @@ export interface ConfigOverrides {
 }
 
 export async function startWorld(processes: string[] = ["web"]): Promise<World> {
-  const apiKey = `test-key-${randomUUID()}`;
+  const apiKey = plant("heroku-api-key");
   const redis = await startRedisServer();
-  const upstash = await startUpstashRest({ redisUrl: redis.url, token: `upstash-${randomUUID()}` });
+  const upstash = await startUpstashRest({ redisUrl: redis.url, token: plant("upstash-token") });
   const heroku = await startHerokuApi({
     apiKey,
     apps: { [APP]: Object.fromEntries(processes.map((p) => [p, 1])) },
