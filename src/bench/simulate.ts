@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseConfig } from "../config/load.js";
+import { printGoals } from "./goals.js";
 import { baselineRuns } from "../simulate/baselines.js";
 import { replayPolicy } from "../simulate/replay.js";
 import { defaultSimulation } from "../simulate/schema.js";
@@ -119,3 +120,4 @@ const baselines = baselineRuns(trace, simulation, baseConfig, "web");
 const baselineMs = best(() => baselineRuns(trace, simulation, baseConfig, "web"));
 row(`${baselines.length} baselines (together)`, baselineMs);
 console.log(`  (${baselines.map((run) => run.label).join(", ")})`);
+await printGoals(trace);
