@@ -1,43 +1,25 @@
-import { readFile } from "node:fs/promises";
-import { parseConfig } from "../config/load.js";
+import { loadConfigFile } from "../config/load.js";
 import { compare, settingsOf } from "../simulate/compare.js";
 import type { Summary } from "../simulate/summary.js";
 import type { Trace } from "../simulate/trace.js";
 
 /**
  * Issue 10's goals, measured: the recommended web policy (examples/recommended-web.json)
- * against the oracle and the seeds' default policy on the bench's trace, under the model in its
- * own `simulation` block. Each figure is printed beside its goal, with whether it holds.
+ * against the oracle and the seeds' default policy (src/simulate/examples/seeds-default.json:
+ * 200/1000 ms on the heartbeat, 3 fails up, 5 passes down, +1, within the same bounds) on the
+ * bench's trace, under the model in the recommended config's `simulation` block. Each figure is
+ * printed beside its goal, with whether it holds.
  */
 const RECOMMENDED = new URL("../../examples/recommended-web.json", import.meta.url).pathname;
-/** The Python autoscalebot's defaults: 200/1000 ms on the heartbeat, 3 fails up, 5 passes down, +1. */
-const SEEDS_DEFAULT = {
-  backend: "consecutive-threshold",
-  minMeasurement: 200,
-  maxMeasurement: 1000,
-  failsToScaleUp: 3,
-  passesToScaleDown: 5,
-  increment: 1,
-};
-
-interface RawConfig {
-  processes: { web: { measurement: Record<string, unknown>; decision: Record<string, unknown> } };
-}
+const SEEDS_DEFAULT = new URL("../../src/simulate/examples/seeds-default.json", import.meta.url).pathname;
 const DAY_MINUTES = 1440;
 
 export async function printGoals(trace: Trace): Promise<void> {
-  const raw = JSON.parse(await readFile(RECOMMENDED, "utf8")) as RawConfig;
-  const config = parseConfig(raw, "examples/recommended-web.json");
-  // The seeds' policy reads the heartbeat's response time, within the same bounds and model.
-  const { minProcesses, maxProcesses } = raw.processes.web.decision;
-  const web = { ...raw.processes.web };
-  web.measurement = { backend: "response-time", url: web.measurement.url };
-  web.decision = { ...SEEDS_DEFAULT, minProcesses, maxProcesses };
-  const seeds = parseConfig({ ...raw, processes: { web } }, "the seeds' default");
+  const config = await loadConfigFile(RECOMMENDED);
   const { summaries } = compare(
     [
       { label: "recommended-web", config },
-      { label: "seeds-default", config: seeds },
+      { label: "seeds-default", config: await loadConfigFile(SEEDS_DEFAULT) },
     ],
     "web",
     trace,
