@@ -7,25 +7,12 @@ import { formationModel, heartbeatOptions, replayPolicy } from "../../src/simula
 import { defaultSimulation, type SimulationInput } from "../../src/simulate/schema.js";
 import { countFlaps, summarize } from "../../src/simulate/summary.js";
 import { bundledTrace, sliceTrace, type Trace } from "../../src/simulate/trace.js";
+import { traceOf as traceAt } from "../helpers/trace.js";
 
 const T0 = Date.parse("2026-01-05T00:00:00Z");
 
 /** A trace from per-minute counts, starting at `start`. */
-function traceOf(requests: number[], start = T0): Trace {
-  const startMs = Float64Array.from(requests, (_, i) => start + i * 60_000);
-  return {
-    source: "test",
-    startMs,
-    traceMs: startMs.slice(),
-    requests: Float64Array.from(requests),
-    intervalSeconds: 60,
-    gaps: [],
-    zeroRuns: [],
-    zone: "UTC",
-    speedup: 1,
-    warnings: [],
-  };
-}
+const traceOf = (requests: number[], start = T0): Trace => traceAt(requests, start);
 
 function configWith(decision: Record<string, unknown>, simulation: SimulationInput = {}, timezone = "UTC") {
   return parseConfig({

@@ -10,6 +10,7 @@ import {
 import { heartbeatOptions, replayPolicy } from "../../src/simulate/replay.js";
 import { defaultSimulation } from "../../src/simulate/schema.js";
 import type { Trace } from "../../src/simulate/trace.js";
+import { traceOf } from "../helpers/trace.js";
 
 const T0 = Date.parse("2026-01-05T08:00:00Z");
 const MIN = 60_000;
@@ -137,21 +138,7 @@ describe("request metrics through the model, by hand", () => {
 });
 
 describe("a replay on request-metrics", () => {
-  const trace = (requests: number[]): Trace => {
-    const startMs = Float64Array.from(requests, (_, i) => T0 + i * MIN);
-    return {
-      source: "test",
-      startMs,
-      traceMs: startMs.slice(),
-      requests: Float64Array.from(requests),
-      intervalSeconds: 60,
-      gaps: [],
-      zeroRuns: [],
-      zone: "UTC",
-      speedup: 1,
-      warnings: [],
-    };
-  };
+  const trace = (requests: number[]): Trace => traceOf(requests, T0);
   const config = parseConfig({
     timezone: "UTC",
     processes: {

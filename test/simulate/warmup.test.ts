@@ -5,6 +5,7 @@ import { runSimulate } from "../../src/simulate/cli.js";
 import { compare, settingsOf } from "../../src/simulate/compare.js";
 import { formatReport } from "../../src/simulate/report.js";
 import type { Trace } from "../../src/simulate/trace.js";
+import { traceOf } from "../helpers/trace.js";
 
 /**
  * The simulator's warm-up: the first days are replayed (pre-warming learns there) but no row
@@ -15,14 +16,11 @@ const DAY = 1440;
 
 /** `days` days of 600 requests a minute, 6,000 from 09:00 to 12:00 UTC. */
 function dailyRise(days: number): Trace {
-  const n = days * DAY;
-  const startMs = Float64Array.from({ length: n }, (_, i) => T0 + i * 60_000);
-  const requests = Float64Array.from({ length: n }, (_, i) => {
+  const requests = Array.from({ length: days * DAY }, (_, i) => {
     const hour = Math.floor((i % DAY) / 60);
     return hour >= 9 && hour < 12 ? 6000 : 600;
   });
-  const trace = { source: "daily rise", startMs, traceMs: startMs.slice(), requests, intervalSeconds: 60 };
-  return { ...trace, gaps: [], zeroRuns: [], zone: "UTC", speedup: 1, warnings: [] };
+  return traceOf(requests, T0, "daily rise");
 }
 
 const config = (decision: Record<string, unknown> = {}, simulation: Record<string, unknown> = {}) =>
