@@ -120,10 +120,13 @@ ${CONFIG_HELP}
   --process   the process to resume (required)`,
   },
   demo: {
-    options: HELP_OPTION,
-    synopsis: "demo",
+    options: { platform: { type: "string" }, ...HELP_OPTION },
+    synopsis: "demo [--platform heroku|render|railway|webhook]",
     about: `Runs the real engine against local stand-ins (a Heroku-compatible API, a target app whose
-latency follows the bundled NASA trace) and compares it with the simulator. Ctrl-C stops.`,
+latency follows the bundled NASA trace) and compares it with the simulator. Ctrl-C stops.
+
+  --platform  whose API the tick scales, through its real scaler and a local stand-in
+              of it (default heroku)`,
   },
 } as const;
 type Command = keyof typeof COMMANDS;
@@ -270,9 +273,15 @@ async function runCommand(command: Command, args: string[], io: CliIo): Promise<
         steer("resume", config, { process: required(opts.process, "--process") }, io),
       );
     case "demo":
-      return withFlags(command, COMMANDS.demo.options, args, io, async () => {
+      return withFlags(command, COMMANDS.demo.options, args, io, async (opts) => {
+        const platform = opts.platform ?? "heroku";
+        const { DEMO_PLATFORMS, isDemoPlatform } = await import("../demo/platform-names.js");
+        if (!isDemoPlatform(platform))
+          throw new UsageError(
+            `--platform expects one of ${DEMO_PLATFORMS.join(", ")}, got ${JSON.stringify(platform)}`,
+          );
         const { runDemo } = await import("../demo/demo.js");
-        return runDemo({ out: io.out, keepDashboard: process.stdout.isTTY });
+        return runDemo({ out: io.out, keepDashboard: process.stdout.isTTY, platform });
       });
   }
 }

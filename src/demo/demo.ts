@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,7 +8,6 @@ import type { ApiContext } from "../api/status.js";
 import { ManualClock, systemClock } from "../kit/clock.js";
 import { parseConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
-import { startHerokuApi } from "../local/heroku-api.js";
 import { startTargetApp } from "../local/target-app.js";
 import { createMeasurement } from "../measure/index.js";
 import type { Reading } from "../measure/index.js";
@@ -22,11 +20,14 @@ import { bundledTrace, compressTrace, type Trace } from "../simulate/trace.js";
 import { FileStateStore } from "../state/index.js";
 import { runTick } from "../engine/tick.js";
 import { plural } from "../kit/plural.js";
+import type { DemoPlatformName } from "./platform-names.js";
+import { startDemoPlatform } from "./platforms.js";
 
 /**
  * `npm start`: the real autoscaler against a local world, no account and no network.
  *
- * - A Heroku-compatible Platform API (src/local/heroku-api.ts) owns the process count.
+ * - A Heroku-compatible Platform API (src/local/heroku-api.ts) owns the process count, or with
+ *   `platform` Render's, Railway's or a webhook platform's stand-in (./platforms.ts).
  * - A load generator replays the bundled trace (NASA, 1995-07-13, the launch day, x100),
  *   `speedup` trace minutes per tick (10: the day in 144 ticks), as real HTTP requests to the
  *   target app; each carries how many modelled requests it stands for, so a few dozen requests
@@ -45,7 +46,6 @@ import { plural } from "../kit/plural.js";
  * minutes and the baselines. The two agree up to the heartbeat's own few milliseconds on
  * loopback, which can tip a reading that sits on a threshold.
  */
-const APP = "demo-app";
 const DEFAULT_SPEEDUP = 10;
 const DEFAULT_TICK_MS = 250;
 /** At most this many real HTTP requests per tick carry the minute's load. */
@@ -69,6 +69,8 @@ export interface DemoOptions {
   dashboardPort?: number | false;
   /** Keep the dashboard up after the last tick, until stopped (the CLI does, on a terminal). */
   keepDashboard?: boolean;
+  /** The platform whose local stand-in the tick scales (default heroku). */
+  platform?: DemoPlatformName;
 }
 
 /** The dashboard over the demo's store, on `port` or, when that is taken, on a free one. */
@@ -82,7 +84,10 @@ async function demoDashboard(context: ApiContext, port: number): Promise<Dashboa
 }
 
 /** The autoscaler the demo runs: the seeds' consecutive-threshold on the heartbeat, with the fail-safe. */
-export function demoConfig(targetUrl: string): Config {
+export function demoConfig(
+  targetUrl: string,
+  scaling: Record<string, unknown> = { backend: "heroku", app: "demo-app", processType: "web" },
+): Config {
   return parseConfig(
     {
       timezone: "America/New_York",
@@ -112,7 +117,7 @@ export function demoConfig(targetUrl: string): Config {
             scaleDownCooldownSeconds: 120,
             failSafe: { maxMs: 1500 },
           },
-          scaling: { backend: "heroku", app: APP, processType: "web" },
+          scaling,
           notification: { backends: ["memory"], notifyOn: ["scale"] },
         },
       },
@@ -204,7 +209,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     },
     status: (request) => (request.url.startsWith("/load") || heartbeat.ok ? 200 : 503),
   });
-  const config = demoConfig(target.url);
+  // The model's settings and the first count do not depend on the platform; its scaling does.
+  let config = demoConfig(target.url);
   const settings = settingsOf(config);
   const web = config.processes.web!;
   const initial = initialProcesses(config, "web", trace, settings);
@@ -214,8 +220,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       throw error;
     },
   );
-  const apiKey = `demo-${randomUUID()}`;
-  const heroku = await startHerokuApi({ apiKey, apps: { [APP]: { web: initial } } }).catch(
+  const platform = await startDemoPlatform(options.platform ?? "heroku", initial).catch(
     async (error: unknown) => {
       await target.close();
       throw error;
@@ -224,7 +229,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), "autoscalebot-demo-"));
   const clock = new ManualClock(trace.startMs[0]!);
   const store = new FileStateStore({ dir, keyPrefix: config.keyPrefix, clock });
-  const env = { HEROKU_API_KEY: apiKey, HEROKU_API_URL: heroku.url };
+  config = demoConfig(target.url, platform.scaling);
+  const { env } = platform;
 
   const model = formationModel(settings, initial);
   const probe = heartbeatOptions(web, settings);
@@ -246,11 +252,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       ? null
       : await demoDashboard({ config, store, now: () => clock.now() }, port).catch(async (error: unknown) => {
           unregister();
-          await Promise.all([target.close(), heroku.close()]);
+          await Promise.all([target.close(), platform.close()]);
           throw error;
         });
   out(`autoscalebot demo: the real tick against a local world (no account, no network)`);
-  out(`  Heroku-compatible API ${heroku.url} (app ${APP}), target app ${target.url}, state in ${dir}`);
+  out(`  ${platform.describe}, target app ${target.url}, state in ${dir}`);
   // The demo's minutes pass every few hundred ms, so the page refreshes every 2 s, not every minute.
   if (dashboard) out(`  dashboard: ${dashboard.url}#refresh=2 (open it to watch the loop live)`);
   out(
@@ -270,7 +276,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
 
       const report = await runTick(config, { clock, store, env });
       const result = report.processes[0];
-      const quantity = heroku.quantity(APP, "web") ?? 0;
+      const quantity = platform.quantity();
       if (quantity !== model.processes) model.scaleTo(quantity, startMs);
       if (result?.scaled)
         recorder.run.scales.push({ at: startMs, ...result.scaled, reason: result.decision?.reason ?? "" });
@@ -333,7 +339,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     return 0;
   } finally {
     unregister();
-    await Promise.all([target.close(), heroku.close(), dashboard?.close()]);
+    await Promise.all([target.close(), platform.close(), dashboard?.close()]);
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -260,7 +260,9 @@ async function runProcesses(
       );
       const made = new Map<PlannedProcess, ScaleMade>();
       if (scaling.length === 0) return made;
-      const pending = Object.fromEntries(scaling.map((plan) => [plan.report.process, pendingRecord(plan, true)!]));
+      const pending = Object.fromEntries(
+        scaling.map((plan) => [plan.report.process, pendingRecord(plan, true)!]),
+      );
       try {
         await options.recordIntents(pending);
       } catch (error) {

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { runDemo } from "../../src/demo/demo.js";
+import { DEMO_PLATFORMS } from "../../src/demo/platform-names.js";
 
 describe("npm start (the live demo)", () => {
   it("runs the real tick against the local world and ends with the simulator's table", async () => {
@@ -59,4 +60,25 @@ describe("npm start (the live demo)", () => {
     expect(lines.join("\n")).toContain("stopped after 3 ticks (30 trace minutes)");
     expect(unregistered).toBe(true);
   });
+
+  // The launch day's first hours (10 trace minutes a tick): the load rises, so every stand-in is scaled.
+  it.each(DEMO_PLATFORMS.filter((p) => p !== "heroku"))(
+    "scales %s's local stand-in through its real scaler",
+    async (platform) => {
+      const lines: string[] = [];
+      const code = await runDemo({
+        platform,
+        minutes: 30,
+        tickMs: 0,
+        dashboardPort: false,
+        out: (line) => lines.push(line),
+        onStop: () => () => {},
+      });
+      expect(code, lines.join("\n")).toBe(0);
+      const text = lines.join("\n");
+      expect(text).toMatch(/^live \(this run\)\s/m);
+      expect(text).toMatch(/scaled \d+ -> \d+/);
+      expect(text).not.toMatch(/scale-failed|\berror\b/i);
+    },
+  );
 });
