@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { extname } from "node:path";
 import type { Env } from "../kit/env.js";
-import { authorize, json } from "./http.js";
+import { scrubberFor } from "../kit/redact.js";
+import { authorize, json, scrubbedResponse } from "./http.js";
 import { steerResponse } from "./steer.js";
 import { healthResponse, statusResponse, statusTokens, type ApiContext } from "./status.js";
 
@@ -46,6 +47,20 @@ async function staticFile(pathname: string): Promise<Response | null> {
 
 async function route(request: Request, env: Env, context: () => ApiContext): Promise<Response> {
   const { pathname } = new URL(request.url);
+  // Every answer of the API is scrubbed of the config's secrets, as the functions' are.
+  if (pathname.startsWith("/api/"))
+    return scrubbedResponse(answer(pathname, request, env, context), scrubberFor(env, context().config));
+  if (request.method !== "GET" && request.method !== "HEAD")
+    return json(405, { error: "use GET" }, { Allow: "GET" });
+  return (await staticFile(pathname)) ?? new Response("not found\n", { status: 404 });
+}
+
+function answer(
+  pathname: string,
+  request: Request,
+  env: Env,
+  context: () => ApiContext,
+): Promise<Response> | Response {
   if (pathname === "/api/status") return statusResponse(request, env, context, { openWhenUnset: true });
   if (pathname === "/api/health") return healthResponse(request, context);
   if (pathname === "/api/pause" || pathname === "/api/resume") {
@@ -55,10 +70,7 @@ async function route(request: Request, env: Env, context: () => ApiContext): Pro
     const refused = authorize(request, tokens, "AUTOSCALE_TRIGGER_TOKEN", { openWhenUnset: true });
     return refused ?? steerResponse(pathname === "/api/pause" ? "pause" : "resume", request, context);
   }
-  if (pathname.startsWith("/api/")) return json(404, { error: `no endpoint ${pathname}` });
-  if (request.method !== "GET" && request.method !== "HEAD")
-    return json(405, { error: "use GET" }, { Allow: "GET" });
-  return (await staticFile(pathname)) ?? new Response("not found\n", { status: 404 });
+  return json(404, { error: `no endpoint ${pathname}` });
 }
 
 async function toRequest(message: IncomingMessage, base: string): Promise<Request> {

@@ -272,8 +272,9 @@ async function runProcesses(
       }
       for (const plan of scaling) {
         // In flight until the platform answers: a process cut off by the deadline meanwhile leaves
-        // it pending, so the next tick checks the formation instead of taking the count for a manual one.
-        if (plan.input.progress) plan.input.progress.record = pending[plan.report.process];
+        // it pending, so the next tick checks the formation instead of taking the count for a manual
+        // one, and (as nothing announced it) announces it: the intent's flag is not kept.
+        if (plan.input.progress) plan.input.progress.record = pendingRecord(plan) ?? undefined;
       }
       const answers = session.scaleAll(
         scaling.map((plan) => ({ scaler: plan.scaler as Scaler, ...plan.intent! })),

@@ -2,7 +2,13 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startDashboard } from "../../src/api/server.js";
 import { main } from "../../src/cli/main.js";
+import { emptyProcessRecord } from "../../src/engine/process-record.js";
+import { encodeState } from "../../src/engine/state-document.js";
+import { systemClock } from "../../src/kit/clock.js";
+import { FileStateStore } from "../../src/state/index.js";
+import { seedState } from "../helpers/stores.js";
 import { handleTrigger } from "../../src/entry/netlify.js";
 import { runTick } from "../../src/engine/tick.js";
 import { parseConfig } from "../../src/config/load.js";
@@ -133,5 +139,31 @@ describe("secrets an error echoes never leave the process", () => {
     const body = await response.text();
     expect(body).toContain("[redacted]");
     expect(leaked(body)).toEqual([]);
+  });
+});
+
+describe("the local dashboard's API", () => {
+  it("answers scrubbed of the config's secrets, as the functions do", async () => {
+    // A state document from before the scrubber (a pause recorded by a secret-bearing name).
+    const config = parseConfig({ ...rawConfig, keyPrefix: "secrets-dashboard" });
+    const store = new FileStateStore({ dir, keyPrefix: config.keyPrefix, clock: systemClock });
+    const record = { ...emptyProcessRecord(), paused: { since: Date.now(), by: `cli ${RESEND}` } };
+    await seedState(store, encodeState({ web: record }, Date.now()));
+    const dashboard = await startDashboard({
+      context: { config, store, now: () => Date.now() },
+      env: { ...env, AUTOSCALE_STATUS_TOKEN: STATUS },
+      port: 0,
+    });
+    try {
+      const response = await fetch(`${dashboard.url}api/status?range=1h`, {
+        headers: { Authorization: `Bearer ${STATUS}` },
+      });
+      expect(response.status).toBe(200);
+      const body = await response.text();
+      expect(body).toContain("cli [redacted]");
+      expect(leaked(body)).toEqual([]);
+    } finally {
+      await dashboard.close();
+    }
   });
 });
