@@ -90,6 +90,8 @@ function rulesOf(bound: Bound): Rule[] {
 
 /** The bound in force at `local`: the rule that started most recently, looking back up to a week. */
 export function resolveBound(bound: Bound, local: WallClock): number {
+  // A plain count holds all week: no need for the wall clock (luxon's weekday is not free).
+  if (typeof bound === "number") return bound;
   const rules = rulesOf(bound);
   const now = local.hour * 60 + local.minute;
   for (let daysBack = 0; daysBack <= 7; daysBack++) {
