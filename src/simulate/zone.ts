@@ -2,6 +2,8 @@ import { IANAZone } from "luxon";
 
 /** An hour: a bucket is cached only when the offsets at its two ends agree. */
 const BUCKET_MS = 60 * 60_000;
+/** Hours whose offsets CachedZone keeps at once: more than the widest UTC offset, as luxon also asks at the wall time read as UTC. */
+const CACHED_HOURS = 32;
 
 /**
  * The config's IANA zone, with its UTC offset remembered per hour: luxon asks Intl for the
@@ -11,16 +13,19 @@ const BUCKET_MS = 60 * 60_000;
  * hour), and within an hour that holds a transition every offset is computed exactly.
  */
 export class CachedZone extends IANAZone {
-  #bucket = NaN;
-  #offset = 0;
+  // A few hours at once, by the hour's number mod CACHED_HOURS: a step that looks at the next
+  // hour (pre-warming's) and back at this one must not evict it each time.
+  readonly #buckets = new Float64Array(CACHED_HOURS).fill(NaN);
+  readonly #offsets = new Float64Array(CACHED_HOURS);
 
   override offset(ts: number): number {
     const bucket = Math.floor(ts / BUCKET_MS);
-    if (bucket === this.#bucket) return this.#offset;
+    const slot = ((bucket % CACHED_HOURS) + CACHED_HOURS) % CACHED_HOURS;
+    if (this.#buckets[slot] === bucket) return this.#offsets[slot]!;
     const start = super.offset(bucket * BUCKET_MS);
     if (start !== super.offset((bucket + 1) * BUCKET_MS - 1)) return super.offset(ts);
-    this.#bucket = bucket;
-    this.#offset = start;
+    this.#buckets[slot] = bucket;
+    this.#offsets[slot] = start;
     return start;
   }
 }
