@@ -183,6 +183,10 @@ function countingStore(store: StateStore): { store: StateStore; read: () => numb
             written.push(Buffer.byteLength(document));
             return lock.save(document);
           },
+          append: (text) => {
+            written.push(Buffer.byteLength(text));
+            return lock.append(text);
+          },
           release: () => lock.release(),
         }
       );
@@ -200,7 +204,7 @@ function countingStore(store: StateStore): { store: StateStore; read: () => numb
 
 /**
  * The worst case for the state document: every process scales every tick (up on a failing
- * heartbeat, down on a fast one), so each tick also saves the scales' intent before its PATCHes,
+ * heartbeat, down on a fast one), so each tick also appends the scales' intent before its PATCHes,
  * and each pre-warms from a whole week's profile.
  */
 async function benchStateSize(upstash: UpstashRestServer, env: Env): Promise<void> {
@@ -275,7 +279,7 @@ async function benchStateSize(upstash: UpstashRestServer, env: Env): Promise<voi
     row("read", reads);
     row("written", writes);
     console.log(
-      "(written: the scales' intent before the PATCHes and the save after them, each the whole document)",
+      "(written: the scales' intent appended before the PATCHes, then the whole document saved after them)",
     );
     const counts = [...commands.entries()].sort(([a], [b]) => a - b);
     console.log(

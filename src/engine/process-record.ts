@@ -2,6 +2,10 @@ import { z } from "zod";
 import { decisionStateSchema, emptyDecisionState } from "../decide/index.js";
 import { noticeSchema } from "../notify/index.js";
 
+/** A scale asked of the platform, at `at`, from one count to another. */
+export const pendingScaleSchema = z.object({ at: z.number(), from: z.number(), to: z.number() });
+export type PendingScale = z.infer<typeof pendingScaleSchema>;
+
 /**
  * What the engine stores for one process between ticks: the decision's state plus the
  * engine's own bookkeeping. One record per process, all in the tick's one state document.
@@ -13,15 +17,12 @@ export const processRecordSchema = decisionStateSchema.extend({
    * A scale whose request got no clear answer (a timeout, a dropped connection, a 5xx): the
    * platform may have applied it. The next tick checks the formation and, if it did, records it.
    */
-  pendingScale: z
-    .object({
-      at: z.number(),
-      from: z.number(),
-      to: z.number(),
+  pendingScale: pendingScaleSchema
+    .extend({
       /**
-       * Written before the PATCH by the tick that makes it (its intent record), which notifies the
-       * scale itself: a next tick that finds only this record (that tick's later save was lost)
-       * records the scale without notifying it again.
+       * Recorded before the PATCH by the tick that makes it (its intent, src/engine/state-document.ts),
+       * which notifies the scale itself: a next tick that finds only this record (that tick's
+       * later save was lost) records the scale without notifying it again.
        */
       intent: z.literal(true).optional(),
     })

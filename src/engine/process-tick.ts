@@ -154,14 +154,15 @@ function unsafeTarget(decision: Decision, record: ProcessRecord, now: number): s
 }
 
 /**
- * The record kept while a planned scale is made: the plan's, with the scale pending. Saved before
- * the PATCH (as the `intent`), so a tick whose later save is lost leaves the next one a record that
- * says the new count was its own scale (found applied, it is recorded with its cool-down, and not
- * notified twice) and not a manual one.
+ * The record kept while a planned scale is made: the plan's, with the scale pending, so a process
+ * cut off before the platform answers leaves the next tick a scale to check. Its pending scale is
+ * also what the tick appends before the PATCH (its intent), so a tick whose later save is lost
+ * leaves the next one a record that says the new count was its own scale (found applied, it is
+ * recorded with its cool-down, and not notified twice) and not a manual one.
  */
-export function pendingRecord(plan: PlannedProcess, intent?: true): ProcessRecord | null {
+export function pendingRecord(plan: PlannedProcess): ProcessRecord | null {
   if (!plan.intent) return null;
-  const pendingScale = { at: plan.input.now.toMillis(), ...plan.intent, ...(intent && { intent }) };
+  const pendingScale = { at: plan.input.now.toMillis(), ...plan.intent };
   return { ...plan.planned.record, pendingScale };
 }
 

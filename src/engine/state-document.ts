@@ -1,12 +1,23 @@
 import { z } from "zod";
 import { StateStoreError } from "../state/index.js";
-import { clampTimes, processRecordSchema, type ProcessRecord } from "./process-record.js";
+import {
+  clampTimes,
+  emptyProcessRecord,
+  pendingScaleSchema,
+  processRecordSchema,
+  type PendingScale,
+  type ProcessRecord,
+} from "./process-record.js";
 
 /**
  * The one state document for all processes. It is versioned: one of an older version, or one
  * that does not parse, is replaced by a fresh state with a warning, never a crash. One of a
  * newer version (written by a newer release, e.g. before a rollback) is left untouched: this
  * release cannot know what its fields mean, so it refuses to write over them.
+ *
+ * After the document may come lines of scale intents (`encodeIntents`), appended before a
+ * tick's PATCHes and dropped by its save after them, which writes the whole document again.
+ * JSON never holds a raw newline, so the first line is always the document.
  */
 export const STATE_VERSION = 1;
 
@@ -24,6 +35,9 @@ export interface State {
 }
 
 export const emptyState = (): State => ({ version: STATE_VERSION, updatedAt: 0, processes: {} });
+
+/** One appended line: the scales a tick is about to ask for, by process. */
+const intentLineSchema = z.object({ intents: z.record(z.string(), pendingScaleSchema) });
 
 /** The stored state is of a newer version than this release's: it must not be written over. */
 export class NewerStateError extends StateStoreError {
@@ -46,46 +60,93 @@ export function decodeState(
   now?: number,
 ): { state: State; warning?: string; newer?: NewerStateError } {
   if (raw === null) return { state: emptyState() };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    return { state: emptyState(), warning: "stored state is not JSON; starting afresh" };
-  }
-  const version = (parsed as { version?: unknown } | null)?.version;
-  if (typeof version === "number" && Number.isInteger(version) && version > STATE_VERSION)
-    return { state: emptyState(), newer: new NewerStateError(version) };
-  if (version !== STATE_VERSION) {
-    return {
-      state: emptyState(),
-      warning: `stored state has version ${JSON.stringify(version)}, expected ${STATE_VERSION}; starting afresh`,
-    };
-  }
-  const document = documentSchema.safeParse(parsed);
-  if (!document.success)
-    return { state: emptyState(), warning: "stored state is malformed; starting afresh" };
+  const [head = "", ...intentLines] = raw.split("\n");
+  // A document with nothing before its intents: the first tick's save was lost after its append.
+  const decoded =
+    head === "" && intentLines.length > 0 ? { processes: {}, updatedAt: 0 } : parseDocument(head);
+  if ("newer" in decoded) return { state: emptyState(), newer: decoded.newer };
+  if ("warning" in decoded) return { state: emptyState(), warning: decoded.warning };
+  const { updatedAt, processes: entries } = decoded;
   const processes: Record<string, ProcessRecord> = {};
   const malformed: string[] = [];
   const warnings: string[] = [];
-  for (const [name, entry] of Object.entries(document.data.processes)) {
+  for (const [name, entry] of Object.entries(entries)) {
     const result = processRecordSchema.safeParse(entry);
-    if (!result.success) {
-      malformed.push(name);
+    if (result.success) processes[name] = result.data;
+    else malformed.push(name);
+  }
+  // Lines are appended after the document's last save, so each is newer than it and than those before.
+  for (const line of intentLines) {
+    const intents = parseIntentLine(line);
+    if (!intents) {
+      warnings.push("a stored scale intent is malformed; skipped");
       continue;
     }
-    const { record, clamped } =
-      now === undefined ? { record: result.data, clamped: [] } : clampTimes(result.data, now);
-    processes[name] = record;
-    if (clamped.length > 0)
-      warnings.push(
-        `stored state of ${name} has times in the future (${clamped.join(", ")}): clamped to now (${new Date(now!).toISOString()})`,
-      );
+    for (const [name, pendingScale] of Object.entries(intents))
+      processes[name] = {
+        ...(processes[name] ?? emptyProcessRecord()),
+        pendingScale: { ...pendingScale, intent: true },
+      };
   }
-  const updatedAt = now === undefined ? document.data.updatedAt : Math.min(document.data.updatedAt, now);
-  const state: State = { version: STATE_VERSION, updatedAt, processes };
+  if (now !== undefined)
+    for (const [name, record] of Object.entries(processes)) {
+      const { record: clampedRecord, clamped } = clampTimes(record, now);
+      processes[name] = clampedRecord;
+      if (clamped.length > 0)
+        warnings.push(
+          `stored state of ${name} has times in the future (${clamped.join(", ")}): clamped to now (${new Date(now).toISOString()})`,
+        );
+    }
+  const state: State = {
+    version: STATE_VERSION,
+    updatedAt: now === undefined ? updatedAt : Math.min(updatedAt, now),
+    processes,
+  };
   if (malformed.length > 0)
     warnings.unshift(`stored state of ${malformed.join(", ")} is malformed; starting afresh for it`);
   return warnings.length === 0 ? { state } : { state, warning: warnings.join("; ") };
+}
+
+/** The document line: its processes unchecked (each is checked on its own), or why it is none. */
+function parseDocument(
+  line: string,
+):
+  | { updatedAt: number; processes: Record<string, unknown> }
+  | { warning: string }
+  | { newer: NewerStateError } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return { warning: "stored state is not JSON; starting afresh" };
+  }
+  const version = (parsed as { version?: unknown } | null)?.version;
+  if (typeof version === "number" && Number.isInteger(version) && version > STATE_VERSION)
+    return { newer: new NewerStateError(version) };
+  if (version !== STATE_VERSION)
+    return {
+      warning: `stored state has version ${JSON.stringify(version)}, expected ${STATE_VERSION}; starting afresh`,
+    };
+  const document = documentSchema.safeParse(parsed);
+  return document.success ? document.data : { warning: "stored state is malformed; starting afresh" };
+}
+
+function parseIntentLine(line: string): Record<string, PendingScale> | null {
+  try {
+    const result = intentLineSchema.safeParse(JSON.parse(line));
+    return result.success ? result.data.intents : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The line a tick appends before its PATCHes (`Lock.append`): each scale about to be asked for,
+ * recorded as its process's pending scale. Only these few bytes are written; if the tick's later
+ * save is lost, the next tick still knows these scales were its own.
+ */
+export function encodeIntents(intents: Record<string, PendingScale>): string {
+  return `\n${JSON.stringify({ intents })}`;
 }
 
 export function encodeState(processes: Record<string, ProcessRecord>, now: number): string {

@@ -18,8 +18,8 @@ export interface TickLockOptions {
   releaseWithinMs?: () => number;
 }
 
-/** What the work may do with the lock it holds: save the state document, fenced by the lock. */
-export type HeldLock = Pick<Lock, "save">;
+/** What the work may do with the lock it holds: save or append to the state document, fenced by the lock. */
+export type HeldLock = Pick<Lock, "save" | "append">;
 
 /**
  * Runs `work` holding the tick lock (`<prefix>:lock`), the one that keeps two ticks, or a tick and a
@@ -37,17 +37,19 @@ export async function withTickLock<T>(
   const lock = await acquire(store, options.ttlMs, options.retryForMs ?? 0);
   if (!lock) return null;
   let release = true;
-  const held: HeldLock = {
-    save: async (document) => {
+  // A write refused by the fence, or without a clear answer, may still land: the lock is kept.
+  const fenced =
+    (write: (text: string) => Promise<void>) =>
+    async (text: string): Promise<void> => {
       try {
-        await lock.save(document);
+        await write(text);
       } catch (error) {
         if (error instanceof LockLostError || (error instanceof StateStoreError && error.unclear))
           release = false;
         throw error;
       }
-    },
-  };
+    };
+  const held: HeldLock = { save: fenced((d) => lock.save(d)), append: fenced((t) => lock.append(t)) };
   try {
     return { value: await work(held) };
   } finally {

@@ -3,7 +3,7 @@ import { setMaxListeners } from "node:events";
 import { DateTime } from "luxon";
 import type { Clock } from "../kit/clock.js";
 import type { Config } from "../config/schema.js";
-import { emptyProcessRecord, type ProcessRecord } from "./process-record.js";
+import { emptyProcessRecord, type PendingScale, type ProcessRecord } from "./process-record.js";
 import { createNotifiers, type Notifiers } from "../notify/index.js";
 import {
   finishProcess,
@@ -22,7 +22,7 @@ import type { ProcessReport, TickReport } from "./report.js";
 import { recordHistory } from "./history.js";
 import { pingMonitor } from "./monitor.js";
 import { tickFailed } from "./report.js";
-import { decodeState, encodeState } from "./state-document.js";
+import { decodeState, encodeIntents, encodeState } from "./state-document.js";
 import { LockLostError, StateStoreError, type StateStore } from "../state/index.js";
 import { scrubberFor, type Scrubber } from "../kit/redact.js";
 import { within } from "../kit/within.js";
@@ -45,7 +45,7 @@ export interface TickOptions {
 
 /**
  * One tick: lock → load → every process measured and decided at once → the scales' intent (one
- * fenced save, only when something scales) → every scale at once → save → history → unlock.
+ * fenced append of their few bytes, only when something scales) → every scale at once → save → history → unlock.
  * The store sees five commands whatever the number of processes, six on a tick that scales;
  * every save is fenced by the lock. A process that misses the deadline is reported as timed out
  * while the others complete and state is still written; the store's own timeout is kept back
@@ -92,10 +92,8 @@ export async function runTick(
 
     // The deadline counts from the tick's start and keeps the store's own timeout for the save.
     const budgetMs = Math.max(0, left() - deps.store.timeoutMs);
-    // Every scale's intent in one fenced save, before any PATCH: the other processes' records as loaded.
-    const recordIntents = async (pending: Record<string, ProcessRecord>) => {
-      await lock!.save(encodeState({ ...state.processes, ...pending }, state.updatedAt));
-    };
+    // Every scale's intent in one fenced append before any PATCH: a line of their few bytes.
+    const recordIntents = (pending: Record<string, PendingScale>) => lock!.append(encodeIntents(pending));
     const results = await runProcesses(config, deps, names, state.processes, {
       started,
       secrets,
@@ -183,8 +181,8 @@ interface RunOptions {
   tickId: string;
   dryRun: boolean;
   budgetMs: number;
-  /** Saves the records of the processes about to scale, with their scale pending (one command). */
-  recordIntents: (pending: Record<string, ProcessRecord>) => Promise<void>;
+  /** Records the scales about to be asked for as their processes' pending scales (one command). */
+  recordIntents: (pending: Record<string, PendingScale>) => Promise<void>;
 }
 
 /**
@@ -261,7 +259,7 @@ async function runProcesses(
       const made = new Map<PlannedProcess, ScaleMade>();
       if (scaling.length === 0) return made;
       const pending = Object.fromEntries(
-        scaling.map((plan) => [plan.report.process, pendingRecord(plan, true)!]),
+        scaling.map((plan) => [plan.report.process, pendingRecord(plan)!.pendingScale!]),
       );
       try {
         await options.recordIntents(pending);

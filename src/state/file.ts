@@ -82,29 +82,39 @@ export class FileStateStore implements StateStore {
         generations.filter((old) => old < generation).map((old) => unlinkIfPresent(this.#lockPath(old))),
       );
       return {
-        save: (document) => this.#save(generation, lock, document),
+        save: (document) => this.#save(generation, lock, "save", () => Promise.resolve(document)),
+        // Files cannot append atomically, so the document is written again with the text after it.
+        append: (text) =>
+          this.#save(generation, lock, "append", async () => ((await this.#read()) ?? "") + text),
         release: () => this.#release(generation, lock),
       };
     });
   }
 
   async load(): Promise<string | null> {
-    return this.#run("load", async () => {
-      try {
-        return await readFile(this.#statePath, "utf8");
-      } catch (error) {
-        if (isCode(error, "ENOENT")) return null;
-        throw error;
-      }
-    });
+    return this.#run("load", () => this.#read());
+  }
+
+  async #read(): Promise<string | null> {
+    try {
+      return await readFile(this.#statePath, "utf8");
+    } catch (error) {
+      if (isCode(error, "ENOENT")) return null;
+      throw error;
+    }
   }
 
   /** The fenced save: written (then renamed into place) only while our generation holds the lock. */
-  async #save(generation: number, lock: LockFile, document: string): Promise<void> {
-    await this.#run("save", async () => {
+  async #save(
+    generation: number,
+    lock: LockFile,
+    operation: string,
+    content: () => Promise<string>,
+  ): Promise<void> {
+    await this.#run(operation, async () => {
       await mkdir(this.#dir, { recursive: true });
       // Write then rename, so a reader or a crash never sees half a document.
-      await this.#withTemporaryFile(this.#dir, document, async (temporaryPath) => {
+      await this.#withTemporaryFile(this.#dir, await content(), async (temporaryPath) => {
         if (!(await this.#holds(generation, lock))) throw new LockLostError(this.kind);
         await rename(temporaryPath, this.#statePath);
       });

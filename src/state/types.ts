@@ -1,8 +1,8 @@
 /**
  * Where the tick keeps its one state document. Stores deal in raw strings; the versioned
  * codec (src/engine/state-document.ts) turns them into State, so a corrupt document never
- * crashes a store. The document is written only through a held lock (`Lock.save`), fenced by
- * it: a holder whose lock expired can no longer overwrite what a newer holder wrote.
+ * crashes a store. The document is written only through a held lock (`Lock.save`, `Lock.append`),
+ * fenced by it: a holder whose lock expired can no longer overwrite what a newer holder wrote.
  */
 export interface StateStore {
   /** `upstash`, `file`, ... for reports; never a URL or token. */
@@ -31,6 +31,12 @@ export interface Lock {
    * over, in one command; otherwise writes nothing and throws a LockLostError.
    */
   save(document: string): Promise<void>;
+  /**
+   * Appends `text` to the stored document (creating it when there is none) only while this lock
+   * is still ours, in one command; otherwise writes nothing and throws a LockLostError. Only the
+   * text travels: a tick's scale intents cost their own few bytes, not the whole document's.
+   */
+  append(text: string): Promise<void>;
   /** Releases the lock only if it is still ours (compare-and-delete). */
   release(): Promise<void>;
 }

@@ -17,7 +17,7 @@ export interface UpstashStateStoreOptions {
 
 /**
  * A tick has a 25 s budget and spends 5 commands here (SET NX PX, GET, EVAL, XADD, EVAL; one more
- * EVAL when it scales), so a flaky network gets two quick retries, not the client's default five
+ * EVAL, the intents' append, when it scales), so a flaky network gets two quick retries, not the client's default five
  * with exponential backoff. Each retry is safe: the lock's retry is checked below, the fenced
  * save writes the same document again, and the release deletes only our own token.
  */
@@ -31,6 +31,9 @@ const RELEASE_SCRIPT = `if redis.call("GET", KEYS[1]) == ARGV[1] then return red
  * expired nor passed to another tick), compared and written atomically in one command.
  */
 const FENCED_SAVE_SCRIPT = `if redis.call("GET", KEYS[1]) == ARGV[1] then redis.call("SET", KEYS[2], ARGV[2]) return 1 else return 0 end`;
+
+/** The fenced append: like the fenced save, but only the appended text travels and is written. */
+const FENCED_APPEND_SCRIPT = `if redis.call("GET", KEYS[1]) == ARGV[1] then redis.call("APPEND", KEYS[2], ARGV[2]) return 1 else return 0 end`;
 
 /** Entries per history read: at 20 processes about 4 MB, well under Upstash's 10 MB answers. */
 const HISTORY_PAGE = 1000;
@@ -87,6 +90,12 @@ export class UpstashStateStore implements StateStore {
       save: async (document) => {
         const written = await this.#run("save", () =>
           this.#redis.eval(FENCED_SAVE_SCRIPT, [this.#lockKey, this.#stateKey], [lockToken, document]),
+        );
+        if (written !== 1) throw new LockLostError(this.kind);
+      },
+      append: async (text) => {
+        const written = await this.#run("append", () =>
+          this.#redis.eval(FENCED_APPEND_SCRIPT, [this.#lockKey, this.#stateKey], [lockToken, text]),
         );
         if (written !== 1) throw new LockLostError(this.kind);
       },

@@ -4,6 +4,7 @@ import { emptyProcessRecord, type ProcessRecord } from "../../src/engine/process
 import {
   decodeState,
   emptyState,
+  encodeIntents,
   encodeState,
   NewerStateError,
   STATE_VERSION,
@@ -194,5 +195,52 @@ describe("decodeState", () => {
     const a = decodeState(null).state;
     a.processes.web = web;
     expect(decodeState(null).state.processes).toEqual({});
+  });
+});
+
+describe("scale intents appended to the document", () => {
+  const pending = { at: NOW, from: 2, to: 3 };
+
+  it("sets each named process's pending scale, flagged as the intent, over the record as saved", () => {
+    const raw = encodeState({ web }, NOW - 60_000) + encodeIntents({ web: pending, mailer: pending });
+    const { state, warning } = decodeState(raw);
+    expect(warning).toBeUndefined();
+    expect(state.updatedAt).toBe(NOW - 60_000);
+    expect(state.processes.web).toEqual({ ...web, pendingScale: { ...pending, intent: true } });
+    // A process the document did not have yet starts from an empty record.
+    expect(state.processes.mailer).toEqual({
+      ...emptyProcessRecord(),
+      pendingScale: { ...pending, intent: true },
+    });
+  });
+
+  it("lets a later line win, and reads lines with no document before them (the first save was lost)", () => {
+    const later = { at: NOW + 60_000, from: 3, to: 4 };
+    const { state } = decodeState(encodeIntents({ web: pending }) + encodeIntents({ web: later }));
+    expect(state.processes.web!.pendingScale).toEqual({ ...later, intent: true });
+  });
+
+  it("is only a few bytes a process: what the tick writes before its PATCHes", () => {
+    const line = encodeIntents({ web: { at: NOW, from: 12, to: 13 } });
+    expect(line.startsWith("\n")).toBe(true);
+    expect(Buffer.byteLength(line)).toBeLessThan(60);
+  });
+
+  it("skips a malformed line with a warning, keeping the rest", () => {
+    const raw = `${encodeState({ web }, NOW)}\n{"intents":{"web":{"at":"soon"}}}${encodeIntents({ worker: pending })}`;
+    const { state, warning } = decodeState(raw);
+    expect(state.processes.web).toEqual(web);
+    expect(state.processes.worker!.pendingScale).toEqual({ ...pending, intent: true });
+    expect(warning).toBe("a stored scale intent is malformed; skipped");
+  });
+
+  it("clamps an intent's time in the future, and leaves a newer version's document untouched", () => {
+    const future = decodeState(
+      encodeState({}, NOW) + encodeIntents({ web: { ...pending, at: NOW + 1e9 } }),
+      NOW,
+    );
+    expect(future.state.processes.web!.pendingScale!.at).toBe(NOW);
+    const newer = JSON.stringify({ version: STATE_VERSION + 1, updatedAt: NOW, processes: {} });
+    expect(decodeState(newer + encodeIntents({ web: pending })).newer).toBeInstanceOf(NewerStateError);
   });
 });

@@ -153,8 +153,8 @@ describe("the store fails between the PATCH and the save", () => {
     world.heroku.setQuantity(APP, "web", 1);
     world.memory.events.length = 0;
     slow();
-    // The tick's first fenced save records the intent; the second, after the PATCH, fails.
-    proxy.inject({ command: "EVAL", scriptContains: "set", after: 1, fault: { kind: "fail" }, times: 5 });
+    // The tick appends the intent (an EVAL of APPEND); its fenced save, after the PATCH, fails.
+    proxy.inject({ command: "EVAL", scriptContains: "set", fault: { kind: "fail" }, times: 5 });
     const scaled = await tick(cfg);
     expect(scaled.processes[0]).toMatchObject({ status: "scaled", scaled: { from: 1, to: 2 } });
     expect(scaled.error).toMatch(/state store \(upstash\) failed/);

@@ -100,5 +100,29 @@ export function describeStoreContract(name: string, makeStore: () => StoreFixtur
       await expect(newer!.save("after release")).rejects.toBeInstanceOf(LockLostError);
       expect(await store.load()).toBe("newer");
     });
+
+    it("appends to the document while its lock holds, creating it when there is none; a save replaces both", async () => {
+      const { store } = makeStore();
+      const lock = await store.acquireLock(10_000);
+      await lock!.append("\nfirst");
+      expect(await store.load()).toBe("\nfirst");
+      await lock!.save("document");
+      await lock!.append("\nintent ✓");
+      expect(await store.load()).toBe("document\nintent ✓");
+      await lock!.save("saved");
+      expect(await store.load()).toBe("saved");
+    });
+
+    it("appends only while its lock holds: an expired or superseded lock's append writes nothing", async () => {
+      const { store, elapse, twin } = makeStore();
+      const slow = await store.acquireLock(100);
+      await slow!.save("ours");
+      await elapse(200);
+      await expect(slow!.append("\nlate")).rejects.toBeInstanceOf(LockLostError);
+      const newer = await twin().acquireLock(10_000);
+      await newer!.save("newer");
+      await expect(slow!.append("\nslow")).rejects.toBeInstanceOf(LockLostError);
+      expect(await store.load()).toBe("newer");
+    });
   });
 }

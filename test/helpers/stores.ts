@@ -3,9 +3,10 @@ import { close, listen, readBody } from "../../src/local/listen.js";
 import type { Lock, StateStore } from "../../src/state/types.js";
 
 /**
- * A real store with a hook before each state save (the lock's fenced save): the hook may wait
- * (a tick stalled past its lock's expiry) or throw (a save that failed after a scale went
- * through). Everything else goes to the real store; nothing of the engine is replaced.
+ * A real store with a hook before each state write (the lock's fenced save, or its append of a
+ * tick's scale intents, which the hook sees as the appended text): the hook may wait (a tick
+ * stalled past its lock's expiry) or throw (a save that failed after a scale went through).
+ * Everything else goes to the real store; nothing of the engine is replaced.
  */
 export function withSaveHook(
   store: StateStore,
@@ -15,6 +16,10 @@ export function withSaveHook(
     save: async (document) => {
       await beforeSave(document);
       return lock.save(document);
+    },
+    append: async (text) => {
+      await beforeSave(text);
+      return lock.append(text);
     },
     release: () => lock.release(),
   });
