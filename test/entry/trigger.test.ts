@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import bundledConfig from "../../autoscale.config.json" with { type: "json" };
 import { handleTrigger } from "../../src/entry/netlify.js";
+import { plant } from "../helpers/planted.js";
 import { APP, startWorld, type World } from "../helpers/world.js";
 
-const TOKEN = "trigger-secret-0123456789";
+const TOKEN = plant("trigger-token");
 let world: World;
 let env: Record<string, string>;
 

@@ -6,9 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDashboard, type Dashboard } from "../../src/api/server.js";
 import type { Config } from "../../src/config/schema.js";
 import { launchChromium } from "../helpers/browser.js";
+import { plant } from "../helpers/planted.js";
 import { startWorld, ticks, type World } from "../helpers/world.js";
 
-const STATUS = "status-secret-0123456789";
+const STATUS = plant("status-token");
 const TICKS = 30;
 let world: World;
 let config: Config;
