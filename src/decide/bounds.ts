@@ -88,20 +88,50 @@ function rulesOf(bound: Bound): Rule[] {
   return Object.entries(bound).map(([key, value]) => ({ days: weekdays, from: minuteOfDay(key), value }));
 }
 
+/** A bound's rules, and whether they all hold every day (then the weekday does not matter). */
+interface CompiledBound {
+  rules: Rule[];
+  everyDay: boolean;
+}
+
+/** By the config's own bound object: a bound is resolved every tick, and every simulated minute. */
+const compiled = new WeakMap<object, CompiledBound>();
+
+function compile(bound: Exclude<Bound, number>): CompiledBound {
+  let found = compiled.get(bound);
+  if (!found) {
+    const rules = rulesOf(bound);
+    found = { rules, everyDay: rules.every((rule) => rule.days.length === weekdays.length) };
+    compiled.set(bound, found);
+  }
+  return found;
+}
+
+/** The rule that started latest by `latestStart` (minutes into the day) on `day` (any day: undefined); the later of a tie. */
+function latestRule(rules: Rule[], latestStart: number, day?: Weekday): Rule | undefined {
+  let found: Rule | undefined;
+  for (const rule of rules) {
+    if (
+      (day === undefined || rule.days.includes(day)) &&
+      rule.from <= latestStart &&
+      (!found || rule.from >= found.from)
+    )
+      found = rule;
+  }
+  return found;
+}
+
 /** The bound in force at `local`: the rule that started most recently, looking back up to a week. */
 export function resolveBound(bound: Bound, local: WallClock): number {
   // A plain count holds all week: no need for the wall clock (luxon's weekday is not free).
   if (typeof bound === "number") return bound;
-  const rules = rulesOf(bound);
+  const { rules, everyDay } = compile(bound);
   const now = local.hour * 60 + local.minute;
+  // Rules of every day: today's latest so far, else yesterday's last; no weekday needed.
+  if (everyDay) return (latestRule(rules, now) ?? latestRule(rules, 24 * 60))!.value;
   for (let daysBack = 0; daysBack <= 7; daysBack++) {
     const day = weekdays[(((local.weekday - 1 - daysBack) % 7) + 7) % 7]!;
-    const latestStart = daysBack === 0 ? now : 24 * 60;
-    let found: Rule | undefined;
-    for (const rule of rules) {
-      if (rule.days.includes(day) && rule.from <= latestStart && (!found || rule.from >= found.from))
-        found = rule;
-    }
+    const found = latestRule(rules, daysBack === 0 ? now : 24 * 60, day);
     if (found) return found.value;
   }
   throw new Error("a bound without rules"); // the schema forbids it

@@ -19,6 +19,6 @@ export {
   withSchedule,
 } from "./common.js";
 export { resolveBound } from "./bounds.js";
-export { scheduleAt, scheduleSchema, type Schedule, type ScheduleEntry } from "./schedule.js";
+export { cronFiring, scheduleAt, scheduleSchema, type Schedule, type ScheduleEntry } from "./schedule.js";
 export { observeDecision, withPrewarm } from "./prewarm.js";
 export { encodeProfile } from "./prewarm-profile.js";

@@ -89,9 +89,12 @@ export const prewarmStateSchema = z
   .catch(undefined);
 export type PrewarmState = NonNullable<z.infer<typeof prewarmStateSchema>>;
 
-/** The hour of the cycle `now` is in, by wall-clock time in `now`'s zone (the configured one): Monday 0:00 is 0. */
-export const slotOf = (now: DateTime, period: Prewarm["period"]): number =>
-  period === "week" ? (now.weekday - 1) * 24 + now.hour : now.hour;
+/**
+ * The hour of the cycle a wall-clock time is in (a DateTime in the configured zone, or its
+ * weekday and hour): Monday 0:00 is 0.
+ */
+export const slotOf = (at: Pick<DateTime, "weekday" | "hour">, period: Prewarm["period"]): number =>
+  period === "week" ? (at.weekday - 1) * 24 + at.hour : at.hour;
 
 /** One hour's count in the profile (NaN: never seen), without decoding the others (the floor reads one a tick). */
 export function profileCount(profile: string, slot: number): number {

@@ -28,20 +28,40 @@ import type { Decision } from "./types.js";
  * hour would learn the next one's (the profile would climb to the week's peak).
  */
 
+/** The wall-clock hour of the cycle an hour is, as luxon counts them: weekday 1 (Monday) to 7, hour 0 to 23. */
+interface WallHour {
+  weekday: number;
+  hour: number;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The wall-clock hour of the instant `atMs` in `now`'s zone: what `startOf("hour")` of that
+ * instant shows, from its UTC offset alone (the step runs every simulated minute, and luxon's
+ * `plus` and `startOf` were most of pre-warming's cost there).
+ */
+function wallHourAt(now: DateTime, atMs: number): WallHour {
+  const hours = Math.floor((atMs + now.zone.offset(atMs) * 60_000) / HOUR_MS);
+  const days = Math.floor(hours / 24);
+  // 1 January 1970 was a Thursday (weekday 4).
+  return { weekday: ((((days + 3) % 7) + 7) % 7) + 1, hour: ((hours % 24) + 24) % 24 };
+}
+
 /** The floor pre-warming sets at `now`, and the hour it is for; null outside its windows or for an hour never seen. */
 export function prewarmFloor(
   config: Prewarm,
   state: PrewarmState | undefined,
   now: DateTime,
-): { floor: number; hour: DateTime; ahead: boolean } | null {
+): { floor: number; hour: WallHour; ahead: boolean } | null {
   if (!state || !inWindow(config, now)) return null;
   const lead = config.leadMinutes;
   const ahead = now.minute >= 60 - lead;
-  // luxon's arithmetic is in real time, so across a DST change the next hour is the one the clock shows.
-  const hour = (ahead ? now.plus({ minutes: lead }) : now).startOf("hour");
+  // The hour `lead` minutes on in real time, so across a DST change it is the one the clock shows then.
+  const hour = ahead ? wallHourAt(now, now.toMillis() + lead * 60_000) : now;
   const forecast = profileCount(state.profile, slotOf(hour, config.period));
   if (Number.isNaN(forecast)) return null;
-  return { floor: forecast, hour, ahead };
+  return { floor: forecast, hour: { weekday: hour.weekday, hour: hour.hour }, ahead };
 }
 
 /**
@@ -62,7 +82,7 @@ export function withPrewarm(
   const target = Math.min(found.floor, policy.bounds.max);
   if (target <= policy.target) return policy;
   const day = config.period === "week" ? `${weekdays[found.hour.weekday - 1]} ` : "";
-  const when = `the usual ${day}${found.hour.toFormat("HH:mm")} rise`;
+  const when = `the usual ${day}${String(found.hour.hour).padStart(2, "0")}:00 rise`;
   const what = `${plural(target, "process", "processes")} ${found.ahead ? "ahead of" : "through"} ${when}`;
   if (config.mode === "forecast")
     return { ...policy, reason: `${policy.reason}; pre-warm would hold ${what}` };

@@ -1,4 +1,4 @@
-import { CronExpressionParser } from "cron-parser";
+import { CronExpressionParser, type CronExpression } from "cron-parser";
 import type { DateTime } from "luxon";
 import { z } from "zod";
 import { integer } from "../kit/fields.js";
@@ -63,6 +63,27 @@ export const scheduleSchema = z
 export type Schedule = z.infer<typeof scheduleSchema>;
 export type ScheduleEntry = Schedule[number];
 
+/** Parsed expressions by their text: parsing was most of a lookup's cost, and `reset` moves one to any date. */
+const parsed = new Map<string, CronExpression>();
+/** More texts than any config holds; past it the cache starts afresh (a long `run` that reloads configs). */
+const MAX_PARSED = 256;
+
+/**
+ * When `cron` last fired at or before a wall-clock time (`prev`), or first fires after it
+ * (`next`); times are wall-clock ms read as UTC.
+ */
+export function cronFiring(cron: string, wallMs: number, direction: "prev" | "next"): number {
+  let expression = parsed.get(cron);
+  if (!expression) {
+    if (parsed.size >= MAX_PARSED) parsed.clear();
+    expression = CronExpressionParser.parse(cron, { tz: "UTC" });
+    parsed.set(cron, expression);
+  }
+  // A firing at the time itself is the latest one (prev looks strictly before its date), never the next.
+  expression.reset(new Date(direction === "prev" ? wallMs + 1 : wallMs));
+  return (direction === "prev" ? expression.prev() : expression.next()).getTime();
+}
+
 /**
  * The entry in force at `now`: the one whose cron fired most recently (a firing at `now` counts).
  * Crons are read on wall-clock time, like the min/max rules: `now` is moved to UTC keeping its
@@ -72,9 +93,7 @@ export function scheduleAt(schedule: Schedule, now: DateTime): ScheduleEntry & {
   const wallClock = now.setZone("UTC", { keepLocalTime: true }).toMillis();
   let latest: (ScheduleEntry & { since: number }) | undefined;
   for (const entry of schedule) {
-    const since = CronExpressionParser.parse(entry.cron, { currentDate: new Date(wallClock + 1), tz: "UTC" })
-      .prev()
-      .getTime();
+    const since = cronFiring(entry.cron, wallClock, "prev");
     if (!latest || since > latest.since) latest = { ...entry, since };
   }
   return latest!; // the schema requires an entry

@@ -1,8 +1,8 @@
-import { CronExpressionParser } from "cron-parser";
 import { DateTime } from "luxon";
 import type { Config, ProcessConfig } from "../config/schema.js";
 import {
   boundsAt,
+  cronFiring,
   resolveBound,
   scheduleAt,
   withSchedule,
@@ -307,13 +307,7 @@ export function scheduleCursor(schedule: Schedule): (now: DateTime) => ScheduleE
     const wallClock = now.toMillis() + now.offset * MINUTE_MS;
     if (!entry || wallClock >= nextChange || wallClock < lastWallClock) {
       entry = scheduleAt(schedule, now);
-      nextChange = Math.min(
-        ...schedule.map((e) =>
-          CronExpressionParser.parse(e.cron, { currentDate: new Date(wallClock), tz: "UTC" })
-            .next()
-            .getTime(),
-        ),
-      );
+      nextChange = Math.min(...schedule.map((e) => cronFiring(e.cron, wallClock, "next")));
     }
     lastWallClock = wallClock;
     return entry;

@@ -2,31 +2,58 @@ import { IANAZone } from "luxon";
 
 /** An hour: a bucket is cached only when the offsets at its two ends agree. */
 const BUCKET_MS = 60 * 60_000;
+/** A day: most days have one offset all day, and are cached whole. */
+const DAY_MS = 24 * BUCKET_MS;
 /** Hours whose offsets CachedZone keeps at once: more than the widest UTC offset, as luxon also asks at the wall time read as UTC. */
 const CACHED_HOURS = 32;
+/** Days kept at once: today, and the days luxon's wall-time guesses and a look an hour ahead reach. */
+const CACHED_DAYS = 4;
 
-/**
- * The config's IANA zone, with its UTC offset remembered per hour: luxon asks Intl for the
- * offset of every DateTime it builds, which was most of a replay's time. It is the same zone to
- * luxon (type "iana", the same name, so `equals` holds) with the same offsets: an hour is cached
- * only when the offsets at its start and end agree (zones change offset at most once in an
- * hour), and within an hour that holds a transition every offset is computed exactly.
- */
-export class CachedZone extends IANAZone {
-  // A few hours at once, by the hour's number mod CACHED_HOURS: a step that looks at the next
-  // hour (pre-warming's) and back at this one must not evict it each time.
-  readonly #buckets = new Float64Array(CACHED_HOURS).fill(NaN);
-  readonly #offsets = new Float64Array(CACHED_HOURS);
+/** Offsets remembered by time bucket (hours or days), a few buckets at once by the bucket's number. */
+class OffsetCache {
+  readonly #buckets: Float64Array;
+  readonly #offsets: Float64Array;
+  constructor(
+    readonly bucketMs: number,
+    size: number,
+  ) {
+    this.#buckets = new Float64Array(size).fill(NaN);
+    this.#offsets = new Float64Array(size);
+  }
 
-  override offset(ts: number): number {
-    const bucket = Math.floor(ts / BUCKET_MS);
-    const slot = ((bucket % CACHED_HOURS) + CACHED_HOURS) % CACHED_HOURS;
+  /** The offset at `ts`: remembered, or from `offsetAt` when the bucket's two ends agree (NaN: they do not). */
+  offset(ts: number, offsetAt: (ts: number) => number): number {
+    const size = this.#buckets.length;
+    const bucket = Math.floor(ts / this.bucketMs);
+    const slot = ((bucket % size) + size) % size;
     if (this.#buckets[slot] === bucket) return this.#offsets[slot]!;
-    const start = super.offset(bucket * BUCKET_MS);
-    if (start !== super.offset((bucket + 1) * BUCKET_MS - 1)) return super.offset(ts);
+    const start = offsetAt(bucket * this.bucketMs);
+    if (start !== offsetAt((bucket + 1) * this.bucketMs - 1)) return NaN;
     this.#buckets[slot] = bucket;
     this.#offsets[slot] = start;
     return start;
+  }
+}
+
+/**
+ * The config's IANA zone, with its UTC offset remembered per day, or per hour on a day that
+ * changes offset: luxon asks Intl for the offset of every DateTime it builds, which was most of
+ * a replay's time. It is the same zone to luxon (type "iana", the same name, so `equals` holds)
+ * with the same offsets: a day or an hour is cached only when the offsets at its start and end
+ * agree (zones change offset at most once in a day), and within an hour that holds a transition
+ * every offset is computed exactly.
+ */
+export class CachedZone extends IANAZone {
+  readonly #days = new OffsetCache(DAY_MS, CACHED_DAYS);
+  // A step that looks at the next hour (pre-warming's) and back at this one must not evict it each time.
+  readonly #hours = new OffsetCache(BUCKET_MS, CACHED_HOURS);
+  readonly #exact = (ts: number) => super.offset(ts);
+
+  override offset(ts: number): number {
+    const daily = this.#days.offset(ts, this.#exact);
+    if (daily === daily) return daily; // not NaN
+    const hourly = this.#hours.offset(ts, this.#exact);
+    return hourly === hourly ? hourly : super.offset(ts);
   }
 }
 

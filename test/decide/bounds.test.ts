@@ -1,4 +1,5 @@
 import { DateTime } from "luxon";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { boundSchema, changePoints, resolveBound, type Bound } from "../../src/decide/bounds.js";
 import {
@@ -330,5 +331,57 @@ describe("time-of-day bounds through decideConsecutiveThreshold (America/New_Yor
     const utc = instant("2026-06-10T07:30:00Z", "utc");
     expect(decideAt(utc.setZone(NEW_YORK), 1).action).toBe("hold"); // 03:30 EDT
     expect(decideAt(utc.setZone("Asia/Kolkata"), 1)).toMatchObject({ action: "up", target: 3 }); // 13:00 IST
+  });
+});
+
+describe("resolveBound: a bound of every day needs no weekday", () => {
+  /** The week's search, rule by rule, as resolveBound makes it for rules with days. */
+  function searchWeek(entries: [string, number][], hour: number, minute: number): number {
+    const minuteOf = (key: string) => Number(key.split(":")[0]) * 60 + Number(key.split(":")[1]);
+    for (const latest of [hour * 60 + minute, 24 * 60]) {
+      let found: [string, number] | undefined;
+      for (const entry of entries)
+        if (minuteOf(entry[0]) <= latest && (!found || minuteOf(entry[0]) >= minuteOf(found[0])))
+          found = entry;
+      if (found) return found[1];
+    }
+    throw new Error("no rules");
+  }
+  const time = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }));
+  const key = ([h, m]: [number, number]) => `${h}:${String(m).padStart(2, "0")}`;
+
+  it("resolves a time-of-day map, and the same rules with every day named, as the week's search does", () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.tuple(time, fc.integer({ min: 0, max: 50 })), {
+          minLength: 1,
+          maxLength: 6,
+          selector: ([t]) => key(t),
+        }),
+        fc.integer({ min: 1, max: 7 }),
+        time,
+        (raw, weekday, [hour, minute]) => {
+          const entries = raw.map(([t, value]): [string, number] => [key(t), value]);
+          const expected = searchWeek(entries, hour, minute);
+          const at = { weekday, hour, minute };
+          expect(resolveBound(Object.fromEntries(entries), at)).toBe(expected);
+          const rules = entries.map(([from, value]) => ({ from, value }));
+          expect(resolveBound(rules, at)).toBe(expected);
+          // Rules naming their days take the week's search: away from Sunday's own rule (and the Monday after it) it agrees.
+          const days: ("mon" | "tue" | "wed" | "thu" | "fri" | "sat")[] = [
+            "mon",
+            "tue",
+            "wed",
+            "thu",
+            "fri",
+            "sat",
+          ];
+          const named = rules.map((rule) => ({ ...rule, days }));
+          const sunday = { days: ["sun" as const], from: "0:00", value: 1000 };
+          const week = resolveBound([...named, sunday], at);
+          if (weekday !== 7 && weekday !== 1) expect(week).toBe(expected);
+        },
+      ),
+    );
   });
 });

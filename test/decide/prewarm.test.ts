@@ -14,7 +14,7 @@ import {
   type Prewarm,
   type PrewarmState,
 } from "../../src/decide/prewarm-profile.js";
-import { observeDecision, withPrewarm } from "../../src/decide/prewarm.js";
+import { observeDecision, prewarmFloor, withPrewarm } from "../../src/decide/prewarm.js";
 
 /** Pre-warming's profile and floor (src/decide/prewarm*.ts) on hand-made weeks, in New York's zone. */
 const ZONE = "America/New_York";
@@ -237,5 +237,39 @@ describe("the floor", () => {
         },
       ),
     );
+  });
+});
+
+describe("the hour the floor is for", () => {
+  // Every hour of the week seen, each its own count, so the floor names the slot it read.
+  const everyHour: PrewarmState = {
+    profile: encodeProfile(Array.from({ length: 168 }, (_, i) => i)),
+    slot: 0,
+  };
+
+  it.each([
+    ["America/New_York", "2026-03-08T00:00"], // skips 2:00-3:00
+    ["America/New_York", "2026-11-01T00:00"], // repeats 1:00-2:00
+    ["Asia/Kathmandu", "2026-03-08T00:00"], // UTC+5:45
+    ["Australia/Lord_Howe", "2026-04-05T00:00"], // a half-hour DST change
+    ["Australia/Lord_Howe", "2026-10-04T00:00"],
+  ])("is the hour luxon's plus and startOf name, every minute of a day in %s from %s", (zone, start) => {
+    const config = settings({ period: "week", leadMinutes: 20 });
+    const from = DateTime.fromISO(start, { zone });
+    for (let minute = 0; minute < 1440; minute++) {
+      const now = from.plus({ minutes: minute });
+      const found = prewarmFloor(config, everyHour, now);
+      const inWindow = now.minute >= 40 || now.minute < 20;
+      if (!inWindow) {
+        expect(found).toBeNull();
+        continue;
+      }
+      const hour = (now.minute >= 40 ? now.plus({ minutes: 20 }) : now).startOf("hour");
+      expect(found, now.toISO()!).toEqual({
+        floor: slotOf(hour, "week"),
+        hour: { weekday: hour.weekday, hour: hour.hour },
+        ahead: now.minute >= 40,
+      });
+    }
   });
 });
