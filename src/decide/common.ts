@@ -247,10 +247,18 @@ export function preludeAndSettling(
     const why = `cooling down for ${Math.ceil(waitMs / 1000)} s after the last scale`;
     return { decision: decision("hold", current, why, bounds, state) };
   }
-  const record: RecordReading = (entry, keep = (history) => history.slice(-config.historyLength)) => ({
-    ...state,
-    history: keep([...state.history, { at: now.toMillis(), ...entry }]),
-  });
+  // Runs every tick and every simulated minute: one new array, and the entry built field by field.
+  const record: RecordReading = (entry, keep) => {
+    const added: HistoryEntry = { at: now.toMillis(), value: entry.value };
+    if (entry.verdict !== undefined) added.verdict = entry.verdict;
+    if (entry.recommendation !== undefined) added.recommendation = entry.recommendation;
+    const { history } = state;
+    const kept = keep
+      ? history.slice()
+      : history.slice(Math.max(0, history.length + 1 - config.historyLength));
+    kept.push(added);
+    return { ...state, history: keep ? keep(kept) : kept };
+  };
   return { bounds, record };
 }
 

@@ -226,7 +226,8 @@ export function replayPolicy(
     `${processConfig.decision.backend} on ${heartbeat.measurement}`,
     n,
   );
-  const zone = new CachedZone(config.timezone);
+  // One options object for every minute's DateTime.
+  const inZone = { zone: new CachedZone(config.timezone) };
   const initial = initialProcesses(config, processName, trace, settings);
   const model = formationModel(settings, initial);
   const minute = emptyMinute();
@@ -238,7 +239,7 @@ export function replayPolicy(
     const arrivals = trace.requests[i]! * settings.rateMultiplier;
     // The first minute, or a gap: nothing is known of the minutes before.
     if (i === 0 || startMs - trace.startMs[i - 1]! > MINUTE_MS) model.warmUp(arrivals, startMs);
-    const now = DateTime.fromMillis(startMs, { zone });
+    const now = DateTime.fromMillis(startMs, inZone);
     const effective = configAt(now);
     const current = model.processes;
     // The tick's own steps (src/engine/process-step.ts), with the model in place of the world.
