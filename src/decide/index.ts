@@ -9,6 +9,7 @@ export {
   recordScale,
   type HistoryEntry,
   type ScaleRecord,
+  type Verdict,
 } from "./decision-state.js";
 export {
   boundsAt,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { HistoryEntry, Verdict } from "../decide/index.js";
 import { StateStoreError } from "../state/index.js";
 import {
   clampTimes,
@@ -19,11 +20,62 @@ import {
  * tick's PATCHes and dropped by its save after them, which writes the whole document again.
  * JSON never holds a raw newline, so the first line is always the document.
  */
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
+/** Version 1 kept history entries and scale records as objects: it is still read, and written as 2. */
+const OLDEST_READ = 1;
+
+/*
+ * Version 2 stores a record's history entries as `[at, value, verdict?, recommendation?]` (a
+ * verdict of null when only a recommendation follows) and its scale records as `[at, from, to]`:
+ * their keys were half their bytes, and a record at its largest (ten readings, seven scales,
+ * pre-warming's profile, open conditions) must stay within 1 KB. In memory they are the objects
+ * the decisions read; only this codec knows the arrays.
+ */
+type StoredEntry = [number, number | null] | [number, number | null, Verdict | null, number?];
+
+const storedEntry = ({ at, value, verdict, recommendation }: HistoryEntry): StoredEntry =>
+  recommendation !== undefined
+    ? [at, value, verdict ?? null, recommendation]
+    : verdict !== undefined
+      ? [at, value, verdict]
+      : [at, value];
+
+const storedRecord = (record: ProcessRecord) => ({
+  ...record,
+  history: record.history.map(storedEntry),
+  scales: record.scales.map(({ at, from, to }) => [at, from, to]),
+});
+
+/** A stored entry or scale as the object the schema checks (anything else is left for it to refuse). */
+const entryOf = (stored: unknown): unknown => {
+  if (!Array.isArray(stored)) return stored;
+  const [at, value, verdict, recommendation] = stored as unknown[];
+  return {
+    at,
+    value,
+    ...(verdict !== null && verdict !== undefined && { verdict }),
+    ...(stored.length > 3 && { recommendation }),
+  };
+};
+const scaleOf = (stored: unknown): unknown => {
+  if (!Array.isArray(stored)) return stored;
+  const [at, from, to] = stored as unknown[];
+  return { at, from, to };
+};
+
+function recordOf(stored: unknown): unknown {
+  if (typeof stored !== "object" || stored === null) return stored;
+  const { history, scales } = stored as { history?: unknown; scales?: unknown };
+  return {
+    ...stored,
+    ...(Array.isArray(history) && { history: history.map(entryOf) }),
+    ...(Array.isArray(scales) && { scales: scales.map(scaleOf) }),
+  };
+}
 
 /** Each process is checked on its own, so one malformed entry costs only that process's history. */
 const documentSchema = z.object({
-  version: z.literal(STATE_VERSION),
+  version: z.number(),
   updatedAt: z.number(),
   processes: z.record(z.string(), z.unknown()),
 });
@@ -71,7 +123,7 @@ export function decodeState(
   const malformed: string[] = [];
   const warnings: string[] = [];
   for (const [name, entry] of Object.entries(entries)) {
-    const result = processRecordSchema.safeParse(entry);
+    const result = processRecordSchema.safeParse(recordOf(entry));
     if (result.success) processes[name] = result.data;
     else malformed.push(name);
   }
@@ -123,7 +175,7 @@ function parseDocument(
   const version = (parsed as { version?: unknown } | null)?.version;
   if (typeof version === "number" && Number.isInteger(version) && version > STATE_VERSION)
     return { newer: new NewerStateError(version) };
-  if (version !== STATE_VERSION)
+  if (typeof version !== "number" || !Number.isInteger(version) || version < OLDEST_READ)
     return {
       warning: `stored state has version ${JSON.stringify(version)}, expected ${STATE_VERSION}; starting afresh`,
     };
@@ -150,6 +202,7 @@ export function encodeIntents(intents: Record<string, PendingScale>): string {
 }
 
 export function encodeState(processes: Record<string, ProcessRecord>, now: number): string {
-  const state: State = { version: STATE_VERSION, updatedAt: now, processes };
-  return JSON.stringify(state);
+  const stored: Record<string, unknown> = {};
+  for (const [name, record] of Object.entries(processes)) stored[name] = storedRecord(record);
+  return JSON.stringify({ version: STATE_VERSION, updatedAt: now, processes: stored });
 }

@@ -26,7 +26,7 @@ describe("decodeState", () => {
   it("gives an empty state, without a warning, when nothing is stored", () => {
     expect(decodeState(null)).toEqual({ state: { version: STATE_VERSION, updatedAt: 0, processes: {} } });
     expect(decodeState(null).warning).toBeUndefined();
-    expect(emptyState()).toEqual({ version: 1, updatedAt: 0, processes: {} });
+    expect(emptyState()).toEqual({ version: 2, updatedAt: 0, processes: {} });
   });
 
   it("round-trips what encodeState wrote", () => {
@@ -60,8 +60,45 @@ describe("decodeState", () => {
 
   it("round-trips an empty process map", () => {
     expect(decodeState(encodeState({}, NOW))).toEqual({
-      state: { version: 1, updatedAt: NOW, processes: {} },
+      state: { version: STATE_VERSION, updatedAt: NOW, processes: {} },
     });
+  });
+
+  it("stores readings and scales as arrays (half their bytes), and still reads version 1's objects", () => {
+    const tracked: ProcessRecord = {
+      ...web,
+      history: [
+        ...web.history,
+        { at: NOW, value: 12, recommendation: 3 },
+        { at: NOW, value: 9, verdict: "ok", recommendation: 2 },
+      ],
+    };
+    const stored = JSON.parse(encodeState({ web: tracked }, NOW)) as { processes: { web: ProcessRecord } };
+    expect(stored.processes.web.history).toEqual([
+      [NOW - 60_000, 1500, "fail"],
+      [NOW - 30_000, null, "fail"],
+      [NOW, 800, "ok"],
+      [NOW, 12, null, 3],
+      [NOW, 9, "ok", 2],
+    ]);
+    expect(stored.processes.web.scales).toEqual([[NOW - 3_600_000, 1, 2]]);
+    expect(decodeState(encodeState({ web: tracked }, NOW)).state.processes.web).toEqual(tracked);
+    const version1 = JSON.stringify({ version: 1, updatedAt: NOW, processes: { web } });
+    expect(decodeState(version1)).toEqual({
+      state: { version: STATE_VERSION, updatedAt: NOW, processes: { web } },
+    });
+  });
+
+  it("refuses a stored reading or scale of the wrong shape", () => {
+    const raw = (history: unknown, scales: unknown = []) =>
+      JSON.stringify({
+        version: 2,
+        updatedAt: NOW,
+        processes: { web: { history, lastScaleAt: null, scales } },
+      });
+    for (const bad of [raw([[NOW]]), raw([[NOW, "1"]]), raw([[NOW, 1, "slow"]]), raw([], [[NOW, 1]])])
+      expect(decodeState(bad).warning).toBe("stored state of web is malformed; starting afresh for it");
+    expect(decodeState(raw([[NOW, 1]]), NOW).state.processes.web!.history).toEqual([{ at: NOW, value: 1 }]);
   });
 
   it("writes the current version into the document", () => {
@@ -92,13 +129,13 @@ describe("decodeState", () => {
   });
 
   it("refuses a newer version: no state, no warning, an error that says to leave it alone", () => {
-    const raw = encodeState({ web }, NOW).replace('"version":1', '"version":2');
+    const raw = encodeState({ web }, NOW).replace('"version":2', '"version":3');
     const { state, warning, newer } = decodeState(raw);
     expect(warning).toBeUndefined();
     expect(state.processes).toEqual({});
     expect(newer).toBeInstanceOf(NewerStateError);
     expect(newer?.message).toMatch(
-      /^stored state has version 2, newer than this release's 1: .* left untouched/,
+      /^stored state has version 3, newer than this release's 2: .* left untouched/,
     );
   });
 

@@ -223,9 +223,9 @@ describe("the tick lock", () => {
 
   it("a pause leaves newer-version state untouched and says so", async () => {
     const cfg = config();
-    const newer = JSON.stringify({ version: 2, updatedAt: 1, processes: { web: { shards: [1] } } });
+    const newer = JSON.stringify({ version: 3, updatedAt: 1, processes: { web: { shards: [1] } } });
     await seedState(world.storeFor(cfg.keyPrefix), newer);
-    await expect(pause(cfg)).rejects.toThrow(/^stored state has version 2, newer than this release's 1/);
+    await expect(pause(cfg)).rejects.toThrow(/^stored state has version 3, newer than this release's 2/);
     expect(await world.storeFor(cfg.keyPrefix).load()).toBe(newer);
   });
 

@@ -151,7 +151,7 @@ describe("a tick against the real local world", () => {
     expect(decodeState(await world.store.load()).warning).toBeUndefined();
     await seedState(world.store, JSON.stringify({ version: 0, processes: {} }));
     const older = await world.tick(config);
-    expect(older.warnings).toEqual(["stored state has version 0, expected 1; starting afresh"]);
+    expect(older.warnings).toEqual(["stored state has version 0, expected 2; starting afresh"]);
     expect(older.error).toBeUndefined();
     expect(decodeState(await world.store.load()).warning).toBeUndefined();
   });
@@ -159,7 +159,7 @@ describe("a tick against the real local world", () => {
   it("leaves newer-version state untouched: nothing scaled or written, a clear error", async () => {
     const config = world.config({ decision: { failsToScaleUp: 1 } });
     const newer = JSON.stringify({
-      version: 2,
+      version: 3,
       updatedAt: 1,
       processes: { web: { shards: [1, 2] } },
       more: true,
@@ -170,7 +170,7 @@ describe("a tick against the real local world", () => {
     world.upstash.resetCount();
     const report = await world.tick(config);
     expect(report.error).toMatch(
-      /^stored state has version 2, newer than this release's 1: .* left untouched/,
+      /^stored state has version 3, newer than this release's 2: .* left untouched/,
     );
     expect(report.processes).toEqual([]);
     expect(patches()).toBe(before);
