@@ -1,4 +1,3 @@
-import type { DateTime } from "luxon";
 import { z } from "zod";
 import { nonNegative, integer } from "../kit/fields.js";
 import type { Reading } from "../measure/index.js";
@@ -7,7 +6,7 @@ import { failSafeReason, failSafeSchema, type FailSafe } from "./fail-safe.js";
 import { prewarmSchema, type Prewarm } from "./prewarm-profile.js";
 import { scheduleAt, scheduleSchema, type Schedule, type ScheduleEntry } from "./schedule.js";
 import type { HistoryEntry, DecisionState } from "./decision-state.js";
-import type { Decision, DecisionCondition, DecisionInput } from "./types.js";
+import type { Decision, DecisionCondition, DecisionInput, Moment } from "./types.js";
 
 /** Settings every decision backend shares; defaults are the seed's (autoscalebot 0.3 docs). */
 export const commonDecisionFields = {
@@ -127,7 +126,7 @@ export function checkThresholdsOrder(
 /** The bounds in force at `now`: min/max rules, then the schedule's floor or exact count. */
 export function boundsAt(
   config: Pick<CommonDecisionConfig, "minProcesses" | "maxProcesses" | "schedule">,
-  now: DateTime,
+  now: Moment,
 ): Bounds {
   const min = resolveBound(config.minProcesses, now);
   const max = resolveBound(config.maxProcesses, now);
@@ -148,7 +147,7 @@ export function withSchedule(
 export function cooldownRemainingMs(
   config: CommonDecisionConfig,
   state: DecisionState,
-  now: DateTime,
+  now: Moment,
   direction: "up" | "down",
 ): number {
   if (state.lastScaleAt === null) return 0;
@@ -162,7 +161,7 @@ export function cooldownRemainingMs(
  * While both directions cool down the platform is still settling: readings then say little
  * about the new formation and are not recorded.
  */
-export function settlingMs(config: CommonDecisionConfig, state: DecisionState, now: DateTime): number {
+export function settlingMs(config: CommonDecisionConfig, state: DecisionState, now: Moment): number {
   return Math.min(
     cooldownRemainingMs(config, state, now, "up"),
     cooldownRemainingMs(config, state, now, "down"),
@@ -271,7 +270,7 @@ export function enforceBounds(
   config: Pick<CommonDecisionConfig, "minProcesses" | "maxProcesses" | "schedule">,
   state: DecisionState,
   current: number,
-  now: DateTime,
+  now: Moment,
 ): { decision: Decision; bounds?: never } | { decision?: never; bounds: Bounds } {
   const bounds = boundsAt(config, now);
   if (current < bounds.min) {
@@ -336,7 +335,7 @@ export function coolingDown(
 export function moveTo(
   direction: "up" | "down",
   target: number,
-  input: { config: CommonDecisionConfig; state: DecisionState; current: number; now: DateTime },
+  input: { config: CommonDecisionConfig; state: DecisionState; current: number; now: Moment },
   bounds: Bounds,
   why: string,
   state: DecisionState,
@@ -360,7 +359,7 @@ export function moveTo(
 /** A step of `increment` in `direction` (the threshold backends' move). */
 export function step(
   direction: "up" | "down",
-  input: { config: CommonDecisionConfig; state: DecisionState; current: number; now: DateTime },
+  input: { config: CommonDecisionConfig; state: DecisionState; current: number; now: Moment },
   bounds: Bounds,
   why: string,
   state: DecisionState,

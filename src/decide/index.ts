@@ -1,6 +1,6 @@
 // The decide stage's public face: what the engine, the config and the tools may use.
 export { decide, decisionBand, decisionScaleRecordsMs, decisionSchema } from "./registry.js";
-export type { Action, Band, Decision } from "./types.js";
+export type { Action, Band, Decision, Moment } from "./types.js";
 export {
   decisionStateSchema,
   emptyDecisionState,

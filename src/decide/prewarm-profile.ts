@@ -1,4 +1,4 @@
-import type { DateTime } from "luxon";
+import type { Moment } from "./types.js";
 import { z } from "zod";
 import { integer } from "../kit/fields.js";
 
@@ -90,10 +90,10 @@ export const prewarmStateSchema = z
 export type PrewarmState = NonNullable<z.infer<typeof prewarmStateSchema>>;
 
 /**
- * The hour of the cycle a wall-clock time is in (a DateTime in the configured zone, or its
+ * The hour of the cycle a wall-clock time is in (a moment in the configured zone, or its
  * weekday and hour): Monday 0:00 is 0.
  */
-export const slotOf = (at: Pick<DateTime, "weekday" | "hour">, period: Prewarm["period"]): number =>
+export const slotOf = (at: Pick<Moment, "weekday" | "hour">, period: Prewarm["period"]): number =>
   period === "week" ? (at.weekday - 1) * 24 + at.hour : at.hour;
 
 /** One hour's count in the profile (NaN: never seen), without decoding the others (the floor reads one a tick). */
@@ -112,7 +112,7 @@ const emptyProfile = (period: Prewarm["period"]) => UNSEEN.repeat(SLOTS[period])
  * Whether `now` is in one of pre-warming's windows: the last `leadMinutes` of an hour (the floor
  * for the next one) or its first (the floor held through the rise).
  */
-export const inWindow = (config: Prewarm, now: DateTime): boolean =>
+export const inWindow = (config: Prewarm, now: Moment): boolean =>
   now.minute >= 60 - config.leadMinutes || now.minute < config.leadMinutes;
 
 /**

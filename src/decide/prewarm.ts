@@ -1,4 +1,3 @@
-import type { DateTime } from "luxon";
 import { plural } from "../kit/plural.js";
 import { weekdays } from "./bounds.js";
 import type { DecisionState } from "./decision-state.js";
@@ -10,7 +9,7 @@ import {
   type Prewarm,
   type PrewarmState,
 } from "./prewarm-profile.js";
-import type { Decision } from "./types.js";
+import type { Decision, Moment } from "./types.js";
 
 /*
  * Predictive pre-warming, as AWS predictive scaling does it, from what this autoscaler has seen:
@@ -41,7 +40,7 @@ const HOUR_MS = 3_600_000;
  * instant shows, from its UTC offset alone (the step runs every simulated minute, and luxon's
  * `plus` and `startOf` were most of pre-warming's cost there).
  */
-function wallHourAt(now: DateTime, atMs: number): WallHour {
+function wallHourAt(now: Moment, atMs: number): WallHour {
   const hours = Math.floor((atMs + now.zone.offset(atMs) * 60_000) / HOUR_MS);
   const days = Math.floor(hours / 24);
   // 1 January 1970 was a Thursday (weekday 4).
@@ -52,7 +51,7 @@ function wallHourAt(now: DateTime, atMs: number): WallHour {
 export function prewarmFloor(
   config: Prewarm,
   state: PrewarmState | undefined,
-  now: DateTime,
+  now: Moment,
 ): { floor: number; hour: WallHour; ahead: boolean } | null {
   if (!state || !inWindow(config, now)) return null;
   const lead = config.leadMinutes;
@@ -74,7 +73,7 @@ export function withPrewarm(
   config: Prewarm | undefined,
   state: PrewarmState | undefined,
   current: number,
-  now: DateTime,
+  now: Moment,
 ): Decision {
   if (!config?.enabled) return policy;
   const found = prewarmFloor(config, state, now);
@@ -99,7 +98,7 @@ export function observeDecision<State extends DecisionState>(
   state: State,
   config: Prewarm | undefined,
   target: number,
-  now: DateTime,
+  now: Moment,
 ): State {
   if (!config?.enabled) {
     if (state.prewarm === undefined) return state;

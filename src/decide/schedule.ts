@@ -1,5 +1,5 @@
 import { CronExpressionParser, type CronExpression } from "cron-parser";
-import type { DateTime } from "luxon";
+import type { Moment } from "./types.js";
 import { z } from "zod";
 import { integer } from "../kit/fields.js";
 
@@ -89,8 +89,9 @@ export function cronFiring(cron: string, wallMs: number, direction: "prev" | "ne
  * Crons are read on wall-clock time, like the min/max rules: `now` is moved to UTC keeping its
  * local time, so an entry at 2:30 on the day that skips 2:00-3:00 takes effect at 3:00.
  */
-export function scheduleAt(schedule: Schedule, now: DateTime): ScheduleEntry & { since: number } {
-  const wallClock = now.setZone("UTC", { keepLocalTime: true }).toMillis();
+export function scheduleAt(schedule: Schedule, now: Moment): ScheduleEntry & { since: number } {
+  // The same local fields read as UTC (luxon's setZone("UTC", { keepLocalTime: true })).
+  const wallClock = now.toMillis() + now.offset * 60_000;
   let latest: (ScheduleEntry & { since: number }) | undefined;
   for (const entry of schedule) {
     const since = cronFiring(entry.cron, wallClock, "prev");

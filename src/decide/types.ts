@@ -6,6 +6,13 @@ import type { DecisionState } from "./decision-state.js";
 
 export type Action = "up" | "down" | "hold";
 
+/**
+ * A moment as the decisions read it: its instant and its wall-clock fields in the configured
+ * zone (weekday 1 = Monday). A luxon DateTime is one; the simulator passes a cheaper one
+ * (src/simulate/moment.ts) with the same fields, as a DateTime a minute was a tenth of a replay.
+ */
+export type Moment = Pick<DateTime, "toMillis" | "offset" | "weekday" | "hour" | "minute" | "zone">;
+
 /** Conditions a decision reports; the tick turns them into notification events. */
 export type DecisionCondition = "above-max" | "below-min" | "fail-safe" | "scale-down-held-busy";
 
@@ -16,7 +23,7 @@ export interface DecisionInput<Config> {
   /** The quantity the platform runs now. */
   current: number;
   /** The tick's time, in the configured time zone (bounds are wall-clock rules). */
-  now: DateTime;
+  now: Moment;
 }
 
 export interface Decision {

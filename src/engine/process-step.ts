@@ -1,4 +1,3 @@
-import type { DateTime } from "luxon";
 import type { ProcessConfig } from "../config/schema.js";
 import {
   decide,
@@ -12,6 +11,7 @@ import {
   recordScale,
   withPrewarm,
   type Decision,
+  type Moment,
   type ScaleRecord,
 } from "../decide/index.js";
 import { plural } from "../kit/plural.js";
@@ -61,7 +61,7 @@ export interface StepInput {
   /** The count the platform runs now, or why it could not be read. */
   current: number | ScaleError;
   /** The tick's time, in the configured zone. */
-  now: DateTime;
+  now: Moment;
 }
 
 export interface Step {

@@ -7,6 +7,7 @@ import {
   scheduleAt,
   withSchedule,
   type Decision,
+  type Moment,
   type Schedule,
   type ScheduleEntry,
 } from "../decide/index.js";
@@ -30,6 +31,7 @@ import {
 } from "./model.js";
 import type { SimulationSettings } from "./schema.js";
 import type { Trace } from "./trace.js";
+import { SimulatedMoment } from "./moment.js";
 import { CachedZone } from "./zone.js";
 
 /** A scale the run made (a policy's decision, or a baseline's schedule). */
@@ -226,8 +228,7 @@ export function replayPolicy(
     `${processConfig.decision.backend} on ${heartbeat.measurement}`,
     n,
   );
-  // One options object for every minute's DateTime.
-  const inZone = { zone: new CachedZone(config.timezone) };
+  const zone = new CachedZone(config.timezone);
   const initial = initialProcesses(config, processName, trace, settings);
   const model = formationModel(settings, initial);
   const minute = emptyMinute();
@@ -239,7 +240,7 @@ export function replayPolicy(
     const arrivals = trace.requests[i]! * settings.rateMultiplier;
     // The first minute, or a gap: nothing is known of the minutes before.
     if (i === 0 || startMs - trace.startMs[i - 1]! > MINUTE_MS) model.warmUp(arrivals, startMs);
-    const now = DateTime.fromMillis(startMs, inZone);
+    const now = new SimulatedMoment(startMs, zone);
     const effective = configAt(now);
     const current = model.processes;
     // The tick's own steps (src/engine/process-step.ts), with the model in place of the world.
@@ -300,7 +301,7 @@ export function replayFixed(
  * entry in force can change only then. Parsing every cron every minute would make a four-week
  * replay take seconds.
  */
-export function scheduleCursor(schedule: Schedule): (now: DateTime) => ScheduleEntry {
+export function scheduleCursor(schedule: Schedule): (now: Moment) => ScheduleEntry {
   let entry: ScheduleEntry | undefined;
   let nextChange = -Infinity; // wall-clock ms at which some entry fires next
   let lastWallClock = -Infinity;
@@ -319,7 +320,7 @@ export function scheduleCursor(schedule: Schedule): (now: DateTime) => ScheduleE
 export function scheduleCounter(schedule: Schedule, zoneName: string): (startMs: number) => number {
   const zone = new CachedZone(zoneName);
   const cursor = scheduleCursor(schedule);
-  return (startMs) => cursor(DateTime.fromMillis(startMs, { zone })).processes;
+  return (startMs) => cursor(new SimulatedMoment(startMs, zone)).processes;
 }
 
 /**
@@ -330,7 +331,7 @@ export function scheduleCounter(schedule: Schedule, zoneName: string): (startMs:
  * read nowhere else, so the decisions are the same (test/simulate/replay.test.ts checks a
  * replay both ways), fifty times faster.
  */
-export function processConfigAt(config: ProcessConfig): (now: DateTime) => ProcessConfig {
+export function processConfigAt(config: ProcessConfig): (now: Moment) => ProcessConfig {
   const { schedule } = config.decision;
   if (!schedule) return () => config;
   const cursor = scheduleCursor(schedule);
