@@ -1,4 +1,4 @@
-import type { Moment } from "./types.js";
+import type { Moment } from "./moment.js";
 import { z } from "zod";
 import { integer } from "../kit/fields.js";
 

@@ -1,5 +1,5 @@
 import { CronExpressionParser, type CronExpression } from "cron-parser";
-import type { Moment } from "./types.js";
+import type { Moment } from "./moment.js";
 import { z } from "zod";
 import { integer } from "../kit/fields.js";
 

@@ -1,17 +1,12 @@
-import type { DateTime } from "luxon";
 import type { z } from "zod";
 import type { BackendDescriptor } from "../kit/registry.js";
 import type { Reading } from "../measure/index.js";
 import type { DecisionState } from "./decision-state.js";
+import type { Moment } from "./moment.js";
+
+export type { Moment };
 
 export type Action = "up" | "down" | "hold";
-
-/**
- * A moment as the decisions read it: its instant and its wall-clock fields in the configured
- * zone (weekday 1 = Monday). A luxon DateTime is one; the simulator passes a cheaper one
- * (src/simulate/moment.ts) with the same fields, as a DateTime a minute was a tenth of a replay.
- */
-export type Moment = Pick<DateTime, "toMillis" | "offset" | "weekday" | "hour" | "minute" | "zone">;
 
 /** Conditions a decision reports; the tick turns them into notification events. */
 export type DecisionCondition = "above-max" | "below-min" | "fail-safe" | "scale-down-held-busy";
