@@ -152,51 +152,40 @@ function periodStart(
 }
 
 /**
- * The most processes the scale-up rules allow now (HPA's calculateScaleUpLimitWithScalingRules),
- * never below `current`; Infinity without policies.
+ * The count a direction's rules allow now, from the count each policy's period started at:
+ * up, the most (HPA's calculateScaleUpLimitWithScalingRules), never below `current`, Infinity
+ * without policies; down, the fewest (calculateScaleDownLimitWithBehaviors), never above
+ * `current`, -Infinity without policies. `Max` selects the policy that allows the larger change,
+ * `Min` the smaller, `Disabled` none.
  */
-export function scaleUpLimit(
+export function policyLimit(
+  direction: "up" | "down",
   rules: ScalingRules,
   current: number,
   scales: readonly ScaleRecord[],
   nowMs: number,
 ): number {
+  const up = direction === "up";
   if (rules.select === "Disabled") return current;
-  if (rules.policies.length === 0) return Infinity;
-  const min = rules.select === "Min";
-  let limit = min ? Infinity : -Infinity;
+  if (rules.policies.length === 0) return up ? Infinity : -Infinity;
+  // The larger count is the larger change up, and the smaller change down.
+  const larger = (rules.select === "Max") === up;
+  let limit = larger ? -Infinity : Infinity;
   for (const policy of rules.policies) {
     const start = periodStart(current, scales, policy.periodSeconds, nowMs);
-    // Rounded up, as in HPA: a small percentage of a small count must still allow one more.
-    const proposed =
-      policy.type === "Pods" ? start + policy.value : Math.ceil(start * (1 + policy.value / 100));
-    limit = min ? Math.min(limit, proposed) : Math.max(limit, proposed);
+    const share = policy.value / 100;
+    // As in HPA: up, rounded up (a small percentage of a small count must still allow one more);
+    // down, truncated (its int32 conversion: a percentage removes whole processes only).
+    const proposed = up
+      ? policy.type === "Pods"
+        ? start + policy.value
+        : Math.ceil(start * (1 + share))
+      : policy.type === "Pods"
+        ? start - policy.value
+        : Math.trunc(start * (1 - share));
+    limit = larger ? Math.max(limit, proposed) : Math.min(limit, proposed);
   }
-  return Math.max(limit, current);
-}
-
-/**
- * The fewest processes the scale-down rules allow now (HPA's calculateScaleDownLimitWithBehaviors),
- * never above `current`; -Infinity without policies.
- */
-export function scaleDownLimit(
-  rules: ScalingRules,
-  current: number,
-  scales: readonly ScaleRecord[],
-  nowMs: number,
-): number {
-  if (rules.select === "Disabled") return current;
-  if (rules.policies.length === 0) return -Infinity;
-  const min = rules.select === "Min";
-  let limit = min ? -Infinity : Infinity;
-  for (const policy of rules.policies) {
-    const start = periodStart(current, scales, policy.periodSeconds, nowMs);
-    // Truncated, as HPA's int32 conversion: a percentage removes whole processes only.
-    const proposed =
-      policy.type === "Pods" ? start - policy.value : Math.trunc(start * (1 - policy.value / 100));
-    limit = min ? Math.max(limit, proposed) : Math.min(limit, proposed);
-  }
-  return Math.min(limit, current);
+  return up ? Math.max(limit, current) : Math.min(limit, current);
 }
 
 /** The rules in words, for a reason: "the scale-down policy (2 processes per 60 s)". */

@@ -11,8 +11,7 @@ import {
   keepRecommendations,
   longestPeriodMs,
   MAX_STABILIZATION_SECONDS,
-  scaleDownLimit,
-  scaleUpLimit,
+  policyLimit,
   stabilize,
   type Behavior,
   type ScalingPolicy,
@@ -335,7 +334,7 @@ function limited(
     const rules = behavior.up;
     const stable =
       stabilized < desired ? `; up to ${lowest}, the lowest within ${seconds(rules.windowMs)}` : "";
-    const limit = scaleUpLimit(rules, current, state.scales, now.toMillis());
+    const limit = policyLimit("up", rules, current, state.scales, now.toMillis());
     if (limit <= current && current < bounds.max)
       return decision("hold", current, `${why}${stable}, but ${describeBlocked("up", rules)}`, bounds, next);
     const target = Math.min(stabilized, limit);
@@ -346,7 +345,7 @@ function limited(
     const rules = behavior.down;
     const stable =
       stabilized > desired ? `; down to ${highest}, the highest within ${seconds(rules.windowMs)}` : "";
-    const limit = scaleDownLimit(rules, current, state.scales, now.toMillis());
+    const limit = policyLimit("down", rules, current, state.scales, now.toMillis());
     if (limit >= current && current > bounds.min)
       return decision(
         "hold",
@@ -359,22 +358,14 @@ function limited(
     const capped = target > stabilized ? `, ${target} at least by ${describePolicies("down", rules)}` : "";
     return moveTo("down", target, input, bounds, `${why}${stable}${capped}`, next);
   }
-  if (desired > current)
-    return decision(
-      "hold",
-      current,
-      `${why}, but the lowest within ${seconds(behavior.up.windowMs)} is ${lowest}`,
-      bounds,
-      next,
-    );
-  if (desired < current)
-    return decision(
-      "hold",
-      current,
-      `${why}, but the highest within ${seconds(behavior.down.windowMs)} is ${highest}`,
-      bounds,
-      next,
-    );
+  // Stabilized at the current count while the recommendation moves: the window holds it.
+  if (desired !== current) {
+    const held =
+      desired > current
+        ? `the lowest within ${seconds(behavior.up.windowMs)} is ${lowest}`
+        : `the highest within ${seconds(behavior.down.windowMs)} is ${highest}`;
+    return decision("hold", current, `${why}, but ${held}`, bounds, next);
+  }
   return decision("hold", current, why, bounds, next);
 }
 

@@ -433,114 +433,45 @@ const selectPolicy: BehaviorCase[] = [
   },
 ];
 
-/** TestNormalizeDesiredReplicasWithBehavior (stabilizeRecommendationWithBehaviors). */
+/** A stabilization case: the windows in seconds (none given: the defaults). */
+function stabilized(
+  name: string,
+  current: number,
+  desired: number,
+  expected: number,
+  windows: { up?: number; down?: number },
+  ...earlier: [recommendation: number, minutesAgo: number][]
+): BehaviorCase {
+  const recommendations = kept(...earlier);
+  return {
+    name,
+    current,
+    desired,
+    expected,
+    ...(recommendations.length > 0 ? { recommendations } : {}),
+    ...(windows.up === undefined ? {} : { scaleUp: { stabilizationWindowSeconds: windows.up } }),
+    ...(windows.down === undefined ? {} : { scaleDown: { stabilizationWindowSeconds: windows.down } }),
+  };
+}
+
+/**
+ * TestNormalizeDesiredReplicasWithBehavior (stabilizeRecommendationWithBehaviors): name, current,
+ * desired, expected, windows, then the earlier recommendations as [count, minutes ago].
+ */
 const stabilization: BehaviorCase[] = [
-  {
-    name: "empty recommendations for scaling down",
-    current: 100,
-    desired: 5,
-    scaleDown: { stabilizationWindowSeconds: 0 },
-    expected: 5,
-  },
-  {
-    name: "simple scale down stabilization",
-    current: 100,
-    desired: 3,
-    recommendations: kept([4, 2], [5, 1]),
-    scaleDown: { stabilizationWindowSeconds: 180 },
-    expected: 5,
-  },
-  {
-    name: "simple scale up stabilization",
-    current: 1,
-    desired: 7,
-    recommendations: kept([4, 2], [5, 1]),
-    scaleUp: { stabilizationWindowSeconds: 300 },
-    scaleDown: { stabilizationWindowSeconds: 0 },
-    expected: 4,
-  },
-  {
-    name: "no scale down stabilization",
-    current: 100,
-    desired: 3,
-    recommendations: kept([1, 2], [2, 1]),
-    scaleUp: { stabilizationWindowSeconds: 300 },
-    scaleDown: { stabilizationWindowSeconds: 0 },
-    expected: 3,
-  },
-  {
-    name: "no scale up stabilization",
-    current: 1,
-    desired: 3,
-    recommendations: kept([4, 2], [5, 1]),
-    scaleDown: { stabilizationWindowSeconds: 300 },
-    expected: 3,
-  },
-  {
-    name: "no scale down stabilization, old recommendations",
-    current: 100,
-    desired: 3,
-    recommendations: kept([10, 10], [9, 9]),
-    scaleDown: { stabilizationWindowSeconds: 0 },
-    expected: 3,
-  },
-  {
-    name: "no scale up stabilization, old recommendations",
-    current: 1,
-    desired: 100,
-    recommendations: kept([10, 10], [9, 9]),
-    scaleDown: { stabilizationWindowSeconds: 0 },
-    expected: 100,
-  },
-  {
-    name: "scale down stabilization among obsolete recommendations",
-    current: 100,
-    desired: 3,
-    recommendations: kept([10, 10], [4, 1], [5, 2], [9, 9]),
-    scaleDown: { stabilizationWindowSeconds: 180 },
-    expected: 5,
-  },
-  {
-    name: "scale up stabilization among obsolete recommendations",
-    current: 1,
-    desired: 100,
-    recommendations: kept([10, 100], [6, 1], [5, 2], [9, 3]),
-    scaleUp: { stabilizationWindowSeconds: 300 },
-    scaleDown: { stabilizationWindowSeconds: 0 },
-    expected: 5,
-  },
-  {
-    name: "both windows: no scale up when the recommendation goes down",
-    current: 2,
-    desired: 1,
-    recommendations: kept([2, 100], [3, 3]),
-    scaleUp: { stabilizationWindowSeconds: 300 },
-    scaleDown: { stabilizationWindowSeconds: 300 },
-    expected: 2,
-  },
-  {
-    name: "both windows: no scale down when the recommendation goes up",
-    current: 2,
-    desired: 3,
-    recommendations: kept([2, 100], [1, 3]),
-    scaleUp: { stabilizationWindowSeconds: 300 },
-    scaleDown: { stabilizationWindowSeconds: 300 },
-    expected: 2,
-  },
-  {
-    name: "TestNormalizeDesiredReplicas: stabilize",
-    current: 100,
-    desired: 3,
-    recommendations: kept([4, 2], [5, 1]),
-    expected: 5,
-  },
-  {
-    name: "TestNormalizeDesiredReplicas: stabilize among old recommendations",
-    current: 100,
-    desired: 3,
-    recommendations: kept([10, 10], [4, 1], [5, 2], [9, 9]),
-    expected: 5,
-  },
+  stabilized("empty recommendations for scaling down", 100, 5, 5, { down: 0 }),
+  stabilized("simple scale down stabilization", 100, 3, 5, { down: 180 }, [4, 2], [5, 1]),
+  stabilized("simple scale up stabilization", 1, 7, 4, { up: 300, down: 0 }, [4, 2], [5, 1]),
+  stabilized("no scale down stabilization", 100, 3, 3, { up: 300, down: 0 }, [1, 2], [2, 1]),
+  stabilized("no scale up stabilization", 1, 3, 3, { down: 300 }, [4, 2], [5, 1]),
+  stabilized("no scale down stabilization, old recommendations", 100, 3, 3, { down: 0 }, [10, 10], [9, 9]),
+  stabilized("no scale up stabilization, old recommendations", 1, 100, 100, { down: 0 }, [10, 10], [9, 9]),
+  stabilized("down, among obsolete ones", 100, 3, 5, { down: 180 }, [10, 10], [4, 1], [5, 2], [9, 9]),
+  stabilized("up, among obsolete ones", 1, 100, 5, { up: 300, down: 0 }, [10, 100], [6, 1], [5, 2], [9, 3]),
+  stabilized("both windows, going down: no scale up", 2, 1, 2, { up: 300, down: 300 }, [2, 100], [3, 3]),
+  stabilized("both windows, going up: no scale down", 2, 3, 2, { up: 300, down: 300 }, [2, 100], [1, 3]),
+  stabilized("TestNormalizeDesiredReplicas: stabilize", 100, 3, 5, {}, [4, 2], [5, 1]),
+  stabilized("TestNormalizeDesiredReplicas: among old ones", 100, 3, 5, {}, [10, 10], [4, 1], [5, 2], [9, 9]),
 ];
 
 /** The tolerance is 0 here, so the value is the recommendation (a total against 1 per process). */
@@ -829,28 +760,20 @@ describe("a step-limited scale-down over simulated minutes (the recommendations,
       behavior: { scaleDown },
     });
 
+  /** The platform at 100 processes, ticking every `intervalSeconds`, under one scale-down policy. */
+  const from100 = (policy: Policy, intervalSeconds = 60) =>
+    followDecisions(decideTargetTracking, settings({ policies: [policy] }), {
+      current: 100,
+      intervalSeconds,
+    });
+  /** The decisions expected, in the log's words: a number is a scale down to it. */
+  const steps = (...expected: (number | string)[]) =>
+    expected.map((step) => (typeof step === "number" ? `down:${step}` : step));
+
   it("2 processes per 60 s takes a step every minute, not every 300 s", () => {
-    const platform = followDecisions(
-      decideTargetTracking,
-      settings({ policies: [{ type: "Pods", value: 2, periodSeconds: 60 }] }),
-      {
-        current: 100,
-        intervalSeconds: 60,
-      },
-    );
+    const platform = from100({ type: "Pods", value: 2, periodSeconds: 60 });
     for (let minute = 0; minute < 10; minute++) platform.tick(wantsTwo);
-    expect(platform.log).toEqual([
-      "down:98",
-      "down:96",
-      "down:94",
-      "down:92",
-      "down:90",
-      "down:88",
-      "down:86",
-      "down:84",
-      "down:82",
-      "down:80",
-    ]);
+    expect(platform.log).toEqual(steps(98, 96, 94, 92, 90, 88, 86, 84, 82, 80));
   });
 
   it("the shorthand maxScaleDownStep 2 (2 per scale) with the default window: a step every minute too", () => {
@@ -864,70 +787,29 @@ describe("a step-limited scale-down over simulated minutes (the recommendations,
     });
     const platform = followDecisions(decideTargetTracking, legacy, { current: 100, intervalSeconds: 60 });
     for (let minute = 0; minute < 6; minute++) platform.tick(wantsTwo);
-    expect(platform.log).toEqual(["down:98", "down:96", "down:94", "down:92", "down:90", "down:88"]);
+    expect(platform.log).toEqual(steps(98, 96, 94, 92, 90, 88));
   });
 
   it("50% per 60 s goes from 100 to 2 in 6 minutes, as HPA does", () => {
-    const platform = followDecisions(
-      decideTargetTracking,
-      settings({ policies: [{ type: "Percent", value: 50, periodSeconds: 60 }] }),
-      {
-        current: 100,
-        intervalSeconds: 60,
-      },
-    );
+    const platform = from100({ type: "Percent", value: 50, periodSeconds: 60 });
     for (let minute = 0; minute < 8; minute++) platform.tick(wantsTwo);
-    expect(platform.log).toEqual([
-      "down:50",
-      "down:25",
-      "down:12",
-      "down:6",
-      "down:3",
-      "down:2",
-      "hold",
-      "hold",
-    ]);
+    expect(platform.log).toEqual(steps(50, 25, 12, 6, 3, 2, "hold", "hold"));
   });
 
   it("after a burst, waits out the window, then steps as the policy allows", () => {
-    const platform = followDecisions(
-      decideTargetTracking,
-      settings({ policies: [{ type: "Percent", value: 50, periodSeconds: 60 }] }),
-      {
-        current: 100,
-        intervalSeconds: 60,
-      },
-    );
+    const platform = from100({ type: "Percent", value: 50, periodSeconds: 60 });
     platform.tick({ ...wantsTwo, value: 20_000 }); // recommends 200: held at the maximum
     for (let minute = 1; minute < 12; minute++) platform.tick(wantsTwo);
     // The 100 of minute 0 expires at minute 5; then 50% a minute.
-    expect(platform.log).toEqual([
-      "above-max",
-      "hold",
-      "hold",
-      "hold",
-      "hold",
-      "down:50",
-      "down:25",
-      "down:12",
-      "down:6",
-      "down:3",
-      "down:2",
-      "hold",
-    ]);
+    expect(platform.log).toEqual(
+      steps("above-max", "hold", "hold", "hold", "hold", 50, 25, 12, 6, 3, 2, "hold"),
+    );
   });
 
   it("two steps within one period count together (the count at the period's start)", () => {
     // Ticks every 30 s, 4 processes per 60 s: a step of 4, then none until that one is 60 s old.
-    const platform = followDecisions(
-      decideTargetTracking,
-      settings({ policies: [{ type: "Pods", value: 4, periodSeconds: 60 }] }),
-      {
-        current: 100,
-        intervalSeconds: 30,
-      },
-    );
+    const platform = from100({ type: "Pods", value: 4, periodSeconds: 60 }, 30);
     for (let i = 0; i < 5; i++) platform.tick(wantsTwo);
-    expect(platform.log).toEqual(["down:96", "hold", "down:92", "hold", "down:88"]);
+    expect(platform.log).toEqual(steps(96, "hold", 92, "hold", 88));
   });
 });

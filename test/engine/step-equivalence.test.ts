@@ -120,18 +120,20 @@ async function compareThroughTicks(
   return { minutes: replayed.length, scales, reasons: replayed.map((m) => m.decision.reason) };
 }
 
+/** Consecutive thresholds as two of the cases decide: one fail up, three passes down, a 120 s cool-down. */
+const thresholds = {
+  minMeasurement: 110,
+  maxMeasurement: 200,
+  failsToScaleUp: 1,
+  passesToScaleDown: 3,
+  maxProcesses: 40,
+  postScaleWaitSeconds: 120,
+};
+
 describe("the tick and the simulator take the same steps", () => {
   it("consecutive thresholds with time-of-day bounds, measured every minute", async () => {
     const config = policy({
-      decision: {
-        minMeasurement: 110,
-        maxMeasurement: 200,
-        failsToScaleUp: 1,
-        passesToScaleDown: 3,
-        minProcesses: { "0:00": 2, "9:30": 5 },
-        maxProcesses: 40,
-        postScaleWaitSeconds: 120,
-      },
+      decision: { ...thresholds, minProcesses: { "0:00": 2, "9:30": 5 } },
     });
     const { minutes, scales } = await compareThroughTicks(config);
     expect(minutes).toBe(180);
@@ -158,16 +160,7 @@ describe("the tick and the simulator take the same steps", () => {
 
   it("consecutive thresholds with pre-warming, from a profile learnt on earlier Thursdays", async () => {
     const config = policy({
-      decision: {
-        minMeasurement: 110,
-        maxMeasurement: 200,
-        failsToScaleUp: 1,
-        passesToScaleDown: 3,
-        minProcesses: 2,
-        maxProcesses: 40,
-        postScaleWaitSeconds: 120,
-        prewarm: { period: "week", leadMinutes: 10 },
-      },
+      decision: { ...thresholds, minProcesses: 2, prewarm: { period: "week", leadMinutes: 10 } },
     });
     // 1995-07-13 is a Thursday: 09:00 and 10:00 in New York are slots 81 and 82 of the week.
     const profile = encodeProfile(

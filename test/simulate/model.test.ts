@@ -12,19 +12,12 @@ import {
   type MinuteResult,
 } from "../../src/simulate/model.js";
 import { SeededRandom } from "../../src/simulate/random.js";
+import { fluidProcess } from "../helpers/trace.js";
 
 const T0 = Date.parse("2026-01-05T08:00:00Z");
 const MIN = 60_000;
 
-/** One process serving 6000 requests a minute (100 a second, 0.1 per ms), 100 ms of service, no random waiting. */
-const fluid: FormationParams = {
-  capacityPerProcess: 6000,
-  serviceTimeMs: 100,
-  queueing: "fluid",
-  routing: "random",
-  routerTimeoutSeconds: 30,
-  bootSeconds: 0,
-};
+const fluid = fluidProcess;
 /** One process of 600 a minute (μ = 0.01 per ms) with M/M/1 waiting. */
 const mm1: FormationParams = { ...fluid, capacityPerProcess: 600, queueing: "mmc" };
 

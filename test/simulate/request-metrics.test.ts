@@ -10,22 +10,14 @@ import {
 import { heartbeatOptions, replayPolicy } from "../../src/simulate/replay.js";
 import { defaultSimulation } from "../../src/simulate/schema.js";
 import type { Trace } from "../../src/simulate/trace.js";
-import { traceOf } from "../helpers/trace.js";
+import { fluidProcess, traceOf } from "../helpers/trace.js";
 
 const T0 = Date.parse("2026-01-05T08:00:00Z");
 const MIN = 60_000;
 
-/** One process of 1200 requests a minute (μ = 0.02 per ms), 100 ms of service, M/M/1 waiting. */
-const mm1: FormationParams = {
-  capacityPerProcess: 1200,
-  serviceTimeMs: 100,
-  queueing: "mmc",
-  routing: "random",
-  routerTimeoutSeconds: 30,
-  bootSeconds: 0,
-};
-/** One process of 6000 a minute (0.1 per ms), no random waiting: the backlog alone. */
-const fluid: FormationParams = { ...mm1, capacityPerProcess: 6000, queueing: "fluid" };
+const fluid = fluidProcess;
+/** One process of 1200 requests a minute (μ = 0.02 per ms) with M/M/1 waiting. */
+const mm1: FormationParams = { ...fluid, capacityPerProcess: 1200, queueing: "mmc" };
 
 const options: HeartbeatOptions = {
   measurement: "request-metrics",

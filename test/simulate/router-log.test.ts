@@ -10,6 +10,9 @@ import { parseRouterLog, routerTraceCsv } from "../../src/simulate/router-log.js
 
 const SHARED = fileURLToPath(new URL("../../../shared/heroku/router-log-examples.txt", import.meta.url));
 const EXAMPLES = fileURLToPath(new URL("../../src/simulate/examples/", import.meta.url));
+/** `simulate` of the example threshold policy on a trace, with further arguments. */
+const simulateThreshold = (trace: string, ...args: string[]) =>
+  run(["simulate", "--trace", trace, "--config", join(EXAMPLES, "threshold.json"), ...args]);
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "autoscalebot-trace-"));
@@ -83,52 +86,23 @@ describe("router logs into a trace", () => {
     expect(made.out).toContain(
       "12 router lines into 4 minutes (2026-03-02T08:00:00.000Z to 2026-03-02T08:03:00.000Z)",
     );
-    const simulated = await run([
-      "simulate",
-      "--trace",
-      csv,
-      "--config",
-      join(EXAMPLES, "threshold.json"),
-      "--json",
-    ]);
+    const simulated = await simulateThreshold(csv, "--json");
     expect(simulated.code, simulated.err).toBe(0);
     expect(JSON.parse(simulated.out)).toMatchObject({ trace: { minutes: 4 } });
     // The model's service time from the trace: the median of the minutes' p50s (50, 30000, 7).
-    const fromTrace = await run([
-      "simulate",
-      "--trace",
-      csv,
-      "--config",
-      join(EXAMPLES, "threshold.json"),
-      "--service-time",
-      "trace",
-    ]);
+    const fromTrace = await simulateThreshold(csv, "--service-time", "trace");
     expect(fromTrace.code, fromTrace.err).toBe(0);
     expect(fromTrace.out).toContain("1,200 requests/min per process, 50 ms service");
     const noColumn = join(dir, "plain.csv");
     await writeFile(noColumn, "timestamp,requests\n2026-03-02T08:00:00Z,10\n");
-    expect(
-      await run([
-        "simulate",
-        "--trace",
-        noColumn,
-        "--config",
-        join(EXAMPLES, "threshold.json"),
-        "--service-time",
-        "trace",
-      ]),
-    ).toMatchObject({ code: 2, err: expect.stringContaining("has no service_p50_ms column") as unknown });
-    expect(
-      await run([
-        "simulate",
-        "--trace",
-        csv,
-        "--config",
-        join(EXAMPLES, "threshold.json"),
-        "--service-time",
-        "900",
-      ]),
-    ).toMatchObject({ code: 2, err: expect.stringContaining("--service-time 900 ms") as unknown });
+    expect(await simulateThreshold(noColumn, "--service-time", "trace")).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("has no service_p50_ms column") as unknown,
+    });
+    expect(await simulateThreshold(csv, "--service-time", "900")).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("--service-time 900 ms") as unknown,
+    });
     expect((await run(["trace", join(dir, "none.log")])).code).toBe(2);
     await writeFile(join(dir, "empty.log"), "app[web.1]: hello\n");
     expect(await run(["trace", join(dir, "empty.log")])).toMatchObject({
