@@ -256,7 +256,10 @@ export function preludeAndSettling(
       ? history.slice()
       : history.slice(Math.max(0, history.length + 1 - config.historyLength));
     kept.push(added);
-    return { ...state, history: keep ? keep(kept) : kept };
+    // Object.assign, not a spread: V8 gives a spread copy of a record whose fields were added one
+    // by one a hidden class of its own, and a replay's records then reach a score of them, which
+    // makes every read of a record a slow lookup. Object.assign's copies share theirs.
+    return Object.assign({}, state, { history: keep ? keep(kept) : kept });
   };
   return { bounds, record };
 }
@@ -374,7 +377,10 @@ export function decision(
   reason: string,
   bounds: Bounds,
   state: DecisionState,
-  conditions: DecisionCondition[] = [],
+  conditions: readonly DecisionCondition[] = NO_CONDITIONS,
 ): Decision {
   return { action, target, reason, bounds, state, conditions };
 }
+
+/** Most decisions report no condition: one empty list for them all (a replay decides every minute). */
+const NO_CONDITIONS: readonly DecisionCondition[] = Object.freeze([]);

@@ -69,7 +69,8 @@ export const MAX_SCALE_RECORDS = 7;
  */
 export function recordScale<State extends DecisionState>(state: State, scale: ScaleRecord): State {
   const scales = [...state.scales.slice(-(MAX_SCALE_RECORDS - 1)), scale];
-  return { ...state, history: [], lastScaleAt: scale.at, scales };
+  // Object.assign, not a spread: see `record` in ./common.ts.
+  return Object.assign({}, state, { history: [], lastScaleAt: scale.at, scales });
 }
 
 /**

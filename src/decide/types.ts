@@ -25,7 +25,7 @@ export interface Decision {
   action: Action;
   target: number;
   reason: string;
-  conditions: DecisionCondition[];
+  conditions: readonly DecisionCondition[];
   /** The bounds in force at `now`. */
   bounds: { min: number; max: number };
   /** The state to keep if no scale happens (or the scale fails): the reading is recorded. */

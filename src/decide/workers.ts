@@ -25,33 +25,37 @@ export function guardWorkers<State extends DecisionState>(
     policy.state,
     bounds.min === 0 && idle ? (policy.state.idleSince ?? nowMs) : undefined,
   );
-  const result = (made: Decision): Decision & { state: State } => ({ ...made, state });
   // A correction into the bounds (a bound changed, a count set by hand) is not a policy's move.
   // So is a count the app asks for itself (app-json): the app knows best.
-  if (current < bounds.min || current > bounds.max || reading.desired !== undefined) return result(policy);
+  if (current < bounds.min || current > bounds.max || reading.desired !== undefined)
+    return withState(policy, state);
 
   if (current === 0 && reading.ok && (reading.value ?? 0) > 0 && policy.target === 0) {
     const why = `activation: the queue reads ${reading.value} ${reading.unit} with no process running`;
-    return result(moveTo("up", Math.max(1, config.increment), input, bounds, why, state));
+    return withState(moveTo("up", Math.max(1, config.increment), input, bounds, why, state), state);
   }
-  if (policy.action !== "down") return result(policy);
+  if (policy.action !== "down") return withState(policy, state);
 
   const busy = reading.ok && reading.holdScaleDownWhileBusy ? (reading.busy ?? 0) : 0;
   if (busy > 0) {
     const why = `scale-down-held-busy: ${plural(busy, "job")} in progress; the policy would scale down to ${policy.target}: ${policy.reason}`;
-    return result(
+    return withState(
       decision("hold", current, why, bounds, state, [...policy.conditions, "scale-down-held-busy"]),
+      state,
     );
   }
-  if (policy.target > 0) return result(policy);
+  if (policy.target > 0) return withState(policy, state);
 
   const idleMs = state.idleSince === undefined ? 0 : nowMs - state.idleSince;
   const neededMs = config.idleMinutesBeforeZero * 60_000;
-  if (idleMs >= neededMs) return result(policy);
+  if (idleMs >= neededMs) return withState(policy, state);
   const waiting = `idle for ${Math.floor(idleMs / 60_000)} of the ${config.idleMinutesBeforeZero} minutes before scaling to zero`;
   if (current > 1)
-    return result(decision("down", 1, `${policy.reason}; down to 1, not 0: ${waiting}`, bounds, state));
-  return result(decision("hold", current, `${policy.reason}; holding: ${waiting}`, bounds, state));
+    return withState(
+      decision("down", 1, `${policy.reason}; down to 1, not 0: ${waiting}`, bounds, state),
+      state,
+    );
+  return withState(decision("hold", current, `${policy.reason}; holding: ${waiting}`, bounds, state), state);
 }
 
 /** The state with `idleSince` set to `at`, or without it; the same object when nothing changes. */
@@ -59,4 +63,9 @@ function withIdleSince<State extends DecisionState>(state: State, at: number | u
   if (state.idleSince === at) return state;
   const { idleSince: _, ...rest } = state;
   return (at === undefined ? rest : { ...rest, idleSince: at }) as State;
+}
+
+/** The decision keeping `state`: the same object when it already does (most ticks, and a replay's minutes). */
+function withState<State extends DecisionState>(made: Decision, state: State): Decision & { state: State } {
+  return made.state === state ? (made as Decision & { state: State }) : { ...made, state };
 }

@@ -163,7 +163,8 @@ export function planStep(input: StepInput): Step {
   const decision = state === limited.decision.state ? limited.decision : { ...limited.decision, state };
   if (reading) {
     for (const condition of decision.conditions) signals.push({ kind: condition, decision, reading });
-    evaluated.push(...conditions, "too-rapid", "dyno-limit");
+    for (const condition of conditions) evaluated.push(condition);
+    evaluated.push("too-rapid", "dyno-limit");
   }
   if (limit !== undefined) signals.push({ kind: "dyno-limit", limit, decision });
   return { decision, record: decision.state, signals, evaluated, waitMs, warnings };
@@ -275,17 +276,22 @@ function steerRecord(
     seen === current
   )
     return { record, signals };
+  // Set one by one, as in `measured`.
   const { resumed: _r, paused: _p, override: _o, lastSeenCount: _l, ...rest } = record;
-  return {
-    record: {
-      ...rest,
-      ...(paused ? { paused } : {}),
-      ...(override ? { override } : {}),
-      lastSeenCount: current,
-    },
-    signals,
-  };
+  const next: ProcessRecord = rest;
+  if (paused) next.paused = paused;
+  if (override) next.override = override;
+  next.lastSeenCount = current;
+  return { record: next, signals };
 }
+
+/** The load conditions a decision judges when nothing steers it (one array for every tick). */
+const LOAD_CONDITIONS: readonly LastingKind[] = [
+  "above-max",
+  "below-min",
+  "fail-safe",
+  "scale-down-held-busy",
+];
 
 /**
  * The policy's decision under a pause or a manual override. Paused: held (or, with a count, scaled
@@ -298,7 +304,7 @@ function steerDecision(
   config: ProcessConfig,
   reading: Reading | null,
   current: number,
-): { decision: Decision; conditions: LastingKind[] } {
+): { decision: Decision; conditions: readonly LastingKind[] } {
   // The decision's state is the record handed to it, its reading recorded.
   let state: ProcessRecord = policy.state;
   const { paused, override } = state;
@@ -321,7 +327,7 @@ function steerDecision(
   if (!override)
     return {
       decision: policy,
-      conditions: ["above-max", "below-min", "fail-safe", "scale-down-held-busy"],
+      conditions: LOAD_CONDITIONS,
     };
   const failSafe = reading ? failSafeMove(config.decision, reading, bounds) : null;
   if (failSafe && current < failSafe.target) {
@@ -364,12 +370,13 @@ function measured(
   const lastMeasuredAt = config.intervalSeconds > 60 ? at : undefined;
   if (record.lastMeasuredAt === lastMeasuredAt && (record.failedReadings ?? 0) === failedReadings)
     return record;
+  // Fields set one by one: spreading `...(cond ? { field } : {})` into the new record gave it a
+  // hidden class of its own every time, and a replay's records then reached 100 and more.
   const { lastMeasuredAt: _at, failedReadings: _failed, ...rest } = record;
-  return {
-    ...rest,
-    ...(lastMeasuredAt === undefined ? {} : { lastMeasuredAt }),
-    ...(failedReadings > 0 ? { failedReadings } : {}),
-  };
+  const next: ProcessRecord = rest;
+  if (lastMeasuredAt !== undefined) next.lastMeasuredAt = lastMeasuredAt;
+  if (failedReadings > 0) next.failedReadings = failedReadings;
+  return next;
 }
 
 /** The record and signals once the decision was carried out (or not). */
@@ -379,10 +386,9 @@ export function settleStep(step: Step, input: StepInput, outcome: ScaleOutcome):
   const current = input.current;
   const at = input.now.toMillis();
   let record = step.record;
-  const tooRapidAfter = (scales: ProcessRecord["scales"]) =>
-    tooRapidReason(input.config.notification, scales, at);
+  const { notification } = input.config;
   if (!outcome) {
-    const tooRapid = tooRapidAfter(record.scales);
+    const tooRapid = tooRapidReason(notification, record.scales, at);
     if (!tooRapid) return step;
     return { ...step, signals: [...step.signals, { kind: "too-rapid", why: tooRapid, to: current }] };
   }
@@ -403,7 +409,7 @@ export function settleStep(step: Step, input: StepInput, outcome: ScaleOutcome):
     signals.push({ kind: "scale-failed", error: outcome.error, decision });
     evaluated.push("scale-failed");
   }
-  const tooRapid = tooRapidAfter(record.scales);
+  const tooRapid = tooRapidReason(notification, record.scales, at);
   if (tooRapid)
     signals.push({ kind: "too-rapid", why: tooRapid, to: "to" in outcome ? outcome.to : current });
   return { ...step, record, signals, evaluated, warnings };
@@ -414,18 +420,27 @@ export function settleStep(step: Step, input: StepInput, outcome: ScaleOutcome):
  * policy's own (target tracking's longest policy period). Cool-downs read `lastScaleAt` alone.
  */
 function scaleRecordsWindowMs(config: ProcessConfig): number {
-  const { tooRapidPeriodMinutes, scaleDiffThreshold, scaleDiffPeriodMinutes } = config.notification;
-  const diffMinutes = scaleDiffThreshold === undefined ? 0 : (scaleDiffPeriodMinutes ?? 0);
-  return Math.max(
-    Math.max(tooRapidPeriodMinutes, diffMinutes) * 60_000,
-    decisionScaleRecordsMs(config.decision),
-  );
+  let windowMs = scaleRecordsWindows.get(config);
+  if (windowMs === undefined) {
+    const { tooRapidPeriodMinutes, scaleDiffThreshold, scaleDiffPeriodMinutes } = config.notification;
+    const diffMinutes = scaleDiffThreshold === undefined ? 0 : (scaleDiffPeriodMinutes ?? 0);
+    windowMs = Math.max(
+      Math.max(tooRapidPeriodMinutes, diffMinutes) * 60_000,
+      decisionScaleRecordsMs(config.decision),
+    );
+    scaleRecordsWindows.set(config, windowMs);
+  }
+  return windowMs;
 }
+
+/** Once per config object: a replay asks every minute, with the same one. */
+const scaleRecordsWindows = new WeakMap<ProcessConfig, number>();
 
 /** The record without the scale records no rule reads any more; the same object when none expired. */
 function withScaleRecordsKept(record: ProcessRecord, config: ProcessConfig, nowMs: number): ProcessRecord {
   const scales = keepScaleRecords(record.scales, scaleRecordsWindowMs(config), nowMs);
-  return scales === record.scales ? record : { ...record, scales };
+  // Object.assign, not a spread: see `record` in src/decide/common.ts.
+  return scales === record.scales ? record : Object.assign({}, record, { scales });
 }
 
 /**

@@ -56,10 +56,8 @@ export function tooRapidReason(
     if (s.to > s.from) up++;
     else if (s.to < s.from) down++;
   }
-  const tooMany = (count: number, direction: "up" | "down") =>
-    `${plural(count, "scale")} ${direction} within ${settings.tooRapidPeriodMinutes} min (more than ${settings.tooRapidNumScales})`;
-  if (up > settings.tooRapidNumScales) return tooMany(up, "up");
-  if (down > settings.tooRapidNumScales) return tooMany(down, "down");
+  if (up > settings.tooRapidNumScales) return tooMany(settings, up, "up");
+  if (down > settings.tooRapidNumScales) return tooMany(settings, down, "down");
   const { scaleDiffThreshold: threshold, scaleDiffPeriodMinutes: period } = settings;
   if (threshold !== undefined && period !== undefined) {
     const first = since(scales, now - period * MINUTE);
@@ -79,3 +77,6 @@ function since(scales: readonly ScaleRecord[], cutoff: number): number {
   while (i > 0 && scales[i - 1]!.at > cutoff) i--;
   return i;
 }
+
+const tooMany = (settings: TooRapidSettings, count: number, direction: "up" | "down") =>
+  `${plural(count, "scale")} ${direction} within ${settings.tooRapidPeriodMinutes} min (more than ${settings.tooRapidNumScales})`;
