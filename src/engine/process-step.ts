@@ -489,8 +489,10 @@ export function trackNotices(step: Step, input: StepInput): { record: ProcessRec
     notification.notifyOn.includes(s.kind),
   );
   if (tracked.notices === step.record.notices) return { record: step.record, signals };
-  const record: ProcessRecord = { ...step.record, notices: tracked.notices };
-  if (Object.keys(tracked.notices).length === 0) delete record.notices;
+  // Copied without `delete` and by Object.assign: both would give the record a hidden class of its own.
+  const { notices: _, ...rest } = step.record;
+  const record: ProcessRecord =
+    Object.keys(tracked.notices).length === 0 ? rest : Object.assign(rest, { notices: tracked.notices });
   return { record, signals };
 }
 
