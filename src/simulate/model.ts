@@ -360,7 +360,7 @@ function mixtureP95Wait(q: Spreads, cap: number, total: number, ySlo: number, t:
     return Math.min(Math.max(0, y), cap);
   }
   let lo = 0;
-  let hi = cap;
+  let hi = +cap; // a number for V8, not a boxed one (see splitArrivals)
   let fLo = t.atZero - target;
   let fHi = t.atCap - target;
   if (Number.isFinite(ySlo) && ySlo > 0 && ySlo < cap) {
@@ -460,8 +460,10 @@ export function splitArrivals(
   out: Float64Array,
   upTime = windows.subarray(0, n).reduce((sum, w) => sum + w, 0),
 ): void {
-  let remaining = arrivals;
-  let rest = upTime;
+  // `+`: V8 types a parameter as anything, so a loop variable starting from one was a boxed
+  // number, a new heap object at every step (two per process per minute); `+` makes it a number.
+  let remaining = +arrivals;
+  let rest = +upTime;
   for (let j = 0; j < n; j++) {
     const w = windows[j]!;
     if (w <= 0) {

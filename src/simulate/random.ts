@@ -3,25 +3,31 @@
  * every machine, so the simulator's random draws are reproducible. Not for anything secret.
  */
 export class SeededRandom {
-  #state: number;
+  /**
+   * The state, a signed 32-bit integer: the same bits as mulberry32's unsigned one (every step
+   * reads it through 32-bit operations only). In a one-element array, as a number kept in a
+   * field outside V8's small-integer range (half of them) is a new heap number at every draw.
+   */
+  readonly #state = new Int32Array(1);
   /** A second normal deviate from the last Box-Muller draw. */
   #spare: number | null = null;
 
   constructor(seed: number) {
-    this.#state = seed >>> 0;
+    this.#state[0] = seed;
   }
 
   /** Starts the sequence of `seed` again (no allocation: the replay does it every minute). */
   reset(seed: number): this {
-    this.#state = seed >>> 0;
+    this.#state[0] = seed;
     this.#spare = null;
     return this;
   }
 
   /** Uniform in [0, 1). */
   next(): number {
-    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
-    let t = this.#state;
+    const state = this.#state;
+    let t = (state[0]! + 0x6d2b79f5) | 0;
+    state[0] = t;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
