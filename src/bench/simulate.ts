@@ -12,9 +12,11 @@ import { bundledTrace, readTraceFile, type Trace } from "../simulate/trace.js";
  * `npm run bench` (second part): how fast the simulator replays the four-week NASA trace
  * (../shared/traces/nasa-1995-07.csv beside the repository; the bundled day, repeated to four
  * weeks, when it is absent) through the real decision backends: minutes simulated per second,
- * the best of a few rounds after a warm-up (bestOfRounds).
+ * the best and the median of ROUNDS rounds after a warm-up (`timed`).
  */
-const ROUNDS = 5;
+// Ten: the JIT settles over the first few rounds, and on a shared machine a best of five can
+// fall inside one busy stretch of a few seconds. The median says how much that moved.
+const ROUNDS = 10;
 const SHARED = fileURLToPath(new URL("../../../shared/traces/nasa-1995-07.csv", import.meta.url));
 
 function repeated(trace: Trace, days: number): Trace {
@@ -84,16 +86,17 @@ const policies = {
   }),
 };
 
-/** The best time of `job` over ROUNDS runs, after a warm-up run. */
-function best(job: () => unknown): number {
+/** The best and the median time of `job` over ROUNDS runs, after a warm-up run. */
+function timed(job: () => unknown): { ms: number; medianMs: number } {
   job(); // warm-up
-  let fastest = Infinity;
+  const times: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const started = performance.now();
     job();
-    fastest = Math.min(fastest, performance.now() - started);
+    times.push(performance.now() - started);
   }
-  return fastest;
+  times.sort((a, b) => a - b);
+  return { ms: times[0]!, medianMs: (times[(ROUNDS - 1) >> 1]! + times[ROUNDS >> 1]!) / 2 };
 }
 
 const BASELINES = "baselines (together)";
@@ -129,17 +132,18 @@ function timeInWorker(job: string): Promise<Timed> {
   });
 }
 
-/** A worker's answer: the best time, and the labels of the runs its job made. */
+/** A worker's answer: the best and the median time, and the labels of the runs its job made. */
 interface Timed {
   ms: number;
+  medianMs: number;
   labels: string[];
 }
 
 if (!isMainThread) {
   const { job } = workerData as { job: string };
   const run = jobsOf(await readTrace()).get(job)!;
-  const timed: Timed = { ms: best(run), labels: run().map((r) => r.label) };
-  parentPort!.postMessage(timed);
+  const answer: Timed = { ...timed(run), labels: run().map((r) => r.label) };
+  parentPort!.postMessage(answer);
 } else {
   const readStarted = performance.now();
   const trace = await readTrace();
@@ -147,16 +151,18 @@ if (!isMainThread) {
   const minutes = trace.requests.length;
   console.log(
     `\nsimulator benchmark: ${trace.source}, ${minutes.toLocaleString("en-US")} minutes (read in ${readMs.toFixed(0)} ms), ` +
-      `best of ${ROUNDS}, each in a worker of its own`,
+      `${ROUNDS} rounds after a warm-up, each job in a worker of its own`,
   );
-  console.log("policy                      time/run  minutes simulated/s");
+  console.log("policy                      best/run  minutes simulated/s  (median round)");
   const rate = (ms: number) => Math.round((minutes / ms) * 1000).toLocaleString("en-US");
-  const row = (name: string, ms: number) =>
-    console.log(`${name.padEnd(26)}  ${`${ms.toFixed(0)} ms`.padStart(8)}  ${rate(ms).padStart(19)}`);
+  const row = (name: string, ms: number, medianMs: number) =>
+    console.log(
+      `${name.padEnd(26)}  ${`${ms.toFixed(0)} ms`.padStart(8)}  ${rate(ms).padStart(19)}  ${`(${rate(medianMs)})`.padStart(14)}`,
+    );
   const jobs = jobsOf(trace);
   for (const name of jobs.keys()) {
-    const { ms, labels } = await timeInWorker(name);
-    row(name === BASELINES ? `${labels.length} ${name}` : name, ms);
+    const { ms, medianMs, labels } = await timeInWorker(name);
+    row(name === BASELINES ? `${labels.length} ${name}` : name, ms, medianMs);
     if (name === BASELINES) console.log(`  (${labels.join(", ")})`);
   }
   // What a `simulate` comparing them all sees: one process, every policy once, warm-up included.

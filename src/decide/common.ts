@@ -259,7 +259,9 @@ export function preludeAndSettling(
     // Object.assign, not a spread: V8 gives a spread copy of a record whose fields were added one
     // by one a hidden class of its own, and a replay's records then reach a score of them, which
     // makes every read of a record a slow lookup. Object.assign's copies share theirs.
-    return Object.assign({}, state, { history: keep ? keep(kept) : kept });
+    const next = Object.assign({}, state);
+    next.history = keep ? keep(kept) : kept;
+    return next;
   };
   return { bounds, record };
 }

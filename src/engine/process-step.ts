@@ -142,7 +142,7 @@ export function planStep(input: StepInput): Step {
   }
   const steering = steerRecord(next, config, current, nowMs, pending !== undefined);
   next = steering.record;
-  signals.push(...steering.signals);
+  for (const signal of steering.signals) signals.push(signal);
   let policy: Decision;
   if (reading) {
     policy = decide({ config: config.decision, state: next, reading, current, now });
