@@ -60,10 +60,10 @@ export function verdictOf(
   return "ok";
 }
 
-/** How many of the newest entries have this verdict, without a break. */
-export function streak(verdicts: readonly (Verdict | undefined)[], verdict: Verdict): number {
+/** How many of the newest history entries have this verdict, without a break. */
+export function streak(history: readonly { verdict?: Verdict | undefined }[], verdict: Verdict): number {
   let count = 0;
-  for (let i = verdicts.length - 1; i >= 0 && verdicts[i] === verdict; i--) count++;
+  for (let i = history.length - 1; i >= 0 && history[i]!.verdict === verdict; i--) count++;
   return count;
 }
 
@@ -74,9 +74,8 @@ export const decideConsecutiveThreshold: Decide<ConsecutiveThresholdConfig> = (i
 
   const verdict = verdictOf(reading, config);
   const next = record({ value: reading.value, verdict });
-  const verdicts = next.history.map((entry) => entry.verdict);
-  const fails = streak(verdicts, "fail");
-  const passes = streak(verdicts, "pass");
+  const fails = streak(next.history, "fail");
+  const passes = streak(next.history, "pass");
 
   if (fails >= config.failsToScaleUp) {
     return step(

@@ -130,7 +130,12 @@ describe("streak", () => {
     [["ok", "ok"], "ok", 2],
     [["pass", "pass", "fail", "pass"], "pass", 1],
   ])("%j counts %s = %d from the newest end", (verdicts, verdict, count) => {
-    expect(streak(verdicts, verdict)).toBe(count);
+    expect(
+      streak(
+        verdicts.map((v) => ({ verdict: v })),
+        verdict,
+      ),
+    ).toBe(count);
   });
 });
 
