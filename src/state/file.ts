@@ -95,13 +95,8 @@ export class FileStateStore implements StateStore {
     return this.#run("load", () => this.#read());
   }
 
-  async #read(): Promise<string | null> {
-    try {
-      return await readFile(this.#statePath, "utf8");
-    } catch (error) {
-      if (isCode(error, "ENOENT")) return null;
-      throw error;
-    }
+  #read(): Promise<string | null> {
+    return unlessCode("ENOENT", null, () => readFile(this.#statePath, "utf8"));
   }
 
   /** The fenced save: written (then renamed into place) only while our generation holds the lock. */
@@ -148,14 +143,11 @@ export class FileStateStore implements StateStore {
   }
 
   async readHistory(count: number): Promise<string[]> {
-    return this.#run("readHistory", async () => {
-      try {
-        return (await readFile(this.#historyPath, "utf8")).split("\n").filter(Boolean).slice(-count);
-      } catch (error) {
-        if (isCode(error, "ENOENT")) return [];
-        throw error;
-      }
-    });
+    return this.#run("readHistory", () =>
+      unlessCode("ENOENT", [], async () =>
+        (await readFile(this.#historyPath, "utf8")).split("\n").filter(Boolean).slice(-count),
+      ),
+    );
   }
 
   /** Marks our generation released; a newer generation (someone else's) is never touched. */
@@ -198,14 +190,11 @@ export class FileStateStore implements StateStore {
    * from a finished temporary file is both exclusive and atomic; `wx` would expose an empty file
    * to readers until the write lands.
    */
-  async #createExclusively(path: string, content: string): Promise<boolean> {
-    try {
+  #createExclusively(path: string, content: string): Promise<boolean> {
+    return unlessCode("EEXIST", false, async () => {
       await this.#withTemporaryFile(this.#lockDir, content, (temporaryPath) => link(temporaryPath, path));
       return true;
-    } catch (error) {
-      if (isCode(error, "EEXIST")) return false;
-      throw error;
-    }
+    });
   }
 
   /** Writes content to a temporary file in dir, hands it to use (rename or link), then removes what is left. */
@@ -249,11 +238,15 @@ export class FileStateStore implements StateStore {
   }
 }
 
-async function unlinkIfPresent(path: string): Promise<void> {
+const unlinkIfPresent = (path: string): Promise<void> => unlessCode("ENOENT", undefined, () => unlink(path));
+
+/** What `attempt` gives, or `fallback` when it fails with the file-system error `code` (any other error is thrown). */
+async function unlessCode<T>(code: string, fallback: T, attempt: () => Promise<T>): Promise<T> {
   try {
-    await unlink(path);
+    return await attempt();
   } catch (error) {
-    if (!isCode(error, "ENOENT")) throw error;
+    if (isCode(error, code)) return fallback;
+    throw error;
   }
 }
 
