@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { twoDecimals } from "../kit/decimal.js";
 import { integer, nonNegative } from "../kit/fields.js";
 import type { Reading } from "../measure/index.js";
 import {
@@ -89,9 +90,6 @@ export function verdictOfMean(
   return "ok";
 }
 
-/** A number for a reason: at most two decimals, no trailing zeros. */
-const show = (n: number): string => String(Math.round(n * 100) / 100);
-
 export const decideAverageThreshold: Decide<AverageThresholdConfig> = (input) => {
   const { config, state, reading, current, now } = input;
   const { decision: settled, bounds, record } = preludeAndSettling(input);
@@ -117,13 +115,19 @@ export const decideAverageThreshold: Decide<AverageThresholdConfig> = (input) =>
     return step("up", input, bounds, why, next);
   }
   if (verdict === "fail") {
-    return step("up", input, bounds, `${of} (${show(mean)}) is above ${config.maxMeasurement}`, next);
+    return step("up", input, bounds, `${of} (${twoDecimals(mean)}) is above ${config.maxMeasurement}`, next);
   }
   if (verdict === "pass") {
-    return step("down", input, bounds, `${of} (${show(mean)}) is below ${config.minMeasurement}`, next);
+    return step(
+      "down",
+      input,
+      bounds,
+      `${of} (${twoDecimals(mean)}) is below ${config.minMeasurement}`,
+      next,
+    );
   }
   const range = `${config.minMeasurement}-${config.maxMeasurement}`;
-  return decision("hold", current, `${of} (${show(mean)}) is within ${range}`, bounds, next);
+  return decision("hold", current, `${of} (${twoDecimals(mean)}) is within ${range}`, bounds, next);
 };
 
 /** The `average-threshold` backend's descriptor, listed in ./registry.ts. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { twoDecimals } from "../kit/decimal.js";
 import { integer, nonNegative } from "../kit/fields.js";
 import type { Reading } from "../measure/index.js";
 import { checkBoundsOrder, commonDecisionFields, decision, moveTo, preludeAndSettling } from "./common.js";
@@ -184,9 +185,6 @@ function behaviorOf(config: TargetTrackingConfig): Behavior {
 /** Slack for floating-point rounding: 3 × 0.3 / 0.1 is 9.000000000000002, and 110 / 100 − 1 is 0.10000000000000009. */
 const EPSILON = 1e-9;
 
-/** A number for a reason: at most two decimals, no trailing zeros. */
-const show = (n: number): string => String(Math.round(n * 100) / 100);
-
 /** How a value compares with its target: the settings `recommend` reads besides the target. */
 type Comparison = Pick<TargetTrackingConfig, "valueIs" | "tolerance">;
 
@@ -208,7 +206,7 @@ function recommendAgainst(
   name?: string,
 ): { recommendation: number; why: string } {
   const total = valueIs === "total";
-  const what = `${name === undefined ? "" : `${name} `}${show(value)}${total ? " in total" : " per process"}`;
+  const what = `${name === undefined ? "" : `${name} `}${twoDecimals(value)}${total ? " in total" : " per process"}`;
   if (current === 0 && !total) {
     const recommendation = value > 0 ? 1 : 0;
     return { recommendation, why: `${what} with no process running recommends ${recommendation}` };
@@ -218,13 +216,13 @@ function recommendAgainst(
     if (Math.abs(ratio - 1) <= tolerance + EPSILON) {
       return {
         recommendation: current,
-        why: `${what} is within ${show(tolerance * 100)}% of the target of ${show(total ? current * target : target)}`,
+        why: `${what} is within ${twoDecimals(tolerance * 100)}% of the target of ${twoDecimals(total ? current * target : target)}`,
       };
     }
   }
   const exact = total ? value / target : (current * value) / target;
   const recommendation = Math.max(0, Math.ceil(exact - EPSILON));
-  const per = total ? `${show(target)} per process` : `${show(target)}`;
+  const per = total ? `${twoDecimals(target)} per process` : `${twoDecimals(target)}`;
   return { recommendation, why: `${what} against a target of ${per} recommends ${recommendation}` };
 }
 
@@ -280,7 +278,7 @@ function keeping(recorded: DecisionState, recommendations: readonly Recommendati
   return recorded;
 }
 
-const seconds = (ms: number): string => `the last ${show(ms / 1000)} s`;
+const seconds = (ms: number): string => `the last ${twoDecimals(ms / 1000)} s`;
 
 export const decideTargetTracking: Decide<TargetTrackingConfig> = (input) => {
   const { config, state, reading, current, now } = input;

@@ -4,7 +4,6 @@ export type { Reading, Unit } from "./types.js";
 export {
   failedSample,
   requestMetricsReading,
-  seenBefore,
   type MetricSetting,
   type ProcessSample,
 } from "./process-metrics.js";

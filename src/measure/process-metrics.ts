@@ -69,7 +69,9 @@ export function requestMetricsReading(
   let utilisationCount = 0;
   let rateSum = 0;
   let rateCount = 0;
-  let queueTimeP95Ms: number | null = null;
+  // The largest p95 given, with its count (not a number-or-null: that is boxed at every sample).
+  let queueTimeMax = 0;
+  let queueTimeCount = 0;
   for (let i = 0; i < count; i++) {
     const sample = samples[i]!;
     if (!sample.ok) {
@@ -88,7 +90,10 @@ export function requestMetricsReading(
       rateSum += sample.requestsPerProcess;
       rateCount++;
     }
-    if (sample.queueTimeP95Ms !== null) queueTimeP95Ms = Math.max(queueTimeP95Ms ?? 0, sample.queueTimeP95Ms);
+    if (sample.queueTimeP95Ms !== null) {
+      queueTimeMax = Math.max(queueTimeMax, sample.queueTimeP95Ms);
+      queueTimeCount++;
+    }
   }
   if (processes === 0) {
     const reading: Reading = {
@@ -104,9 +109,14 @@ export function requestMetricsReading(
   const metrics: Record<ProcessMetric, number | null> = {
     utilisation: utilisationCount > 0 ? tenth(utilisationSum / utilisationCount) : null,
     requestsPerProcess: rateCount > 0 ? tenth(rateSum / rateCount) : null,
-    queueTimeP95Ms: queueTimeP95Ms === null ? null : tenth(queueTimeP95Ms),
+    queueTimeP95Ms: queueTimeCount > 0 ? tenth(queueTimeMax) : null,
   };
-  const value = metrics[key];
+  const value =
+    key === "utilisation"
+      ? metrics.utilisation
+      : key === "requestsPerProcess"
+        ? metrics.requestsPerProcess
+        : metrics.queueTimeP95Ms;
   if (value === null)
     return {
       backend: BACKEND,
@@ -122,7 +132,7 @@ export function requestMetricsReading(
 }
 
 /** Whether an earlier successful sample came from the same process (whose figures then stand). */
-export function seenBefore(samples: readonly ProcessSample[], i: number): boolean {
+function seenBefore(samples: readonly ProcessSample[], i: number): boolean {
   const process = samples[i]!.process;
   for (let j = 0; j < i; j++) if (samples[j]!.ok && samples[j]!.process === process) return true;
   return false;

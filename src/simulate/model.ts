@@ -2,7 +2,6 @@ import { reportedQueueMs } from "@autoscalebot/heartbeat";
 import {
   failedSample,
   requestMetricsReading,
-  seenBefore,
   type MetricSetting,
   type ProcessSample,
   type Reading,
@@ -1030,6 +1029,19 @@ export class FormationModel {
     const count = options.samples ?? DEFAULT_SAMPLES;
     const samples = this.#samples;
     while (samples.length < count) samples.push(failedSample("", "overload"));
+    if (options !== this.#failedFor) {
+      this.#failedFor = options;
+      this.#failure = timeoutError(options);
+    }
+    // A new mark for this reading: a process whose mark it already has was sampled before.
+    if (this.#sampled.length < this.#n) this.#sampled = new Int32Array(2 * this.#n);
+    const sampled = this.#sampled;
+    let reading = (this.#reading = (this.#reading + 1) | 0);
+    if (reading === 0) {
+      // Wrapped round after 2^32 readings: no old mark may equal a new one.
+      sampled.fill(0);
+      reading = this.#reading = 1;
+    }
     const up = this.#random || this.#poolEndRate > 0 ? this.#upAtEnd() : 0;
     // The longest a sample may wait and still be answered in time.
     const room = Math.min(options.timeoutMs, options.routerTimeoutMs) - this.#s;
@@ -1038,14 +1050,17 @@ export class FormationModel {
       const j = up > 0 ? Math.min(up - 1, Math.floor(rng.next() * up)) : -1;
       if (j < 0 || !this.#answeredWithin(j, rng.next(), room)) {
         sample.ok = false;
-        sample.error = timeoutError(options);
+        sample.error = this.#failure;
         sample.failureMeans = "overload";
         continue;
       }
       sample.ok = true;
       sample.process = processName(j);
       // A process sampled before: the combination keeps its first sample's figures.
-      if (!seenBefore(samples, i)) this.#processMetrics(j, sample);
+      if (sampled[j] !== reading) {
+        sampled[j] = reading;
+        this.#processMetrics(j, sample);
+      }
     }
     return requestMetricsReading(samples, options.metric ?? "utilisation", count);
   }
@@ -1075,6 +1090,12 @@ export class FormationModel {
   }
 
   readonly #samples: ProcessSample[] = [];
+  /** Per process, the mark of the last reading that sampled it (see requestMetrics). */
+  #sampled = new Int32Array(0);
+  #reading = 0;
+  /** A failed sample's message, made once for the options it is for (a replay has one). */
+  #failedFor: HeartbeatOptions | null = null;
+  #failure = "";
 
   /**
    * What process j's request metrics say of the minute stepped last, into `out`: its
@@ -1097,9 +1118,13 @@ export class FormationModel {
     const served = q.served[queue]!;
     out.utilisation = Math.min(100, (served / (this.#mu * window)) * 100);
     out.requestsPerProcess = (served / window) * T;
-    const wait = q.a[queue]! > 0 ? this.#p95Wait(queue) : null;
+    if (!(q.a[queue]! > 0)) {
+      out.queueTimeP95Ms = null;
+      return;
+    }
+    const wait = this.#p95Wait(queue);
     // At the histogram's resolution, and (as there) never above the longest wait, the cap.
-    out.queueTimeP95Ms = wait === null ? null : wait > 0 ? Math.min(reportedQueueMs(wait), this.#cap) : 0;
+    out.queueTimeP95Ms = wait > 0 ? Math.min(reportedQueueMs(wait), this.#cap) : 0;
   }
 
   /** The smallest wait that at most 5% of queue k's arrivals in the minute stepped last exceed (ms). */

@@ -336,16 +336,17 @@ export function processConfigAt(config: ProcessConfig): (now: Moment) => Process
   if (!schedule) return () => config;
   const cursor = scheduleCursor(schedule);
   let cached = config;
-  let key = "";
+  let min = NaN;
+  let max = NaN;
   return (now) => {
     const bounds = withSchedule(
       resolveBound(config.decision.minProcesses, now),
       resolveBound(config.decision.maxProcesses, now),
       cursor(now),
     );
-    const next = `${bounds.min}:${bounds.max}`;
-    if (next !== key) {
-      key = next;
+    if (bounds.min !== min || bounds.max !== max) {
+      min = bounds.min;
+      max = bounds.max;
       const decision = {
         ...config.decision,
         schedule: undefined,
