@@ -92,17 +92,24 @@ export interface MinuteResult {
   droppedShare: number;
 }
 
+/**
+ * A minute for `step` to fill in (every field is written before it returns). NaN until then, not
+ * 0: V8 keeps a field that first held a small integer as one, and the first fraction written
+ * there (the first backlog, days into a replay) changes the object's hidden class under the
+ * compiled model. In some runs the model then deoptimised at that store hundreds of times; a
+ * field that holds a double from the start never changes class.
+ */
 export const emptyMinute = (): MinuteResult => ({
-  arrivals: 0,
-  processes: 0,
-  effectiveProcesses: 0,
-  capacity: 0,
-  served: 0,
-  backlog: 0,
-  meanMs: 0,
-  p95Ms: 0,
-  lateShare: 0,
-  droppedShare: 0,
+  arrivals: NaN,
+  processes: NaN,
+  effectiveProcesses: NaN,
+  capacity: NaN,
+  served: NaN,
+  backlog: NaN,
+  meanMs: NaN,
+  p95Ms: NaN,
+  lateShare: NaN,
+  droppedShare: NaN,
 });
 
 /** Erlang C: the probability that an arrival waits, k servers, offered load a = λ/μ < k. */
@@ -516,15 +523,16 @@ export class FormationModel {
   readonly #seed: number;
   readonly #rng = new SeededRandom(0);
   readonly #q = new Spreads();
-  readonly #probe: Probe = { waitMs: 0, serviceMs: 0 };
+  // Written before they are read; NaN, not 0, for the reason given at emptyMinute.
+  readonly #probe: Probe = { waitMs: NaN, serviceMs: NaN };
   readonly #tails: Tails = {
-    atZero: 0,
-    atCap: 0,
-    atSlo: 0,
+    atZero: NaN,
+    atCap: NaN,
+    atSlo: NaN,
     thetaRef: NaN,
-    m1: 0,
-    m2: 0,
-    m3: 0,
+    m1: NaN,
+    m2: NaN,
+    m3: NaN,
     fluid: false,
   };
   #n = 0;
