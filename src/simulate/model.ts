@@ -1135,7 +1135,11 @@ export class FormationModel {
     out.queueTimeP95Ms = wait > 0 ? Math.min(reportedQueueMs(wait), this.#cap) : 0;
   }
 
-  /** The smallest wait that at most 5% of queue k's arrivals in the minute stepped last exceed (ms). */
+  /**
+   * The smallest wait that at most 5% of queue k's arrivals in the minute stepped last exceed
+   * (ms), or under a backlog one the middleware's histogram reports as it (all #processMetrics
+   * keeps of it).
+   */
   #p95Wait(k: number): number {
     const q = this.#q;
     const cap = this.#cap;
@@ -1146,13 +1150,22 @@ export class FormationModel {
     }
     if (queueShare(q, k, cap, cap) >= P95_SHARE) return cap;
     if (queueShare(q, k, cap, 0) <= P95_SHARE) return 0;
-    // The share falls as y rises: bisection to a hundredth of a millisecond.
+    // The share falls as y rises: bisection to a hundredth of a millisecond, or until every wait
+    // between the ends is reported alike (the report rises with the wait), when the bisection's
+    // answer, which lies between them, would be reported so too.
     let lo = 0;
     let hi = cap;
-    while (hi - lo > 0.01) {
+    let loReported = reportedQueueMs(lo);
+    let hiReported = reportedQueueMs(hi);
+    while (hi - lo > 0.01 && loReported !== hiReported) {
       const mid = (lo + hi) / 2;
-      if (queueShare(q, k, cap, mid) > P95_SHARE) lo = mid;
-      else hi = mid;
+      if (queueShare(q, k, cap, mid) > P95_SHARE) {
+        lo = mid;
+        loReported = reportedQueueMs(lo);
+      } else {
+        hi = mid;
+        hiReported = reportedQueueMs(hi);
+      }
     }
     return hi;
   }
