@@ -844,9 +844,12 @@ export class FormationModel {
             e1 = -lambda / delta; // relaxed (see agnew)
             eMean = e1 + (mu * u0 - (u0 * u0) / 2) / (delta * delta * delta * w);
           } else {
+            // `+`: a branch the compiler has seen too rarely yields values of unknown type, and a
+            // variable that merges one with the common branch's numbers was a new heap number
+            // at every step of the common branch (a process per minute); `+` keeps it a number.
             const solved = agnew(e0, lambda, mu, w);
-            e1 = solved[0]!;
-            eMean = solved[1]! / w;
+            e1 = +solved[0]!;
+            eMean = +solved[1]! / w;
           }
           if (eMean < 0) eMean = 0;
         }
@@ -863,8 +866,10 @@ export class FormationModel {
         PW[j] = pw;
         TH[j] = theta;
         FLOOR[j] = 0;
-        // The mean wait ē / μ, less what the timeout cuts off (negligible unless ē is large).
-        MEAN[j] = s + (theta * cap < NEGLIGIBLE ? truncatedMean(pw, theta, cap) : eMean * invMu);
+        // The mean wait ē / μ, less what the timeout cuts off (negligible unless ē is large);
+        // stored in each branch, for the reason given at `+solved` above.
+        if (theta * cap < NEGLIGIBLE) MEAN[j] = s + truncatedMean(pw, theta, cap);
+        else MEAN[j] = s + eMean * invMu;
         continue;
       }
       // The backlog: rising to the queue's limit, or falling to empty.
@@ -903,8 +908,8 @@ export class FormationModel {
         }
         if (busy < w) {
           const solved = agnew(e, lambda, mu, w - busy);
-          e = solved[0]!;
-          area += solved[1]!;
+          e = +solved[0]!;
+          area += +solved[1]!;
         }
         e1 = e;
         eMean = area / w;
