@@ -384,5 +384,10 @@ export function decision(
   return { action, target, reason, bounds, state, conditions };
 }
 
-/** Most decisions report no condition: one empty list for them all (a replay decides every minute). */
-const NO_CONDITIONS: readonly DecisionCondition[] = Object.freeze([]);
+/**
+ * Most decisions report no condition: one empty list for them all (a replay decides every
+ * minute). Read-only by its type, not frozen: V8 does not compile a `for...of` over a frozen
+ * array to a plain loop, and every loop over a decision's conditions that met this one ran the
+ * generic iteration from then on.
+ */
+const NO_CONDITIONS: readonly DecisionCondition[] = [];

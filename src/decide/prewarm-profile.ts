@@ -130,19 +130,29 @@ export function observe(
   count: number | null,
 ): PrewarmState {
   const slots = SLOTS[config.period];
-  const watched = count === null ? {} : { count };
-  if (!state) return { profile: emptyProfile(config.period), slot, ...watched };
-  if (state.slot === slot) return count === null || state.count === count ? state : { ...state, count };
+  if (!state) return prewarmState(emptyProfile(config.period), slot, count);
+  if (state.slot === slot)
+    return count === null || state.count === count ? state : prewarmState(state.profile, slot, count);
   const counts = profileCounts(state.profile);
   // A profile of the other period (the setting changed) starts afresh.
-  if (counts.length !== slots) return { profile: emptyProfile(config.period), slot, ...watched };
+  if (counts.length !== slots) return prewarmState(emptyProfile(config.period), slot, count);
   const step = (slot - state.slot + slots) % slots;
-  if (step > 2 || state.count === undefined) return { profile: state.profile, slot, ...watched };
+  if (step > 2 || state.count === undefined) return prewarmState(state.profile, slot, count);
   const past = counts[state.slot]!;
   // Whole counts, rounded towards the latest: a steady count is reached, not approached for ever.
   const next = Number.isNaN(past) ? state.count : past + config.weight * (state.count - past);
   const rounded = state.count >= past ? Math.ceil(next - 1e-9) : Math.floor(next + 1e-9);
   counts[state.slot] = Math.min(rounded, LARGEST);
-  const profile = encodeProfile(counts);
-  return { profile, slot, ...watched };
+  return prewarmState(encodeProfile(counts), slot, count);
+}
+
+/**
+ * A state, its count set only when there is one: built field by field, as the process records
+ * are (src/engine/process-step.ts, `measured`), since spreading `...(count ? { count } : {})` or
+ * a state into a new object gave many of them a hidden class of their own.
+ */
+function prewarmState(profile: string, slot: number, count: number | null): PrewarmState {
+  const state: PrewarmState = { profile, slot };
+  if (count !== null) state.count = count;
+  return state;
 }
