@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import { parseConfig } from "../config/load.js";
-import { printGoals } from "./goals.js";
+import { printGoals, type SlowestPolicy } from "./goals.js";
 import { baselineRuns } from "../simulate/baselines.js";
 import { replayPolicy, type Run } from "../simulate/replay.js";
 import { defaultSimulation } from "../simulate/schema.js";
@@ -160,10 +160,13 @@ if (!isMainThread) {
       `${name.padEnd(26)}  ${`${ms.toFixed(0)} ms`.padStart(8)}  ${rate(ms).padStart(19)}  ${`(${rate(medianMs)})`.padStart(14)}`,
     );
   const jobs = jobsOf(trace);
+  let slowest: SlowestPolicy | undefined;
   for (const name of jobs.keys()) {
     const { ms, medianMs, labels } = await timeInWorker(name);
     row(name === BASELINES ? `${labels.length} ${name}` : name, ms, medianMs);
     if (name === BASELINES) console.log(`  (${labels.join(", ")})`);
+    else if (!slowest || ms > (minutes / slowest.perSecond) * 1000)
+      slowest = { name, perSecond: (minutes / ms) * 1000, medianPerSecond: (minutes / medianMs) * 1000 };
   }
   // What a `simulate` comparing them all sees: one process, every policy once, warm-up included.
   const started = performance.now();
@@ -172,5 +175,5 @@ if (!isMainThread) {
   console.log(
     `all ${jobs.size - 1} policies once in one process (as one simulate compares them): ${rate(together)} minutes simulated/s per policy`,
   );
-  await printGoals(trace);
+  await printGoals(trace, slowest!);
 }
