@@ -62,11 +62,11 @@ export async function printGoals(trace: Trace, slowest: SlowestPolicy): Promise<
   // The best round: the policy's own speed, what a round loses to the machine left out (the
   // median beside it says how much that was).
   rows.push([
-    `simulated minutes/s, slowest policy (${slowest.name}) ${rate(slowest.perSecond)} (median ${rate(slowest.medianPerSecond)})`,
+    `minutes simulated/s, slowest: ${slowest.name} ${rate(slowest.perSecond)} (median ${rate(slowest.medianPerSecond)})`,
     `>= ${rate(MINUTES_PER_SECOND_GOAL)}`,
     slowest.perSecond >= MINUTES_PER_SECOND_GOAL,
   ]);
   console.log(`\ngoals: examples/recommended-web.json on ${trace.source}, and the speed table above`);
   for (const [figure, goal, holds] of rows)
-    console.log(`  ${figure.padEnd(80)} goal ${goal.padEnd(10)} ${holds ? "holds" : "MISSED"}`);
+    console.log(`  ${figure.padEnd(76)} goal ${goal.padEnd(10)} ${holds ? "holds" : "MISSED"}`);
 }
